@@ -1,0 +1,333 @@
+"""The one seam that touches fsspec: registry and table storage on any fsspec URL.
+
+A registry is a prefix (`gs://lab-registry/`, `s3://b/reg`, a local folder, `memory://x`) holding
+`datasets/<name>/<version>.json` and `<version>.files.json`. Two writes matter and both are
+conditional, so concurrent publishers never overwrite each other and no partial file is visible:
+
+* `create`: exclusive create. Local: write a temp file then `os.link` it into place (atomic, fails
+  when the name exists). S3: `PutObject` with `If-None-Match: *`. GCS: `ifGenerationMatch=0`.
+* `replace`: compare-and-swap against the token read with the content. Local: the content's sha256
+  under an exclusive `flock` of the directory. S3: `If-Match: <etag>`. GCS: `ifGenerationMatch=<gen>`.
+
+Table libraries that do not use fsspec (deltalake, lance, pyiceberg) get their storage options from
+here too, derived from the standard `AWS_*` / Google environment, so configuration lives in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+from urllib.parse import urlparse
+
+import fsspec
+from fsspec.core import url_to_fs
+
+from .errors import PreconditionFailed
+
+_MEMORY_LOCK = threading.Lock()
+
+
+class AlreadyExists(PreconditionFailed):
+    """An exclusive create found the object already there."""
+
+
+def protocol_of(uri: str) -> str:
+    """'gs://b/x' -> 'gs'; a plain path -> 'file'."""
+    scheme = urlparse(uri).scheme
+    if not scheme or len(scheme) == 1:  # windows drive letters count as local paths
+        return "file"
+    return {"gcs": "gs", "s3a": "s3"}.get(scheme, scheme)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def s3_client_kwargs() -> dict[str, Any]:
+    """fsspec/s3fs options from the standard AWS environment (endpoint for MinIO / test servers)."""
+    kwargs: dict[str, Any] = {}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        kwargs["endpoint_url"] = endpoint
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        kwargs.setdefault("client_kwargs", {})["region_name"] = region
+    return kwargs
+
+
+def filesystem(uri: str, **options: Any) -> tuple[fsspec.AbstractFileSystem, str]:
+    """(filesystem, path inside it) for any URI, configured from the environment."""
+    proto = protocol_of(uri)
+    if proto == "s3":
+        options = {**s3_client_kwargs(), **options}
+    elif proto == "gs" and os.environ.get("STORAGE_EMULATOR_HOST"):
+        options = {"endpoint_url": os.environ["STORAGE_EMULATOR_HOST"], "token": "anon", **options}
+    return url_to_fs(uri, **options)
+
+
+def join(root: str, rel: str) -> str:
+    """Join a root URI or path with a relative path, without doubling slashes."""
+    if not rel:
+        return root
+    return root.rstrip("/") + "/" + rel.lstrip("/")
+
+
+@dataclass
+class Versioned:
+    """Content read together with the token a later `replace` must match."""
+
+    data: bytes
+    token: str
+
+
+class Store:
+    """Read and conditionally write small JSON objects under one root URI."""
+
+    def __init__(self, uri: str, **options: Any):
+        self.uri = uri.rstrip("/") if uri not in ("/",) else uri
+        self.protocol = protocol_of(uri)
+        self.fs, self.root = filesystem(self.uri, **options)
+        if self.protocol == "file":
+            self.root = os.path.abspath(self.root)
+
+    def __repr__(self) -> str:
+        return f"Store({self.uri!r})"
+
+    # -- paths
+    def path(self, rel: str) -> str:
+        return join(self.root, rel)
+
+    def url(self, rel: str) -> str:
+        return join(self.uri, rel)
+
+    # -- reads
+    def exists(self, rel: str) -> bool:
+        return self.fs.exists(self.path(rel))
+
+    def read_bytes(self, rel: str) -> bytes:
+        return self.fs.cat_file(self.path(rel))
+
+    def read_many(self, rels: list[str]) -> dict[str, bytes | Exception]:
+        """Read many objects at once: concurrent on async filesystems (S3, GCS, HTTP)."""
+        if not rels:
+            return {}
+        paths = [self.path(r) for r in rels]
+        got = self.fs.cat(paths, on_error="return")
+        if not isinstance(got, dict):  # a single path comes back bare
+            got = {paths[0]: got}
+        return {rel: got.get(p, FileNotFoundError(p)) for rel, p in zip(rels, paths)}
+
+    def read_versioned(self, rel: str) -> Versioned:
+        """Content plus a token for `replace`. The token is read first: if the object changes
+        between the two reads, the later conditional write fails rather than losing an update."""
+        path = self.path(rel)
+        if self.protocol == "s3":
+            self.fs.invalidate_cache(path)
+            token = self.fs.info(path)["ETag"]
+            return Versioned(self.fs.cat_file(path), token)
+        if self.protocol == "gs":
+            self.fs.invalidate_cache(path)
+            token = str(self.fs.info(path)["generation"])
+            return Versioned(self.fs.cat_file(path), token)
+        data = self.fs.cat_file(path)
+        return Versioned(data, sha256(data))
+
+    def list(self, prefix: str = "", suffix: str = "") -> list[str]:
+        """Relative paths of every object under `prefix` ending in `suffix`, sorted."""
+        base = self.path(prefix)
+        if not self.fs.exists(base):
+            return []
+        found = self.fs.find(base)
+        root = self.root.rstrip("/") + "/"
+        out = []
+        for p in found:
+            p = p if not self.protocol == "file" else os.path.abspath(p)
+            rel = p[len(root) :] if p.startswith(root) else p
+            if rel.endswith(suffix):
+                out.append(rel)
+        return sorted(out)
+
+    # -- conditional writes
+    def create(self, rel: str, data: bytes, content_type: str = "application/json") -> None:
+        """Write `rel` only if it does not exist; raise AlreadyExists otherwise."""
+        path = self.path(rel)
+        if self.protocol == "file":
+            self._create_local(path, data)
+        elif self.protocol == "memory":
+            with _MEMORY_LOCK:
+                if self.fs.exists(path):
+                    raise AlreadyExists(self.url(rel))
+                self.fs.pipe_file(path, data)
+        elif self.protocol in ("s3", "gs"):
+            try:
+                kw = {"ContentType": content_type} if self.protocol == "s3" else {"content_type": content_type}
+                self.fs.pipe_file(path, data, mode="create", **kw)
+            except FileExistsError as exc:
+                raise AlreadyExists(self.url(rel)) from exc
+            finally:
+                self.fs.invalidate_cache(path)
+        else:  # no conditional create known for this protocol: best effort, said in the docs
+            if self.fs.exists(path):
+                raise AlreadyExists(self.url(rel))
+            self.fs.pipe_file(path, data)
+
+    def replace(self, rel: str, data: bytes, token: str, content_type: str = "application/json") -> None:
+        """Overwrite `rel` only if it still matches `token` from `read_versioned`."""
+        path = self.path(rel)
+        if self.protocol == "file":
+            self._replace_local(path, data, token)
+        elif self.protocol == "memory":
+            with _MEMORY_LOCK:
+                if sha256(self.fs.cat_file(path)) != token:
+                    raise PreconditionFailed(self.url(rel))
+                self.fs.pipe_file(path, data)
+        elif self.protocol == "s3":
+            try:
+                self.fs.pipe_file(path, data, IfMatch=token, ContentType=content_type)
+            except OSError as exc:
+                if getattr(exc, "errno", None) == errno.EINVAL or "Precondition" in str(exc):
+                    raise PreconditionFailed(self.url(rel)) from exc
+                raise
+            finally:
+                self.fs.invalidate_cache(path)
+        elif self.protocol == "gs":
+            self._replace_gcs(path, data, token, content_type)
+        else:
+            with _MEMORY_LOCK:
+                if sha256(self.fs.cat_file(path)) != token:
+                    raise PreconditionFailed(self.url(rel))
+                self.fs.pipe_file(path, data)
+
+    # -- local filesystem details
+    @staticmethod
+    def _write_temp(directory: str, data: bytes) -> str:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".part")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return tmp
+
+    def _create_local(self, path: str, data: bytes) -> None:
+        tmp = self._write_temp(os.path.dirname(path), data)
+        try:
+            os.link(tmp, path)  # atomic; EEXIST when another publisher got there first
+        except FileExistsError as exc:
+            raise AlreadyExists(path) from exc
+        finally:
+            os.unlink(tmp)
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _dir_lock(directory: str) -> Iterator[None]:
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _replace_local(self, path: str, data: bytes, token: str) -> None:
+        directory = os.path.dirname(path)
+        tmp = self._write_temp(directory, data)
+        try:
+            with self._dir_lock(directory):
+                with open(path, "rb") as fh:
+                    if sha256(fh.read()) != token:
+                        raise PreconditionFailed(path)
+                os.replace(tmp, path)
+                tmp = ""
+        finally:
+            if tmp:
+                os.unlink(tmp)
+
+    def _replace_gcs(self, path: str, data: bytes, generation: str, content_type: str) -> None:
+        """gcsfs writes only with `ifGenerationMatch=0`; this is the same media upload with the
+        generation read before, so a concurrent change makes GCS answer 412."""
+        from fsspec.asyn import sync
+
+        bucket, key, _ = self.fs.split_path(path)
+        try:
+            sync(
+                self.fs.loop,
+                self.fs._call,
+                "POST",
+                f"{self.fs._location}/upload/storage/v1/b/{bucket}/o",
+                uploadType="media",
+                name=key,
+                ifGenerationMatch=generation,
+                data=data,
+                headers={"Content-Type": content_type},
+            )
+        except FileExistsError as exc:  # gcsfs maps 412 to FileExistsError
+            raise PreconditionFailed(self.url(path)) from exc
+        finally:
+            self.fs.invalidate_cache(path)
+
+
+# ---- storage options for table libraries that bring their own object-store clients ------------
+
+
+def _truthy(v: Optional[str]) -> bool:
+    return (v or "").lower() in ("1", "true", "yes")
+
+
+def object_store_options(uri: str) -> dict[str, str]:
+    """Options in the `object_store` crate's vocabulary (deltalake, lance) for `uri`.
+
+    Both libraries read much of the AWS environment themselves, but not consistently (lance needs
+    the endpoint and `allow_http` spelled out), so they are passed explicitly.
+    """
+    proto = protocol_of(uri)
+    opts: dict[str, str] = {}
+    if proto == "s3":
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            opts["aws_endpoint"] = endpoint
+            if endpoint.startswith("http://") or _truthy(os.environ.get("AWS_ALLOW_HTTP")):
+                opts["allow_http"] = "true"
+            opts.setdefault("aws_virtual_hosted_style_request", "false")
+        for env, key in (
+            ("AWS_ACCESS_KEY_ID", "aws_access_key_id"),
+            ("AWS_SECRET_ACCESS_KEY", "aws_secret_access_key"),
+            ("AWS_SESSION_TOKEN", "aws_session_token"),
+        ):
+            if os.environ.get(env):
+                opts[key] = os.environ[env]
+        opts["aws_region"] = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        opts.setdefault("conditional_put", "etag")
+    elif proto == "gs":
+        if os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
+            opts["google_service_account"] = os.environ["GOOGLE_APPLICATION_CREDENTIALS"]
+    return opts
+
+
+def pyiceberg_properties(uri: str) -> dict[str, str]:
+    """FileIO properties for pyiceberg (its own vocabulary: `s3.endpoint`, ...)."""
+    proto = protocol_of(uri)
+    props: dict[str, str] = {}
+    if proto == "s3":
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        if endpoint:
+            props["s3.endpoint"] = endpoint
+        if os.environ.get("AWS_ACCESS_KEY_ID"):
+            props["s3.access-key-id"] = os.environ["AWS_ACCESS_KEY_ID"]
+        if os.environ.get("AWS_SECRET_ACCESS_KEY"):
+            props["s3.secret-access-key"] = os.environ["AWS_SECRET_ACCESS_KEY"]
+        if os.environ.get("AWS_SESSION_TOKEN"):
+            props["s3.session-token"] = os.environ["AWS_SESSION_TOKEN"]
+        props["s3.region"] = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    elif proto == "gs" and os.environ.get("STORAGE_EMULATOR_HOST"):
+        props["gcs.service.host"] = os.environ["STORAGE_EMULATOR_HOST"]
+    # Use the fsspec FileIO so every protocol goes through one client stack.
+    props["py-io-impl"] = "pyiceberg.io.fsspec.FsspecFileIO"
+    return props

@@ -1,0 +1,102 @@
+"""Shared fixtures: one per real component (datasette style).
+
+* `s3_server`: moto's S3 API server on 127.0.0.1 (real HTTP, real S3 protocol), session-wide.
+* `s3_env`: points the standard AWS_* environment at it (the only way the code is configured).
+* `s3_bucket`: a fresh bucket per test.
+* `gcs_server` / `gcs_env`: the gcp-storage-emulator on 127.0.0.1.
+* `tables`: small real tables written by pyarrow, deltalake, pyiceberg and pylance.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+AWS_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ALLOW_HTTP": "true",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """moto in server mode on loopback; yields its endpoint URL. Stops at the end of the session."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    for k, v in AWS_TEST_ENV.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server)
+    import fsspec
+
+    fsspec.filesystem("s3").clear_instance_cache()
+    return s3_server
+
+
+@pytest.fixture
+def s3_bucket(s3_env: str) -> str:
+    """A new, empty bucket on the moto server; yields its name."""
+    import boto3
+
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", endpoint_url=s3_env, region_name="us-east-1").create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(scope="session")
+def gcs_server() -> Iterator[str]:
+    """gcp-storage-emulator on loopback (in memory). It checks no signatures or preconditions."""
+    from gcp_storage_emulator.server import create_server
+
+    port = free_port()
+    server = create_server("127.0.0.1", port, in_memory=True)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def gcs_env(gcs_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server)
+    return gcs_server
+
+
+@pytest.fixture
+def tmp_registry(tmp_path: Path) -> str:
+    path = tmp_path / "registry"
+    path.mkdir()
+    return str(path)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("FEATURE_REGISTRY_QUIET", "1")
