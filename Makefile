@@ -4,6 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR := .demo
+TEST_PREREQS :=
+DEMO_STEPS :=
+
+# Areas contribute targets through mk/*.mk: they append to TEST_PREREQS (targets `make test`
+# needs) and DEMO_STEPS (commands `make demo` runs after publishing the example registry).
+-include mk/*.mk
 
 .PHONY: install demo test bench clean
 
@@ -15,10 +21,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) $(TEST_PREREQS)
 	$(PY) -m registry.demo --dir $(DEMO_DIR)
+	$(foreach step,$(DEMO_STEPS),$(step) &&) true
 
-test: $(STAMP)
+test: $(STAMP) $(TEST_PREREQS)
 	$(PY) -m pytest -q -ra
 
 bench: $(STAMP)

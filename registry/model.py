@@ -507,3 +507,35 @@ def spec_json_schema() -> dict[str, Any]:
     schema = DatasetSpec.model_json_schema(mode="validation")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     return schema
+
+
+def document_summary(doc: DatasetDocument) -> dict[str, Any]:
+    """The summary of one version used by `index.json`, `list --json` and the client's search.
+
+    One definition, so the site, the command line and the client can never disagree on it.
+    """
+    desc = " ".join(doc.description.split())
+    return {
+        "name": doc.name,
+        "version": doc.version,
+        "ref": doc.ref,
+        "title": doc.title,
+        "description": desc[:280] + ("…" if len(desc) > 280 else ""),
+        "status": doc.status.value,
+        "datastack": doc.datastack,
+        "aligned_volume": doc.aligned_volume,
+        "materialization_version": doc.materialization.primary,
+        "materialization_versions": doc.materialization.all_versions,
+        "format": doc.format.value,
+        "location": doc.location,
+        "table_version": doc.table_version,
+        "row_count": doc.inspected.row_count,
+        "file_count": doc.inspected.file_count,
+        "bytes": doc.inspected.bytes,
+        "columns": [c.name for c in doc.inspected.columns],
+        "tags": list(doc.tags),
+        "owners": [o.name for o in doc.owners],
+        "license": doc.license,
+        "published_at": doc.published_at.isoformat(),
+        "superseded_by": doc.lineage.superseded_by,
+    }

@@ -154,7 +154,12 @@ class Store:
                 out.append(rel)
         return sorted(out)
 
-    # -- conditional writes
+    # -- writes
+    def write(self, rel: str, data: bytes) -> None:
+        """Unconditional write, for content no one else may hold a claim on (a draft's manifest)."""
+        self.fs.pipe_file(self.path(rel), data)
+        self.fs.invalidate_cache(self.path(rel))
+
     def create(self, rel: str, data: bytes, content_type: str = "application/json") -> None:
         """Write `rel` only if it does not exist; raise AlreadyExists otherwise."""
         path = self.path(rel)

@@ -1,0 +1,30 @@
+# Catalog site (issue 3): vendor the browser scripts the site ships, from npm packages, pinned.
+# Nothing is fetched from a CDN: `npm install --prefix` puts the packages in a cache dir, and
+# site_builder copies mermaid.min.js / lunr.min.js plus their LICENSE files into every built site.
+SITE_VENDOR_DIR ?= .cache/site-vendor
+SITE_MERMAID_VERSION := 11.17.2
+SITE_LUNR_VERSION := 2.3.9
+SITE_VENDOR_STAMP := $(SITE_VENDOR_DIR)/.installed-mermaid-$(SITE_MERMAID_VERSION)-lunr-$(SITE_LUNR_VERSION)
+
+.PHONY: site-vendor site bench-site
+
+$(SITE_VENDOR_STAMP):
+	mkdir -p $(SITE_VENDOR_DIR)
+	npm install --silent --no-audit --no-fund --no-save --ignore-scripts --prefix $(SITE_VENDOR_DIR) \
+		mermaid@$(SITE_MERMAID_VERSION) lunr@$(SITE_LUNR_VERSION)
+	test -f $(SITE_VENDOR_DIR)/node_modules/mermaid/dist/mermaid.min.js
+	test -f $(SITE_VENDOR_DIR)/node_modules/lunr/lunr.min.js
+	touch $@
+
+site-vendor: $(SITE_VENDOR_STAMP)
+
+# Build the site from the demo registry into $(DEMO_DIR)/site.
+site: $(STAMP) site-vendor
+	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) -m site_builder.cli build-site --registry $(DEMO_DIR)/registry --out $(DEMO_DIR)/site
+
+bench-site: $(STAMP) site-vendor
+	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) bench/site_build.py 1000
+
+TEST_PREREQS += site-vendor
+DEMO_STEPS += "SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) -m site_builder.cli build-site --registry $(DEMO_DIR)/registry --out $(DEMO_DIR)/site" \
+	"$(PY) -m site_builder.cli serve $(DEMO_DIR)/site --host 127.0.0.1 --port 8000"

@@ -1,0 +1,275 @@
+"""Delta Lake inspection from the transaction log only (deltalake 1.x / delta-kernel).
+
+What is read: the `_delta_log` (JSON commits and checkpoints) at the pinned version, and, only when
+the table uses deletion vectors, the small deletion-vector sidecars (inline or `*.bin`) so the row
+count can subtract deleted rows. Data files are never opened.
+
+The file list is the add actions of the pinned version. It is a *faithful* description of the
+table (reading exactly those Parquet files, plus the per-file partition values, yields the table's
+rows) only when no file carries a deletion vector and column mapping is off; otherwise the
+physical files hide deleted rows or use physical column names. That is recorded as a fact in
+`reader_features["faithful_file_list"]` rather than refused: a Delta reader still reads the table
+correctly from the pinned version.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+from urllib.parse import unquote, urlparse
+
+import pyarrow as pa
+
+from .. import storage
+from ..errors import TableUnreadable
+from ..model import ManifestFile
+from . import ProgressCallback, TableInspection
+from .arrow_types import columns_from_schema
+
+_PROGRESS_EVERY = 500
+
+
+def inspect(
+    location: str,
+    *,
+    table_version: Optional[int],
+    format_options: dict[str, Any],
+    progress: Optional[ProgressCallback],
+) -> TableInspection:
+    from deltalake import DeltaTable
+
+    if table_version is not None and (not isinstance(table_version, int) or table_version < 0):
+        raise TableUnreadable(f"{location}: Delta table version must be a non-negative integer, got {table_version!r}")
+    uri = _table_uri(location)
+    options = storage.object_store_options(location)
+    try:
+        dt = DeltaTable(uri, version=table_version, storage_options=options)
+    except Exception as exc:  # delta-rs raises a handful of internal classes; all mean "cannot read"
+        raise _diagnose(location, uri, options, table_version, exc) from None
+
+    try:
+        version = dt.version()
+        schema = pa.schema(dt.schema().to_arrow())
+        metadata = dt.metadata()
+        protocol = dt.protocol()
+        actions = pa.table(dt.get_add_actions(flatten=True))
+    except Exception as exc:
+        raise TableUnreadable(f"{location}: cannot read the Delta log at version {table_version}: {_first_line(exc)}") from None
+
+    partition_columns = list(metadata.partition_columns or [])
+    configuration = dict(metadata.configuration or {})
+    column_mapping = configuration.get("delta.columnMapping.mode")
+    column_mapping = None if column_mapping in (None, "", "none") else column_mapping
+    reader_feature_names = sorted(protocol.reader_features or [])
+    dv_enabled = "deletionVectors" in reader_feature_names or configuration.get(
+        "delta.enableDeletionVectors", ""
+    ).lower() == "true"
+
+    deleted_by_path: dict[str, int] = {}
+    if dv_enabled:
+        deleted_by_path = _deleted_rows(dt, location)
+
+    files, row_count, total_bytes, stats_missing = _manifest(
+        actions, location, uri, partition_columns, schema, deleted_by_path, progress
+    )
+    dv_files = sum(1 for n in deleted_by_path.values() if n > 0)
+    deleted_rows = sum(deleted_by_path.values())
+
+    warnings: list[str] = []
+    if stats_missing:
+        warnings.append(
+            f"{stats_missing} add action(s) carry no numRecords statistic: the row count is unknown"
+        )
+    reader_features: dict[str, Any] = {
+        "min_reader_version": protocol.min_reader_version,
+        "min_writer_version": protocol.min_writer_version,
+        "reader_features": reader_feature_names,
+        "deletion_vectors": dv_enabled,
+        "deletion_vector_files": dv_files,
+        "deleted_rows": deleted_rows,
+        "column_mapping": column_mapping,
+        "faithful_file_list": dv_files == 0 and column_mapping is None,
+        "row_count_exact": not stats_missing,
+    }
+    if column_mapping is not None:
+        warnings.append(
+            f"column mapping mode {column_mapping!r}: data files use physical column names; read the "
+            "table with a Delta reader, not the plain file list"
+        )
+    if dv_files:
+        warnings.append(
+            f"{dv_files} file(s) carry deletion vectors ({deleted_rows} deleted row(s)): the plain file "
+            "list includes deleted rows; read the table with a Delta reader"
+        )
+
+    return TableInspection(
+        columns=columns_from_schema(schema),
+        files=files,
+        fingerprint=f"delta:v{version}",
+        table_version=version,
+        row_count=None if stats_missing else row_count,
+        bytes=total_bytes,
+        partition_columns=partition_columns,
+        reader_features=reader_features,
+        warnings=warnings,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+
+
+def _table_uri(location: str) -> str:
+    """delta-rs takes plain local paths and object-store URLs; `file://` is turned into a path."""
+    if storage.protocol_of(location) == "file":
+        parsed = urlparse(location)
+        path = unquote(parsed.path) if parsed.scheme == "file" else location
+        return os.path.abspath(path)
+    return location.rstrip("/")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:500]
+
+
+def _diagnose(
+    location: str, uri: str, options: dict[str, str], version: Optional[int], exc: BaseException
+) -> TableUnreadable:
+    """Turn a delta-rs failure into a message that says what is wrong with `location`."""
+    from deltalake import DeltaTable
+
+    try:
+        fs, path = storage.filesystem(location if storage.protocol_of(location) != "file" else uri)
+        exists = fs.exists(path)
+        has_log = exists and fs.exists(path.rstrip("/") + "/_delta_log")
+    except Exception:  # diagnosis is best effort; fall back to the library's words
+        exists = has_log = True
+    if not exists:
+        return TableUnreadable(f"{location}: location does not exist")
+    if not has_log:
+        return TableUnreadable(f"{location}: not a Delta table (no _delta_log/ directory)")
+    if version is not None:
+        try:
+            latest = DeltaTable(uri, storage_options=options).version()
+        except Exception:
+            latest = None
+        if latest is not None:
+            if version > latest:
+                return TableUnreadable(
+                    f"{location}: Delta table version {version} does not exist; the latest is {latest}"
+                )
+            return TableUnreadable(
+                f"{location}: Delta table version {version} cannot be loaded (log entries removed by "
+                f"cleanup or checkpoint?); the latest is {latest}: {_first_line(exc)}"
+            )
+    return TableUnreadable(f"{location}: the Delta log cannot be read (truncated or corrupt?): {_first_line(exc)}")
+
+
+def _deleted_rows(dt: Any, location: str) -> dict[str, int]:
+    """Deleted-row counts per data file, from the deletion vectors (sidecars, not data files).
+
+    Keys are the file URIs as delta-kernel reports them; `_manifest` matches them to add actions.
+    """
+    try:
+        table = pa.table(dt.deletion_vectors())
+    except Exception as exc:
+        raise TableUnreadable(f"{location}: cannot read the Delta deletion vectors: {_first_line(exc)}") from None
+    out: dict[str, int] = {}
+    for row in table.to_pylist():
+        selection = row.get("selection_vector") or []
+        out[row["filepath"]] = sum(1 for keep in selection if not keep)
+    return out
+
+
+def _relative(raw_path: str, location: str, uri: str) -> str:
+    """An add action's path relative to the table root.
+
+    Delta stores relative paths URL-encoded (`label=a%2520b` is the object `label=a%20b`); absolute
+    paths (shallow clones) must lie under the table location.
+    """
+    if "://" not in raw_path and not raw_path.startswith("/"):
+        return unquote(raw_path)
+    absolute = unquote(raw_path)
+    for root in {_canon(uri), _canon(location)}:
+        cand = _canon(absolute)
+        if cand.startswith(root + "/"):
+            return cand[len(root) + 1 :]
+    raise TableUnreadable(f"{location}: data file {absolute} lies outside the table location")
+
+
+def _canon(uri: str) -> str:
+    if storage.protocol_of(uri) == "file":
+        parsed = urlparse(uri)
+        path = parsed.path if parsed.scheme == "file" else uri
+        return "file://" + os.path.abspath(path)
+    return uri.rstrip("/")
+
+
+def _manifest(
+    actions: pa.Table,
+    location: str,
+    uri: str,
+    partition_columns: list[str],
+    schema: pa.Schema,
+    deleted_by_path: dict[str, int],
+    progress: Optional[ProgressCallback],
+) -> tuple[list[ManifestFile], int, int, int]:
+    """ManifestFiles from add actions; returns (files, live row count, bytes, files without stats).
+
+    A file's `rows` is what the file physically holds (what a plain reader of that file gets); the
+    table's row count subtracts rows removed by deletion vectors.
+    """
+    names = set(actions.column_names)
+    # Column mapping: partition values may be keyed by physical name; map back to logical names.
+    physical_to_logical = {}
+    for f in schema:
+        meta = f.metadata or {}
+        phys = meta.get(b"delta.columnMapping.physicalName")
+        if phys:
+            physical_to_logical[phys.decode()] = f.name
+    part_keys: list[tuple[str, str]] = []
+    for col in partition_columns:
+        key = f"partition.{col}"
+        if key not in names:
+            phys = next((p for p, l in physical_to_logical.items() if l == col), None)
+            key = f"partition.{phys}" if phys and f"partition.{phys}" in names else key
+        part_keys.append((col, key))
+
+    deleted_rel = {}
+    for path, n in deleted_by_path.items():
+        try:
+            deleted_rel[_relative(path, location, uri)] = n
+        except TableUnreadable:
+            deleted_rel[path] = n
+
+    columns = {name: actions.column(name).to_pylist() for name in ["path", "size_bytes", "num_records"] if name in names}
+    part_values = {col: actions.column(key).to_pylist() if key in names else [None] * actions.num_rows for col, key in part_keys}
+    total = actions.num_rows
+    files: list[ManifestFile] = []
+    rows_total = bytes_total = missing = 0
+    for i in range(total):
+        rel = _relative(columns["path"][i], location, uri)
+        size = columns.get("size_bytes", [None] * total)[i]
+        rows = columns.get("num_records", [None] * total)[i]
+        if rows is None:
+            missing += 1
+        else:  # the manifest keeps what the file holds; the table's count drops deleted rows
+            rows_total += rows - deleted_rel.get(rel, 0)
+        bytes_total += size or 0
+        files.append(
+            ManifestFile(path=rel, size=size, rows=rows, partition={c: _jsonable(part_values[c][i]) for c in partition_columns})
+        )
+        if progress and ((i + 1) % _PROGRESS_EVERY == 0 or i + 1 == total):
+            progress(i + 1, total)
+    return files, rows_total, bytes_total, missing
+
+
+def _jsonable(value: Any) -> Any:
+    """Partition values as JSON-friendly scalars (dates and timestamps as ISO strings)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)

@@ -1,0 +1,125 @@
+"""Terminal output: tables and progress for people, plain JSON for scripts, quiet in CI."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from typing import Any, Callable, Iterator, Optional
+
+import click
+
+
+def interactive() -> bool:
+    """Progress bars only on a terminal, never in CI or when quieted."""
+    if os.environ.get("CI") or os.environ.get("FEATURE_REGISTRY_QUIET"):
+        return False
+    return sys.stderr.isatty()
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output gets a wide table rather than a folded 80-column one.
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=None if stream.isatty() else 200)
+
+
+def info(msg: str) -> None:
+    click.echo(msg)
+
+
+def warn(msg: str) -> None:
+    click.echo(f"warning: {msg}", err=True)
+
+
+def error(msg: str) -> None:
+    click.echo(f"error: {msg}", err=True)
+
+
+def print_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
+
+
+@contextlib.contextmanager
+def progress(label: str) -> Iterator[Optional[Callable[[int, int], None]]]:
+    """Yields a `progress(done, total)` callback drawing a bar on a terminal, or None."""
+    if not interactive():
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=_console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _human_bytes(n: Optional[int]) -> str:
+    if n is None:
+        return "?"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(n)
+
+
+def summary_table(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    if not rows:
+        info("no dataset versions match")
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for col in ("dataset", "status", "datastack", "mat", "format", "rows", "size", "published", "title"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            r["ref"], r["status"], r["datastack"], ",".join(map(str, r["materialization_versions"])),
+            r["format"], "?" if r["row_count"] is None else f"{r['row_count']:,}", _human_bytes(r["bytes"]),
+            r["published_at"][:10], r["title"],
+        )
+    _console().print(table)
+
+
+def document(doc: Any) -> None:
+    """A readable view of one document."""
+    from rich.table import Table
+
+    c = _console()
+    c.print(f"[bold]{doc.ref}[/bold]  {doc.title}  [{doc.status.value}]")
+    if doc.lineage.superseded_by:
+        c.print(f"[yellow]deprecated: use {doc.lineage.superseded_by} instead[/yellow]")
+    c.print(f"datastack {doc.datastack}  materialization {', '.join(map(str, doc.materialization.all_versions))}")
+    c.print(f"{doc.format.value} at {doc.location}  (pinned: {doc.table_version}, {doc.inspected.fingerprint})")
+    c.print(f"{doc.inspected.row_count} rows in {doc.inspected.file_count} files, {_human_bytes(doc.inspected.bytes)}")
+    if doc.description:
+        c.print(doc.description.strip(), markup=False)
+    declared = {col.name: col for col in doc.columns}
+    table = Table(title="columns", header_style="bold")
+    for col in ("name", "type", "semantic", "unit", "description"):
+        table.add_column(col, overflow="fold")
+    for col in doc.inspected.columns:
+        d = declared.get(col.name)
+        table.add_row(
+            col.name + (" (partition)" if col.name in doc.inspected.partition_columns else ""),
+            col.type,
+            d.semantic.value if d else "",
+            (d.unit or "") if d else "",
+            (d.description or "") if d else "",
+        )
+    c.print(table)
+    for ref in doc.references:
+        c.print(f"join {ref.column} -> {ref.target}.{ref.target_column} ({ref.cardinality.value}, {ref.stability.value})")
+    for check in doc.checks:
+        mark = {True: "ok", False: "FAILED", None: "not checked"}[check.ok]
+        c.print(f"check {check.check} {check.subject or ''}: {mark} {check.detail}", markup=False)
+    for h in doc.history:
+        c.print(f"{h.at.isoformat()} {h.action} by {h.by}" + (f": {h.reason}" if h.reason else ""), markup=False)
