@@ -6,7 +6,9 @@ SITE_MERMAID_VERSION := 11.17.2
 SITE_LUNR_VERSION := 2.3.9
 SITE_VENDOR_STAMP := $(SITE_VENDOR_DIR)/.installed-mermaid-$(SITE_MERMAID_VERSION)-lunr-$(SITE_LUNR_VERSION)
 
-.PHONY: site-vendor site bench-site
+SITE_PORT ?= 8000
+
+.PHONY: site-vendor site site-serve bench-site
 
 $(SITE_VENDOR_STAMP):
 	mkdir -p $(SITE_VENDOR_DIR)
@@ -18,13 +20,16 @@ $(SITE_VENDOR_STAMP):
 
 site-vendor: $(SITE_VENDOR_STAMP)
 
-# Build the site from the demo registry into $(DEMO_DIR)/site.
+# Build the site from the demo registry ($(DEMO_DIR)/registry, written by `make demo`) into $(DEMO_DIR)/site.
 site: $(STAMP) site-vendor
 	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) -m site_builder.cli build-site --registry $(DEMO_DIR)/registry --out $(DEMO_DIR)/site
+
+site-serve: site
+	$(PY) -m site_builder.cli serve $(DEMO_DIR)/site --host 127.0.0.1 --port $(SITE_PORT)
 
 bench-site: $(STAMP) site-vendor
 	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) bench/site_build.py 1000
 
 TEST_PREREQS += site-vendor
 DEMO_STEPS += "SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) -m site_builder.cli build-site --registry $(DEMO_DIR)/registry --out $(DEMO_DIR)/site" \
-	"$(PY) -m site_builder.cli serve $(DEMO_DIR)/site --host 127.0.0.1 --port 8000"
+	"$(PY) -m site_builder.cli serve $(DEMO_DIR)/site --host 127.0.0.1 --port $(SITE_PORT)"

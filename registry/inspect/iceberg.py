@@ -1,0 +1,331 @@
+"""Iceberg inspection from table metadata and manifests only (pyiceberg 0.12, no catalog server).
+
+What is read: one `*.metadata.json`, the pinned snapshot's manifest list and its manifests (Avro).
+Data files and delete files are never opened.
+
+Which metadata JSON: `format_options["metadata_location"]` when given (absolute, or relative to the
+location), else `metadata/version-hint.text` under the location, else the newest
+`metadata/*.metadata.json` by its version number. Manifests are walked directly rather than through
+`scan().plan_files()`: same data files, but it also sees equality-delete files, on which pyiceberg's
+planner raises.
+
+Iceberg metadata holds absolute paths; every data file must lie under the location so the manifest
+can list it relative to the location (as the contract wants); one that does not is an error naming it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import os
+import re
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Optional
+from urllib.parse import unquote, urlparse
+
+from .. import storage
+from ..errors import TableUnreadable
+from ..model import ManifestFile
+from . import ProgressCallback, TableInspection
+from .arrow_types import columns_from_schema
+
+_METADATA_NAME = re.compile(r"^(?:v(?P<v>\d+)|(?P<n>\d+)-[^/]*)\.metadata\.json(?:\.gz)?$")
+
+
+def inspect(
+    location: str,
+    *,
+    table_version: Optional[int],
+    format_options: dict[str, Any],
+    progress: Optional[ProgressCallback],
+) -> TableInspection:
+    from pyiceberg.manifest import DataFileContent
+    from pyiceberg.table import StaticTable
+
+    metadata_uri = _metadata_location(location, format_options)
+    properties = storage.pyiceberg_properties(location)
+    try:
+        table = StaticTable.from_metadata(metadata_uri, properties=properties)
+    except Exception as exc:  # pyiceberg raises JSON, validation and IO errors alike
+        raise TableUnreadable(
+            f"{location}: cannot read Iceberg metadata {metadata_uri} (truncated or corrupt?): {_first_line(exc)}"
+        ) from None
+    meta = table.metadata
+
+    if table_version is None:
+        snapshot = meta.current_snapshot()
+        if snapshot is None:
+            raise TableUnreadable(f"{location}: the Iceberg table has no snapshot (nothing written yet) in {metadata_uri}")
+    else:
+        snapshot = meta.snapshot_by_id(table_version)
+        if snapshot is None:
+            known = ", ".join(str(s.snapshot_id) for s in meta.snapshots[-5:]) or "none"
+            raise TableUnreadable(
+                f"{location}: Iceberg snapshot {table_version} does not exist in {metadata_uri}; "
+                f"the current snapshot is {meta.current_snapshot_id} (latest snapshots: {known})"
+            )
+
+    schema = _schema_of(meta, snapshot)
+    arrow_schema = schema.as_arrow()
+    columns = columns_from_schema(arrow_schema)
+    for col, field in zip(columns, schema.fields):
+        col.nullable = not field.required
+
+    try:
+        entries = _live_entries(table, snapshot, progress)
+    except TableUnreadable:
+        raise
+    except Exception as exc:
+        raise TableUnreadable(
+            f"{location}: cannot read the manifests of Iceberg snapshot {snapshot.snapshot_id}: {_first_line(exc)}"
+        ) from None
+
+    specs = meta.specs()
+    root = _canon(location)
+    files: list[ManifestFile] = []
+    spec_ids: list[int] = []
+    position_deletes = equality_deletes = 0
+    data_rows = data_bytes = 0
+    for data_file in entries:
+        if data_file.content == DataFileContent.DATA:
+            rel = _relative(data_file.file_path, root, location)
+            spec = specs.get(data_file.spec_id, meta.spec())
+            if spec.spec_id not in spec_ids:
+                spec_ids.append(spec.spec_id)
+            partition = {
+                f.name: _jsonable(v) for f, v in zip(spec.fields, _record_values(data_file.partition))
+            }
+            files.append(
+                ManifestFile(path=rel, size=data_file.file_size_in_bytes, rows=data_file.record_count, partition=partition)
+            )
+            data_rows += data_file.record_count or 0
+            data_bytes += data_file.file_size_in_bytes or 0
+        elif data_file.content == DataFileContent.POSITION_DELETES:
+            position_deletes += 1
+        else:
+            equality_deletes += 1
+    files.sort(key=lambda f: f.path)
+
+    summary = _summary(snapshot)
+    total_records = _int(summary.get("total-records"))
+    row_count = total_records if total_records is not None else data_rows
+    delete_files = position_deletes + equality_deletes
+    # The specs the pinned files were written with (the default spec for an empty snapshot).
+    used_specs = [specs[i] for i in sorted(spec_ids)] or [meta.spec()]
+    partition_columns, partition_spec = _partition_columns(used_specs, schema)
+
+    warnings: list[str] = []
+    if total_records is not None and total_records != data_rows:
+        warnings.append(
+            f"snapshot summary total-records ({total_records}) differs from the data files' record counts ({data_rows})"
+        )
+    if delete_files:
+        warnings.append(
+            f"{delete_files} delete file(s) at snapshot {snapshot.snapshot_id}: the row count is an upper bound "
+            "and the plain file list includes deleted rows; read the table with an Iceberg reader"
+        )
+    reader_features: dict[str, Any] = {
+        "format_version": meta.format_version,
+        "metadata_location": metadata_uri,
+        "delete_files": delete_files,
+        "position_delete_files": position_deletes,
+        "equality_delete_files": equality_deletes,
+        "faithful_file_list": delete_files == 0,
+        "row_count_exact": delete_files == 0,
+        "partition_spec": partition_spec,
+    }
+    return TableInspection(
+        columns=columns,
+        files=files,
+        fingerprint=f"iceberg:snapshot:{snapshot.snapshot_id}",
+        table_version=snapshot.snapshot_id,
+        row_count=row_count,
+        bytes=data_bytes,
+        partition_columns=partition_columns,
+        reader_features=reader_features,
+        warnings=warnings,
+    )
+
+
+# ---- which metadata JSON ------------------------------------------------------------------------
+
+
+def _metadata_location(location: str, format_options: dict[str, Any]) -> str:
+    explicit = format_options.get("metadata_location")
+    fs, root = storage.filesystem(location)
+    root = root.rstrip("/")
+    if explicit:
+        uri = str(explicit)
+        if "://" not in uri and not os.path.isabs(uri):
+            uri = storage.join(location, uri)
+        efs, epath = storage.filesystem(uri)
+        if not _exists(efs, epath, location):
+            raise TableUnreadable(f"{location}: Iceberg metadata_location {uri} does not exist")
+        return uri
+    if not _exists(fs, root, location):
+        raise TableUnreadable(f"{location}: location does not exist")
+    meta_dir = root + "/metadata"
+    if not _exists(fs, meta_dir, location):
+        raise TableUnreadable(f"{location}: not an Iceberg table (no metadata/ directory)")
+    try:
+        fs.invalidate_cache(meta_dir)  # a long-lived process must see commits made since the last listing
+        names = [p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(meta_dir, detail=False)]
+    except Exception as exc:
+        raise TableUnreadable(f"{location}: cannot list {meta_dir}: {_first_line(exc)}") from None
+    candidates = {n: _metadata_number(n) for n in names}
+    candidates = {n: v for n, v in candidates.items() if v is not None}
+
+    if "version-hint.text" in names:
+        try:
+            hint = fs.cat_file(meta_dir + "/version-hint.text").decode().strip()
+        except Exception as exc:
+            raise TableUnreadable(f"{location}: cannot read metadata/version-hint.text: {_first_line(exc)}") from None
+        if hint.isdigit():
+            wanted = int(hint)
+            matches = sorted(n for n, v in candidates.items() if v == wanted)
+            if not matches:
+                raise TableUnreadable(
+                    f"{location}: metadata/version-hint.text says version {wanted} but no such metadata JSON exists"
+                )
+            return storage.join(location, "metadata/" + matches[-1])
+        if hint:  # some writers put a file name or a full path in the hint
+            if "://" in hint or hint.startswith("/"):
+                return hint
+            return storage.join(location, "metadata/" + hint.rsplit("/", 1)[-1])
+    if not candidates:
+        raise TableUnreadable(f"{location}: not an Iceberg table (no metadata/*.metadata.json)")
+    newest = max(candidates, key=lambda n: (candidates[n], n))
+    return storage.join(location, "metadata/" + newest)
+
+
+def _metadata_number(name: str) -> Optional[int]:
+    m = _METADATA_NAME.match(name)
+    if not m:
+        return None
+    return int(m.group("v") or m.group("n"))
+
+
+def _exists(fs: Any, path: str, location: str) -> bool:
+    try:
+        return bool(fs.exists(path))
+    except Exception as exc:
+        raise TableUnreadable(f"{location}: cannot reach {path}: {_first_line(exc)}") from None
+
+
+# ---- snapshot contents ----------------------------------------------------------------------------
+
+
+def _schema_of(meta: Any, snapshot: Any) -> Any:
+    """The schema the snapshot was written with (an older pin keeps its own columns)."""
+    if snapshot.schema_id is not None:
+        for s in meta.schemas:
+            if s.schema_id == snapshot.schema_id:
+                return s
+    return meta.schema()
+
+
+def _live_entries(table: Any, snapshot: Any, progress: Optional[ProgressCallback]) -> list[Any]:
+    """Every live data and delete file of the snapshot, from its manifests (read concurrently)."""
+    io = table.io
+    manifests = snapshot.manifests(io)
+    total = len(manifests)
+    out: list[Any] = []
+    if progress:
+        progress(0, total)
+
+    def read(manifest: Any) -> list[Any]:
+        return [e.data_file for e in manifest.fetch_manifest_entry(io, discard_deleted=True)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for done, files in enumerate(pool.map(read, manifests), start=1):
+            out.extend(files)
+            if progress:
+                progress(done, total)
+    return out
+
+
+def _partition_columns(specs: list[Any], schema: Any) -> tuple[list[str], list[dict[str, Any]]]:
+    """Partition field names of the specs in use, and the specs themselves as facts.
+
+    An identity partition is named after its source column; a transform (`day(ts)`) gets its own
+    field name (`ts_day`), which is also the key of the per-file partition values.
+    """
+    names: list[str] = []
+    described: list[dict[str, Any]] = []
+    for f in (f for spec in specs for f in spec.fields):
+        if f.name in names:
+            continue
+        try:
+            source = schema.find_column_name(f.source_id)
+        except Exception:
+            source = None
+        names.append(f.name)
+        described.append({"field": f.name, "source": source, "transform": str(f.transform)})
+    return names, described
+
+
+def _summary(snapshot: Any) -> dict[str, str]:
+    s = snapshot.summary
+    if s is None:
+        return {}
+    return dict(getattr(s, "additional_properties", {}) or {})
+
+
+def _record_values(record: Any) -> list[Any]:
+    if record is None:
+        return []
+    try:
+        return list(record)
+    except TypeError:
+        return [getattr(record, k) for k in getattr(record, "_position_to_field_name", ())]
+
+
+# ---- paths and values ----------------------------------------------------------------------------
+
+
+def _canon(uri: str) -> str:
+    """Comparable form of a URI: `file:///abs/path`, `s3://b/k` (s3a/s3n folded), no trailing slash."""
+    parsed = urlparse(uri)
+    scheme = parsed.scheme.lower()
+    if not scheme or len(scheme) == 1 or scheme == "file":
+        path = unquote(parsed.path) if scheme == "file" else uri
+        return "file://" + os.path.abspath(path)
+    scheme = {"s3a": "s3", "s3n": "s3", "gcs": "gs"}.get(scheme, scheme)
+    return f"{scheme}://{parsed.netloc}{parsed.path}".rstrip("/")
+
+
+def _relative(file_path: str, root: str, location: str) -> str:
+    canon = _canon(file_path)
+    if canon.startswith(root + "/"):
+        return canon[len(root) + 1 :]
+    raise TableUnreadable(
+        f"{location}: data file {file_path} lies outside the table location; "
+        "register the table at a location that contains all its data files"
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (_dt.date, _dt.datetime, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def _int(v: Any) -> Optional[int]:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:500]

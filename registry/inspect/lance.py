@@ -1,0 +1,155 @@
+"""Lance inspection from the dataset manifest only (pylance 14).
+
+What is read: the version manifest under `_versions/` (one small file holding the schema and every
+fragment with its data files, row counts and deletion-file descriptors). Data files and deletion
+files are never opened: row counts come from `physical_rows - num_deleted_rows` per fragment.
+
+Lance cannot be read through plain signed URLs (its readers need object-store credentials), so
+`reader_features["needs_credentials"]` is always true; the file list is still recorded so the
+manifest says exactly which objects make up the pinned version.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+from urllib.parse import unquote, urlparse
+
+from .. import storage
+from ..errors import TableUnreadable
+from ..model import ManifestFile
+from . import ProgressCallback, TableInspection
+from .arrow_types import columns_from_schema
+
+_PROGRESS_EVERY = 500
+
+
+def inspect(
+    location: str,
+    *,
+    table_version: Optional[int],
+    format_options: dict[str, Any],
+    progress: Optional[ProgressCallback],
+) -> TableInspection:
+    import lance
+
+    if table_version is not None and (not isinstance(table_version, int) or table_version < 1):
+        raise TableUnreadable(f"{location}: Lance version must be a positive integer, got {table_version!r}")
+    uri = _dataset_uri(location)
+    options = storage.object_store_options(location)
+    try:
+        ds = lance.dataset(uri, version=table_version, storage_options=options)
+        version = ds.version
+        schema = ds.schema
+        fragments = [f.metadata for f in ds.get_fragments()]
+    except Exception as exc:  # lance raises ValueError/OSError with Rust backtraces inside
+        raise _diagnose(location, uri, options, table_version, exc) from None
+
+    files: list[ManifestFile] = []
+    row_count = total_bytes = deletion_files = deleted_rows = 0
+    sizes_known = True
+    warnings: list[str] = []
+    total = len(fragments)
+    for i, frag in enumerate(fragments):
+        deleted = 0
+        if frag.deletion_file is not None:
+            deletion_files += 1
+            deleted = int(frag.deletion_file.num_deleted_rows or 0)
+        live = int(frag.physical_rows) - deleted
+        deleted_rows += deleted
+        row_count += live
+        for j, data_file in enumerate(frag.files):
+            if getattr(data_file, "base_id", None) is not None:
+                raise TableUnreadable(
+                    f"{location}: data file {data_file.path} of fragment {frag.id} lives in another base "
+                    f"(base_id {data_file.base_id}), outside the dataset location"
+                )
+            size = getattr(data_file, "file_size_bytes", None)
+            if size is None:
+                sizes_known = False
+            else:
+                total_bytes += size
+            files.append(
+                ManifestFile(
+                    path="data/" + data_file.path.lstrip("/"),
+                    size=size,
+                    # A fragment split into column files holds its rows once: count them on the first.
+                    rows=int(frag.physical_rows) if j == 0 else None,
+                    partition={},
+                )
+            )
+        if progress and ((i + 1) % _PROGRESS_EVERY == 0 or i + 1 == total):
+            progress(i + 1, total)
+
+    if deletion_files:
+        warnings.append(
+            f"{deletion_files} fragment(s) carry deletion files ({deleted_rows} deleted row(s)): the data "
+            "files include deleted rows; read the dataset with a Lance reader"
+        )
+    reader_features: dict[str, Any] = {
+        "needs_credentials": True,
+        "fragments": total,
+        "deletion_files": deletion_files,
+        "deleted_rows": deleted_rows,
+        "faithful_file_list": deletion_files == 0,
+        "data_storage_version": _data_storage_version(ds),
+    }
+    return TableInspection(
+        columns=columns_from_schema(schema),
+        files=files,
+        fingerprint=f"lance:v{version}",
+        table_version=int(version),
+        row_count=row_count,
+        bytes=total_bytes if sizes_known else None,
+        partition_columns=[],
+        reader_features=reader_features,
+        warnings=warnings,
+    )
+
+
+def _dataset_uri(location: str) -> str:
+    if storage.protocol_of(location) == "file":
+        parsed = urlparse(location)
+        path = unquote(parsed.path) if parsed.scheme == "file" else location
+        return os.path.abspath(path)
+    return location.rstrip("/")
+
+
+def _data_storage_version(ds: Any) -> Optional[str]:
+    try:
+        return str(ds.data_storage_version)
+    except Exception:
+        return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0].split(", /")[0][:500]
+
+
+def _diagnose(
+    location: str, uri: str, options: dict[str, str], version: Optional[int], exc: BaseException
+) -> TableUnreadable:
+    """Say what is wrong with `location` instead of passing on a Rust error with source paths."""
+    import lance
+
+    try:
+        fs, path = storage.filesystem(location if storage.protocol_of(location) != "file" else uri)
+        exists = fs.exists(path)
+        has_versions = exists and fs.exists(path.rstrip("/") + "/_versions")
+    except Exception:
+        exists = has_versions = True
+    if not exists:
+        return TableUnreadable(f"{location}: location does not exist")
+    if not has_versions:
+        return TableUnreadable(f"{location}: not a Lance dataset (no _versions/ directory)")
+    if version is not None:
+        try:
+            latest = lance.dataset(uri, storage_options=options).latest_version
+        except Exception:
+            latest = None
+        if latest is not None:
+            return TableUnreadable(
+                f"{location}: Lance version {version} does not exist (or was cleaned up); the latest is {latest}"
+            )
+    return TableUnreadable(f"{location}: the Lance manifest cannot be read (truncated or corrupt?): {_first_line(exc)}")

@@ -1,0 +1,283 @@
+"""Build the catalog site: documents -> Markdown (jinja2) -> HTML (MkDocs Material) + JSON + search.
+
+    build_site("gs://lab-registry/", "site/")
+
+Phases, each timed in the report: read every document concurrently and validate it (invalid ones
+are skipped and listed; `strict=True` fails instead), render Markdown pages into a scratch docs dir,
+run `mkdocs build` in-process on a config derived from the repository's `mkdocs.yml`, then write the
+JSON API, the search index and the vendored scripts into the output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import yaml
+
+from registry.errors import RegistryError
+
+from .catalog import Catalog, Skipped
+from .jsonout import write_json
+from .pages import render_pages, templates_dir
+from .search_index import SearchIndexSize, write_search_index
+from .vendor import check_vendor, copy_vendor
+
+
+class BuildFailed(RegistryError):
+    """The site was not built (strict mode with invalid documents, unsafe output dir, ...)."""
+
+    exit_code = 1
+
+
+@dataclass
+class BuildReport:
+    """What a build did; `skipped` lists every document that was not built, with the reason."""
+
+    out_dir: str
+    datasets: int = 0
+    versions: int = 0
+    pages: int = 0
+    json_files: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    search: Optional[SearchIndexSize] = None
+    mkdocs_warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped
+
+    @property
+    def seconds(self) -> float:
+        """Wall time of the phases (the parallel side job overlaps render + mkdocs: not added)."""
+        return sum(v for k, v in self.timings.items() if "parallel" not in k)
+
+    def summary(self) -> str:
+        lines = [
+            f"built {self.versions} versions of {self.datasets} datasets: {self.pages} pages, "
+            f"{self.json_files} JSON files in {self.seconds:.1f} s -> {self.out_dir}"
+        ]
+        if self.search:
+            lines.append(
+                f"search index {self.search.index_bytes / 1e6:.2f} MB "
+                f"({self.search.total_gzip_bytes / 1e6:.2f} MB gzipped with facets)"
+            )
+        for s in self.skipped:
+            lines.append(f"skipped {s.path}: {s.message}")
+        return "\n".join(lines)
+
+
+def base_config_path() -> Path:
+    env = os.environ.get("SITE_MKDOCS_YML")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "mkdocs.yml"
+
+
+def _want_progress(progress: Optional[bool]) -> bool:
+    if progress is not None:
+        return progress
+    return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
+
+
+def _check_out_dir(out: Path) -> None:
+    """MkDocs empties its site_dir: refuse a non-empty directory that is not a previous site."""
+    if out.exists() and any(out.iterdir()) and not (out / "index.json").is_file():
+        raise BuildFailed(
+            f"{out} is not empty and does not look like a catalog site (no index.json); "
+            "refusing to empty it. Choose a new or empty --out directory."
+        )
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _quiet_mkdocs() -> Iterator[_Collect]:
+    """MkDocs logs INFO per build to the root handlers; collect its warnings into the report."""
+    log = logging.getLogger("mkdocs")
+    handler = _Collect()
+    old_level, old_prop = log.level, log.propagate
+    log.setLevel(logging.WARNING)
+    log.propagate = False
+    log.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+        log.propagate = old_prop
+
+
+def mkdocs_config(build_dir: Path, docs_dir: Path, out: Path, site_url: Optional[str]) -> Path:
+    """The repository's mkdocs.yml with this build's paths and the (small) navigation."""
+    with open(base_config_path(), encoding="utf-8") as fh:
+        cfg: dict[str, Any] = yaml.safe_load(fh)
+    theme = dict(cfg.get("theme") or {"name": "material"})
+    theme["custom_dir"] = str(templates_dir() / "theme")
+    theme["font"] = False
+    cfg.update(
+        docs_dir=str(docs_dir),
+        site_dir=str(out),
+        use_directory_urls=False,
+        theme=theme,
+        nav=[
+            {"Home": "index.md"},
+            {"Search": "search.md"},
+            {"Datasets": "datasets/index.md"},
+            {"Datastacks": "datastacks/index.md"},
+            {"Materialization": "materialization/index.md"},
+            {"Tags": "tags/index.md"},
+            {"Owners": "owners/index.md"},
+        ],
+        # Thousands of dataset pages stay out of the navigation: with them in it, every page
+        # renders the whole nav and the build goes quadratic (FIELD-NOTES).
+        not_in_nav="/datasets/\n/datastacks/\n/materialization/\n/tags/\n/owners/\n",
+    )
+    extra = dict(cfg.get("extra") or {})
+    extra["fr_fragments"] = str(build_dir / "fragments")
+    cfg["extra"] = extra
+    cfg["hooks"] = [*(cfg.get("hooks") or []), str(Path(__file__).resolve().parent / "mkdocs_hooks.py")]
+    if site_url:
+        cfg["site_url"] = site_url
+    else:
+        cfg.pop("site_url", None)
+    path = build_dir / "mkdocs.yml"
+    with open(path, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(cfg, fh, sort_keys=False)
+    return path
+
+
+def build_site(
+    registry_uri: str,
+    out_dir: str,
+    *,
+    site_url: Optional[str] = None,
+    strict: bool = False,
+    progress: Optional[bool] = None,
+    signer_url: Optional[str] = None,
+) -> BuildReport:
+    """Compile every document of `registry_uri` into a static site in `out_dir`."""
+    out = Path(out_dir).resolve()
+    report = BuildReport(out_dir=str(out))
+    show = _want_progress(progress)
+    check_vendor()  # fail before any work when the scripts are not there
+    _check_out_dir(out)
+    generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    t = time.perf_counter()
+    catalog = Catalog.read(registry_uri)
+    report.timings["read"] = time.perf_counter() - t
+    report.skipped = list(catalog.skipped)
+    report.datasets, report.versions = len(catalog.datasets), len(catalog.versions)
+    if strict and report.skipped:
+        raise BuildFailed(
+            f"--strict: {len(report.skipped)} document(s) failed validation; nothing built.\n"
+            + "\n".join(f"  {s.path}: {s.message}" for s in report.skipped)
+        )
+
+    build_dir = Path(tempfile.mkdtemp(prefix="site-build-"))
+    try:
+        # JSON + search index (CPU-bound lunr.py) run in a forked child while this process renders
+        # pages and runs MkDocs: two cores, two halves of the work. The child writes into a staging
+        # dir because MkDocs empties the output directory when it starts.
+        staging = build_dir / "staging"
+        side = _start_side_outputs(catalog, staging, site_url, generated_at)
+        docs_dir = build_dir / "docs"
+        t = time.perf_counter()
+        shutil.copytree(templates_dir() / "assets", docs_dir / "assets")
+        with _progress(show, "rendering pages", report.versions) as tick:
+            report.pages = render_pages(
+                catalog, str(docs_dir), str(build_dir / "fragments"), site_url=site_url,
+                signer_url=signer_url, registry_uri=registry_uri, generated_at=generated_at, tick=tick,
+            )
+        report.timings["render"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        config_path = mkdocs_config(build_dir, docs_dir, out, site_url)
+        if show:
+            print(f"mkdocs: building {report.pages} pages…", file=sys.stderr)
+        from mkdocs.commands.build import build as mkdocs_build
+        from mkdocs.config import load_config
+
+        with _quiet_mkdocs() as collected:
+            mkdocs_build(load_config(str(config_path)))
+        report.mkdocs_warnings = collected.messages
+        report.timings["mkdocs"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        result = _finish_side_outputs(side, staging)
+        report.json_files = result["json_files"]
+        report.search = SearchIndexSize(**result["search"])
+        report.timings["json+search (parallel)"] = result["seconds"]
+        for item in staging.iterdir():
+            shutil.move(str(item), str(out / item.name))
+        copy_vendor(str(out))
+        report.timings["wait+copy"] = time.perf_counter() - t
+    finally:
+        shutil.rmtree(build_dir, ignore_errors=True)
+    return report
+
+
+def _side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], generated_at: dt.datetime) -> None:
+    import dataclasses
+    import json
+
+    t = time.perf_counter()
+    n = write_json(catalog, str(staging), site_url, generated_at)
+    size = write_search_index(catalog, str(staging))
+    (staging / ".result.json").write_text(json.dumps(
+        {"json_files": n, "search": dataclasses.asdict(size), "seconds": time.perf_counter() - t}))
+
+
+def _start_side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], generated_at: dt.datetime):
+    import multiprocessing
+
+    staging.mkdir(parents=True)
+    if "fork" not in multiprocessing.get_all_start_methods():  # no fork: do it inline
+        _side_outputs(catalog, staging, site_url, generated_at)
+        return None
+    proc = multiprocessing.get_context("fork").Process(
+        target=_side_outputs, args=(catalog, staging, site_url, generated_at), daemon=True
+    )
+    proc.start()
+    return proc
+
+
+def _finish_side_outputs(proc, staging: Path) -> dict[str, Any]:
+    import json
+
+    if proc is not None:
+        proc.join()
+        if proc.exitcode != 0:
+            raise BuildFailed(f"writing the JSON API and search index failed (exit code {proc.exitcode})")
+    result_file = staging / ".result.json"
+    result = json.loads(result_file.read_text())
+    result_file.unlink()
+    return result
+
+
+@contextmanager
+def _progress(show: bool, what: str, total: int) -> Iterator[Any]:
+    if not show:
+        yield lambda n: None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda n: bar.advance(task, n)

@@ -1,0 +1,84 @@
+"""Click commands of the catalog site, registered by the lead on the `feature-registry` group:
+`build-site` and `serve`. Runnable alone too: `python -m site_builder.cli build-site ...`."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import sys
+
+import click
+
+
+@click.command("build-site")
+@click.option("--registry", "registry_uri", envvar="FEATURE_REGISTRY_URI", required=True,
+              help="Registry URI (any fsspec URL). Default: $FEATURE_REGISTRY_URI.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output directory (new, empty, or a previous site: it is replaced).")
+@click.option("--site-url", default=None, help="Public URL of the site (canonical links, JSON-LD, sitemap).")
+@click.option("--signer-url", envvar="FEATURE_REGISTRY_SIGNER_URL", default=None,
+              help="Signer base URL used in the 'how to read' snippets. Default: $FEATURE_REGISTRY_SIGNER_URL.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1, nothing built) if any document is invalid.")
+def build_site(registry_uri: str, out_dir: str, site_url: str | None, signer_url: str | None, strict: bool) -> None:
+    """Compile every document in the registry into the static catalog site."""
+    from registry.errors import RegistryError
+
+    from .build import build_site as build
+    from .vendor import VendorMissing
+
+    try:
+        report = build(registry_uri, out_dir, site_url=site_url, strict=strict, signer_url=signer_url)
+    except VendorMissing as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except RegistryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    click.echo(report.summary())
+    if report.skipped:
+        click.echo(f"warning: {len(report.skipped)} invalid document(s) skipped (use --strict to fail)", err=True)
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".json": "application/json",
+                      ".js": "text/javascript"}
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+        if os.environ.get("SITE_SERVE_QUIET"):
+            return
+        super().log_message(format, *args)
+
+
+def make_server(directory: str, host: str = "127.0.0.1", port: int = 8000) -> http.server.ThreadingHTTPServer:
+    """A static file server for a built site (also used by the browser tests)."""
+    handler = functools.partial(_Handler, directory=directory)
+    return http.server.ThreadingHTTPServer((host, port), handler)
+
+
+@click.command("serve")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(directory: str, host: str, port: int) -> None:
+    """Preview a built site locally (static files; Ctrl-C stops it)."""
+    server = make_server(directory, host, port)
+    click.echo(f"serving {directory} at http://{host}:{server.server_address[1]}/index.html (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@click.group()
+def main() -> None:
+    """Catalog site commands (also registered on `feature-registry`)."""
+
+
+main.add_command(build_site)
+main.add_command(serve)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""The JSON a script reads: `index.json`, `api/datasets/...`, `schema/...`, and JSON-LD.
+
+URLs and shapes are part of the public contract (see docs/site.md); every field added later must
+be optional for readers. `index.json` has its own JSON Schema at `schema/index.schema.json`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from typing import Any, Optional
+
+from registry.model import REGISTRY_SCHEMA, DatasetDocument, document_json_schema
+
+from .catalog import Catalog
+from .sanitize import plain_text
+
+INDEX_FORMAT = 1
+"""Bumped only for incompatible changes to index.json (fields are only ever added)."""
+
+
+def version_page(doc: DatasetDocument) -> str:
+    return f"datasets/{doc.name}/{doc.version}.html"
+
+
+def version_api(doc: DatasetDocument) -> str:
+    return f"api/datasets/{doc.name}/{doc.version}.json"
+
+
+def summary(doc: DatasetDocument, catalog: Catalog) -> dict[str, Any]:
+    """One dataset version in index.json: enough to filter and choose without the full document."""
+    dep = catalog.deprecation(doc)
+    out: dict[str, Any] = {
+        "name": doc.name,
+        "version": doc.version,
+        "ref": doc.ref,
+        "title": doc.title,
+        "summary": plain_text(doc.description, 300),
+        "datastack": doc.datastack,
+        "aligned_volume": doc.aligned_volume,
+        "materialization_version": doc.materialization.primary,
+        "materialization_versions": doc.materialization.all_versions,
+        "format": doc.format.value,
+        "table_version": doc.table_version,
+        "location": doc.location,
+        "status": doc.status.value,
+        "latest": catalog.is_latest(doc),
+        "tags": list(doc.tags),
+        "owners": [o.name for o in doc.owners],
+        "columns": [c.name for c in doc.inspected.columns],
+        "row_count": doc.inspected.row_count,
+        "bytes": doc.inspected.bytes,
+        "published_at": doc.published_at.isoformat(),
+        "superseded_by": catalog.successor(doc),
+        "deprecated_reason": dep.reason if dep else None,
+        "page": version_page(doc),
+        "document": version_api(doc),
+    }
+    return out
+
+
+def index_document(catalog: Catalog, site_url: Optional[str], generated_at: dt.datetime) -> dict[str, Any]:
+    versions = [summary(d, catalog) for d in catalog.versions]
+    return {
+        "index_format": INDEX_FORMAT,
+        "registry_schema": REGISTRY_SCHEMA,
+        "generated_at": generated_at.isoformat(),
+        "site_url": site_url,
+        "dataset_count": len(catalog.datasets),
+        "version_count": len(versions),
+        "versions": versions,
+    }
+
+
+INDEX_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Feature registry catalog index (index.json)",
+    "type": "object",
+    "required": ["index_format", "registry_schema", "generated_at", "version_count", "versions"],
+    "properties": {
+        "index_format": {"const": INDEX_FORMAT},
+        "registry_schema": {"type": "integer"},
+        "generated_at": {"type": "string", "format": "date-time"},
+        "site_url": {"type": ["string", "null"]},
+        "dataset_count": {"type": "integer", "minimum": 0},
+        "version_count": {"type": "integer", "minimum": 0},
+        "versions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "version", "ref", "title", "datastack", "materialization_version",
+                             "materialization_versions", "format", "status", "latest", "tags", "columns",
+                             "published_at", "page", "document"],
+                "properties": {
+                    "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                    "version": {"type": "string"},
+                    "ref": {"type": "string"},
+                    "title": {"type": "string"},
+                    "summary": {"type": "string"},
+                    "datastack": {"type": "string"},
+                    "aligned_volume": {"type": ["string", "null"]},
+                    "materialization_version": {"type": "integer"},
+                    "materialization_versions": {"type": "array", "items": {"type": "integer"}},
+                    "format": {"enum": ["parquet", "delta", "iceberg", "lance"]},
+                    "table_version": {"type": "integer"},
+                    "location": {"type": "string"},
+                    "status": {"enum": ["draft", "published", "deprecated"]},
+                    "latest": {"type": "boolean"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "owners": {"type": "array", "items": {"type": "string"}},
+                    "columns": {"type": "array", "items": {"type": "string"}},
+                    "row_count": {"type": ["integer", "null"]},
+                    "bytes": {"type": ["integer", "null"]},
+                    "published_at": {"type": "string", "format": "date-time"},
+                    "superseded_by": {"type": ["string", "null"]},
+                    "deprecated_reason": {"type": ["string", "null"]},
+                    "page": {"type": "string"},
+                    "document": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def json_ld(doc: DatasetDocument, page_url: Optional[str], api_url: str) -> dict[str, Any]:
+    """schema.org `Dataset` for one version (search engines, data catalogues)."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Dataset",
+        "name": doc.ref,
+        "alternateName": doc.title,
+        "description": plain_text(doc.description, 5000) or doc.title,
+        "version": doc.version,
+        "datePublished": doc.published_at.isoformat(),
+        "keywords": [*doc.tags, doc.datastack, f"materialization {doc.materialization.primary}"],
+        "creator": [
+            {"@type": "Person", "name": o.name, **({"email": o.email} if o.email else {})}
+            for o in doc.owners
+        ],
+        "variableMeasured": [
+            {"@type": "PropertyValue", "name": c.name, **({"description": plain_text(c.description, 500)} if c.description else {}),
+             **({"unitText": c.unit} if c.unit else {})}
+            for c in doc.columns
+        ],
+        "distribution": [
+            {"@type": "DataDownload", "encodingFormat": doc.format.value, "contentUrl": doc.location},
+            {"@type": "DataDownload", "encodingFormat": "application/json", "contentUrl": api_url},
+        ],
+        "isAccessibleForFree": False,
+    }
+    if page_url:
+        data["url"] = page_url
+    if doc.license:
+        data["license"] = doc.license
+    if doc.citation:
+        cit = doc.citation.text or ""
+        if doc.citation.doi:
+            cit = (cit + " " if cit else "") + f"https://doi.org/{doc.citation.doi}"
+        if cit:
+            data["citation"] = cit
+    if doc.usage_constraints:
+        data["conditionsOfAccess"] = plain_text(doc.usage_constraints, 2000)
+    return data
+
+
+def script_json(data: Any) -> str:
+    """JSON safe inside a <script> element: `<`, `>` and `&` escaped so `</script>` cannot close it."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace(
+        "\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _write(path: str, data: Any, indent: Optional[int] = None) -> int:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    raw = json.dumps(data, ensure_ascii=False, indent=indent, separators=None if indent else (",", ":"))
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(raw)
+    return len(raw)
+
+
+def write_json(catalog: Catalog, out_dir: str, site_url: Optional[str], generated_at: dt.datetime) -> int:
+    """Write every JSON file; returns how many."""
+    n = 0
+    index = index_document(catalog, site_url, generated_at)
+    _write(os.path.join(out_dir, "index.json"), index)
+    by_ref = {s["ref"]: s for s in index["versions"]}
+    n += 1
+    for ds in catalog.datasets.values():
+        latest = ds.latest
+        _write(os.path.join(out_dir, "api", "datasets", f"{ds.name}.json"), {
+            "name": ds.name,
+            "latest": latest.version if latest else None,
+            "versions": [by_ref[v.ref] for v in ds.versions],
+        })
+        n += 1
+        for v in ds.versions:
+            _write(os.path.join(out_dir, version_api(v)), v.to_dict())
+            n += 1
+    _write(os.path.join(out_dir, "schema", "dataset.schema.json"), document_json_schema(), indent=2)
+    _write(os.path.join(out_dir, "schema", "index.schema.json"), INDEX_SCHEMA, indent=2)
+    return n + 2

@@ -1,0 +1,278 @@
+"""Render the catalog into Markdown files (jinja2 templates in `templates/`), one per page.
+
+Pages carry their untrusted content as HTML escaped by Jinja autoescape (or sanitised Markdown),
+inside raw HTML blocks, so Python-Markdown (MkDocs) never interprets publisher text as Markdown:
+a `[x](javascript:...)` in a column description stays text. Headings and page titles use only
+pattern-checked names (`name@version`) so the table of contents and `<title>` are safe too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+
+import jinja2
+from markupsafe import Markup
+
+from registry.model import DatasetDocument, Semantic, Status
+
+from . import diagrams
+from .catalog import Catalog, slug
+from .jsonout import json_ld, script_json, version_api
+from .sanitize import markdown_to_safe_html, plain_text, safe_url
+
+
+def templates_dir() -> Path:
+    """`templates/` beside the package (repository layout); override with SITE_TEMPLATES_DIR."""
+    env = os.environ.get("SITE_TEMPLATES_DIR")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "templates"
+
+
+def _md_text(text: str) -> str:
+    """Backslash-escape Markdown punctuation in a *trusted* string used outside HTML blocks."""
+    return re.sub(r"([\\`*_{}\[\]()#+!|<>])", r"\\\1", text)
+
+
+def _human_bytes(n: Optional[int]) -> str:
+    if n is None:
+        return "–"
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "PB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} PB"
+
+
+def _num(n: Optional[int]) -> str:
+    return "–" if n is None else f"{n:,}"
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=True,  # every variable is HTML-escaped unless explicitly marked safe
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        md=markdown_to_safe_html,
+        mdtext=_md_text,
+        safe_url=safe_url,
+        slug=slug,
+        human_bytes=_human_bytes,
+        num=_num,
+        plain=plain_text,
+        script_json=lambda d: Markup(script_json(d)),
+    )
+    return env
+
+
+@dataclass
+class PageWriter:
+    """Writes one page as a Markdown skeleton under `docs_dir` plus its HTML fragments under
+    `fragments_dir` (see :mod:`site_builder.mkdocs_hooks`). Templates mark the Markdown headings
+    with a per-build nonce (`{{ H }}## Title`); everything else is HTML. Untrusted text cannot
+    forge a heading line because it cannot know the nonce."""
+
+    docs_dir: str
+    fragments_dir: str
+    env: jinja2.Environment
+    common: dict[str, Any]
+    nonce: str
+    count: int = 0
+
+    def write(self, rel: str, template: str, **ctx: Any) -> None:
+        depth = rel.count("/")
+        root = "../" * depth
+        text = self.env.get_template(template).render(root=root, H=self.nonce, **self.common, **ctx)
+        skeleton, fragments = split_page(text, self.nonce)
+        for base, data in ((self.docs_dir, skeleton), (self.fragments_dir, None)):
+            path = os.path.join(base, rel if data is not None else rel + ".json")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8") as fh:
+                if data is not None:
+                    fh.write(data)
+                else:
+                    json.dump({"nonce": self.nonce, "fragments": fragments}, fh, ensure_ascii=False)
+        self.count += 1
+
+
+def split_page(text: str, nonce: str) -> tuple[str, list[str]]:
+    """(Markdown skeleton, HTML fragments): front matter and nonce-marked headings stay Markdown,
+    every run of other lines becomes one fragment behind a `FRBLOCK<n>-<nonce>` placeholder."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    if lines and lines[0] == "---":  # YAML front matter (generated from trusted values only)
+        end = lines.index("---", 1)
+        out.extend(lines[: end + 1])
+        i = end + 1
+    fragments: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        html = "\n".join(buf).strip()
+        buf.clear()
+        if html:
+            out.extend(["", f"FRBLOCK{len(fragments)}-{nonce}", ""])
+            fragments.append(html)
+
+    for line in lines[i:]:
+        if line.startswith(nonce):
+            flush()
+            out.extend(["", line[len(nonce):], ""])
+        else:
+            buf.append(line)
+    flush()
+    return "\n".join(out) + "\n", fragments
+
+
+def schema_diff(doc: DatasetDocument, prev: Optional[DatasetDocument]) -> Optional[dict[str, Any]]:
+    """Columns added, removed and changed (type, nullability, semantic) since the previous version."""
+    if prev is None:
+        return None
+    old = {c.name: c for c in prev.inspected.columns}
+    new = {c.name: c for c in doc.inspected.columns}
+    old_sem = {c.name: c.semantic for c in prev.columns}
+    new_sem = {c.name: c.semantic for c in doc.columns}
+    changed = []
+    for name in new:
+        if name in old:
+            a, b = old[name], new[name]
+            what = []
+            if a.type != b.type:
+                what.append(f"type {a.type} → {b.type}")
+            if a.nullable != b.nullable:
+                what.append("now nullable" if b.nullable else "now not null")
+            if old_sem.get(name) != new_sem.get(name):
+                what.append(
+                    f"semantic {(old_sem.get(name) or Semantic.OTHER).value} → {(new_sem.get(name) or Semantic.OTHER).value}"
+                )
+            if what:
+                changed.append((name, "; ".join(what)))
+    return {
+        "previous": prev,
+        "added": [(n, new[n].type) for n in new if n not in old],
+        "removed": [(n, old[n].type) for n in old if n not in new],
+        "changed": changed,
+    }
+
+
+def schema_rows(doc: DatasetDocument) -> list[dict[str, Any]]:
+    """The schema table: every column of the table, with the author's notes where given."""
+    declared = {c.name: c for c in doc.columns}
+    partitions = set(doc.inspected.partition_columns)
+    rows = []
+    for c in doc.inspected.columns:
+        d = declared.get(c.name)
+        unit = ""
+        if d is not None and (d.unit or d.resolution):
+            res = "×".join(f"{r:g}" for r in d.resolution) if d.resolution else ""
+            unit = " ".join(x for x in (res, d.unit or "") if x)
+        rows.append({
+            "name": c.name,
+            "type": c.type,
+            "nullable": c.nullable,
+            "semantic": d.semantic.value if d else "",
+            "axis": f"{d.point_group}.{d.axis.value}" if d and d.axis and d.point_group else "",
+            "unit": unit,
+            "description": d.description if d else "",
+            "partition": c.name in partitions or bool(d and d.partition),
+        })
+    return rows
+
+
+def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_url: Optional[str], signer_url: Optional[str],
+                 registry_uri: str, generated_at: dt.datetime, tick: Callable[[int], None] = lambda n: None) -> int:
+    """Write every page; returns the number of pages."""
+    env = environment()
+    common = {
+        "site_url": site_url,
+        "signer_url": signer_url or "https://YOUR-SIGNER",
+        "catalog_url": site_url or "https://YOUR-CATALOG-SITE/",
+        "registry_uri": registry_uri,
+        "generated_at": generated_at,
+        "Status": Status,
+    }
+    w = PageWriter(docs_dir, fragments_dir, env, common, nonce=secrets.token_hex(8))
+    versions = catalog.versions
+
+    # ---- home, search and the dataset list
+    by_stack = catalog.group(lambda d: [d.datastack])
+    by_format = catalog.group(lambda d: [d.format.value])
+    by_status = catalog.group(lambda d: [d.status.value])
+    recent = sorted(versions, key=lambda d: d.published_at, reverse=True)[:15]
+    w.write("index.md", "home.md.j2", catalog=catalog, by_stack=by_stack, by_format=by_format,
+            by_status=by_status, recent=recent)
+    w.write("search.md", "search.md.j2")
+    w.write("datasets/index.md", "datasets.md.j2", catalog=catalog)
+
+    # ---- one page per dataset and per version
+    for ds in catalog.datasets.values():
+        w.write(f"datasets/{ds.name}.md", "dataset.md.j2", ds=ds, catalog=catalog)
+        for doc in ds.versions:
+            page = f"datasets/{doc.name}/{doc.version}.html"
+            api = version_api(doc)
+            w.write(
+                f"datasets/{doc.name}/{doc.version}.md",
+                "version.md.j2",
+                doc=doc,
+                ds=ds,
+                catalog=catalog,
+                is_latest=catalog.is_latest(doc),
+                successor=catalog.successor(doc),
+                successor_known=catalog.get(catalog.successor(doc) or "") is not None,
+                deprecation=catalog.deprecation(doc),
+                schema=schema_rows(doc),
+                diff=schema_diff(doc, catalog.previous(doc)),
+                join_diagram=diagrams.join_diagram(doc, catalog),
+                lineage_diagram=diagrams.lineage_diagram(doc, catalog),
+                jsonld=json_ld(doc, (site_url.rstrip("/") + "/" + page) if site_url else None,
+                               (site_url.rstrip("/") + "/" + api) if site_url else api),
+                api=api,
+                partitioned=bool(doc.inspected.partition_columns),
+            )
+            tick(1)
+
+    # ---- browse pages: datastack, materialization matrix, tag, owner
+    _group_pages(w, "datastacks", "Datastacks", by_stack, catalog)
+    by_tag = catalog.group(lambda d: d.tags)
+    _group_pages(w, "tags", "Tags", by_tag, catalog)
+    by_owner = catalog.group(lambda d: sorted({o.name for o in d.owners}))
+    _group_pages(w, "owners", "Owners", by_owner, catalog)
+
+    matrices = {stack: compatibility_matrix(docs) for stack, docs in by_stack.items()}
+    w.write("materialization/index.md", "materialization_index.md.j2", matrices=matrices)
+    for stack, matrix in matrices.items():
+        w.write(f"materialization/{slug(stack)}.md", "matrix.md.j2", stack=stack, matrix=matrix)
+    return w.count
+
+
+def _group_pages(w: PageWriter, folder: str, title: str, groups: dict[str, list[DatasetDocument]], catalog: Catalog) -> None:
+    w.write(f"{folder}/index.md", "group_index.md.j2", folder=folder, title=title, groups=groups)
+    for key, docs in groups.items():
+        w.write(f"{folder}/{slug(key)}.md", "group.md.j2", folder=folder, title=title, key=key,
+                docs=sorted(docs, key=lambda d: (d.name, d.published_at)), catalog=catalog)
+
+
+def compatibility_matrix(docs: Iterable[DatasetDocument]) -> dict[str, Any]:
+    """Datasets x materialization versions of one datastack: which versions of each dataset are
+    valid at each materialization version (tables in one column can be joined at that version).
+    Deprecated versions are shown but marked; drafts are left out."""
+    docs = [d for d in docs if d.status != Status.DRAFT]
+    mats = sorted({m for d in docs for m in d.materialization.all_versions})
+    rows: dict[str, dict[int, list[DatasetDocument]]] = {}
+    for d in sorted(docs, key=lambda d: (d.name, d.published_at)):
+        row = rows.setdefault(d.name, {})
+        for m in d.materialization.all_versions:
+            row.setdefault(m, []).append(d)
+    return {"mats": mats, "rows": rows}

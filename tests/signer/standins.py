@@ -1,0 +1,234 @@
+"""Local HTTP stand-ins for the two services we cannot run: CAVE middle_auth and Google's IAM /
+OAuth / STS endpoints. They speak the real protocols (paths, headers, bodies, status codes) and
+count what they are asked, so tests can prove caching, session reuse and bounded concurrency.
+Both bind 127.0.0.1 only and stop when their fixture ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Optional
+from urllib.parse import parse_qs, unquote, urlparse
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+Route = Callable[["Handler", str, dict[str, list[str]], bytes], tuple[int, Any]]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so connection reuse is observable
+    server: "StandIn"
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def _dispatch(self, method: str) -> None:
+        url = urlparse(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self.server.record(method, url.path, self.client_address)
+        status, payload = self.server.route(self, method, url.path, parse_qs(url.query), body)
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+
+class StandIn(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.calls: collections.Counter = collections.Counter()
+        self.clients: dict[str, set] = collections.defaultdict(set)
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def start(self) -> "StandIn":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+    def record(self, method: str, path: str, client: tuple) -> None:
+        with self._lock:
+            self.calls[f"{method} {path}"] += 1
+            self.clients[path].add(client)
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.clients.clear()
+
+    def route(self, h: Handler, method: str, path: str, query: dict, body: bytes) -> tuple[int, Any]:
+        raise NotImplementedError
+
+
+class CaveAuth(StandIn):
+    """middle_auth: `GET /auth/api/v1/user/cache` and the datastack -> dataset lookup."""
+
+    PREFIX = "/auth"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.users: dict[str, dict[str, Any]] = {}
+        self.datastacks: dict[str, str] = {}
+        self.failing = False  # answer 500 to everything (auth "down" but reachable)
+
+    @property
+    def auth_url(self) -> str:
+        return self.url + self.PREFIX
+
+    def add_user(self, token: str, uid: int, permissions: dict[str, list[str]], missing_tos: Optional[list] = None, admin: bool = False) -> None:
+        self.users[token] = {
+            "id": uid,
+            "name": f"user{uid}",
+            "email": f"user{uid}@example.org",
+            "admin": admin,
+            "groups": ["default"],
+            "permissions_v2": permissions,
+            "missing_tos": missing_tos or [],
+            "service_account": False,
+            "parent_id": None,
+            "datasets_admin": [],
+        }
+
+    def _token(self, h: Handler) -> Optional[str]:
+        header = h.headers.get("Authorization") or ""
+        return header[len("Bearer ") :] if header.startswith("Bearer ") else None
+
+    def route(self, h: Handler, method: str, path: str, query: dict, body: bytes) -> tuple[int, Any]:
+        if self.failing:
+            return 500, {"error": "internal"}
+        token = self._token(h)
+        if path == f"{self.PREFIX}/api/v1/user/cache" and method == "GET":
+            if token is None or token not in self.users:
+                return 401, {"error": "invalid token"}
+            return 200, self.users[token]
+        prefix = f"{self.PREFIX}/api/v1/service/datastack/table/"
+        if path.startswith(prefix) and path.endswith("/dataset") and method == "GET":
+            if token is None or token not in self.users:
+                return 401, {"error": "invalid token"}
+            ds = unquote(path[len(prefix) : -len("/dataset")])
+            if ds not in self.datastacks:
+                return 404, {"error": f"datastack {ds} not found"}
+            return 200, self.datastacks[ds]
+        return 404, {"error": "not found"}
+
+
+def new_service_account(email: str = "signer@test-project.iam.gserviceaccount.com") -> tuple[Any, dict[str, Any]]:
+    """A throwaway RSA key and the service-account JSON that holds it."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    info = {
+        "type": "service_account",
+        "project_id": "test-project",
+        "private_key_id": "0123456789abcdef",
+        "private_key": pem,
+        "client_email": email,
+        "client_id": "1",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    return key, info
+
+
+class GoogleApis(StandIn):
+    """OAuth token endpoint (JWT bearer grant, signature checked), IAM credentials `signBlob`
+    (signs with the service account's key, as Google does) and STS token exchange (records the
+    Credential Access Boundary it was asked for)."""
+
+    def __init__(self, key: Any, email: str, signblob_delay: float = 0.0) -> None:
+        super().__init__()
+        self.key = key
+        self.email = email
+        self.tokens: set[str] = set()
+        self.downscoped: dict[str, Any] = {}
+        self.boundaries: list[dict[str, Any]] = []
+        self.signblob_delay = signblob_delay
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def _bearer(self, h: Handler) -> Optional[str]:
+        header = h.headers.get("Authorization") or ""
+        return header[7:] if header.startswith("Bearer ") else None
+
+    def _issue(self) -> str:
+        token = f"ya29.standin-{len(self.tokens)}-{time.monotonic_ns()}"
+        self.tokens.add(token)
+        return token
+
+    def route(self, h: Handler, method: str, path: str, query: dict, body: bytes) -> tuple[int, Any]:
+        if path == "/token" and method == "POST":
+            form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+            if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+                return 400, {"error": "unsupported_grant_type"}
+            header_b64, claims_b64, sig_b64 = form["assertion"].split(".")
+            pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
+            try:
+                self.key.public_key().verify(
+                    base64.urlsafe_b64decode(pad(sig_b64)),
+                    f"{header_b64}.{claims_b64}".encode(),
+                    padding.PKCS1v15(),
+                    hashes.SHA256(),
+                )
+            except Exception:
+                return 400, {"error": "invalid_grant"}
+            return 200, {"access_token": self._issue(), "expires_in": 3599, "token_type": "Bearer"}
+        sign_path = f"/v1/projects/-/serviceAccounts/{self.email}:signBlob"
+        if unquote(path) == sign_path and method == "POST":
+            if self._bearer(h) not in self.tokens:
+                return 401, {"error": {"code": 401, "status": "UNAUTHENTICATED"}}
+            with self._lock:
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                if self.signblob_delay:
+                    time.sleep(self.signblob_delay)
+                payload = base64.b64decode(json.loads(body)["payload"])
+                sig = self.key.sign(payload, padding.PKCS1v15(), hashes.SHA256())
+                return 200, {"keyId": "0123456789abcdef", "signedBlob": base64.b64encode(sig).decode()}
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
+        if path == "/v1/token" and method == "POST":
+            form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+            if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:token-exchange":
+                return 400, {"error": "invalid_request"}
+            if form.get("subject_token") not in self.tokens:
+                return 400, {"error": "invalid_grant"}
+            raw_options = form.get("options") or "{}"
+            # google-auth percent-encodes the JSON once more inside the form body, as STS expects.
+            options = json.loads(raw_options if raw_options.startswith("{") else unquote(raw_options))
+            boundary = options.get("accessBoundary")
+            if not boundary:
+                return 400, {"error": "invalid_request", "error_description": "no access boundary"}
+            self.boundaries.append(boundary)
+            token = f"downscoped-{len(self.boundaries)}"
+            self.downscoped[token] = boundary
+            return 200, {
+                "access_token": token,
+                "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                "token_type": "Bearer",
+                "expires_in": 3599,
+            }
+        return 404, {"error": "not found"}
