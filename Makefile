@@ -5,10 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_DIR := .demo
 TEST_PREREQS :=
-DEMO_STEPS :=
 
-# Areas contribute targets through mk/*.mk: they append to TEST_PREREQS (targets `make test`
-# needs) and DEMO_STEPS (commands `make demo` runs after publishing the example registry).
+# Areas contribute targets through mk/*.mk and append to TEST_PREREQS (what `make test` and
+# `make demo` need installed first, e.g. the vendored browser scripts).
 -include mk/*.mk
 
 .PHONY: install demo test bench clean
@@ -21,15 +20,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The example registry end to end: local S3 server + signer, example tables, publish, list,
+# build the catalog site and serve it on 127.0.0.1:8000 (Ctrl-C stops it).
 demo: $(STAMP) $(TEST_PREREQS)
-	$(PY) -m registry.demo --dir $(DEMO_DIR)
-	$(foreach step,$(DEMO_STEPS),$(step) &&) true
+	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) -m registry.demo --dir $(DEMO_DIR)
 
 test: $(STAMP) $(TEST_PREREQS)
 	$(PY) -m pytest -q -ra
 
-bench: $(STAMP)
+bench: $(STAMP) $(TEST_PREREQS)
 	$(PY) bench/inspect.py
+	$(PY) bench/signer.py
+	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) bench/site_build.py 1000
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) site build *.egg-info

@@ -15,4 +15,3 @@ signer-stop:
 bench-signer: $(STAMP)
 	$(PY) bench/signer.py
 
-DEMO_STEPS += "$(PY) -m signer_function.demo start --dir $(DEMO_DIR) --port $(SIGNER_PORT)"

@@ -31,5 +31,3 @@ bench-site: $(STAMP) site-vendor
 	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) bench/site_build.py 1000
 
 TEST_PREREQS += site-vendor
-DEMO_STEPS += "SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) -m site_builder.cli build-site --registry $(DEMO_DIR)/registry --out $(DEMO_DIR)/site" \
-	"$(PY) -m site_builder.cli serve $(DEMO_DIR)/site --host 127.0.0.1 --port $(SITE_PORT)"

@@ -74,14 +74,16 @@ def publish(spec: Path, registry_uri: str, draft: bool, dry_run: bool, verify_ca
         for w in result.warnings:
             output.warn(w)
         doc = result.document
-        if as_json or dry_run:
+        printed_json = as_json or dry_run
+        if printed_json:
             output.print_json(doc.to_dict())
-        if not as_json:
+        if not as_json:  # with JSON on stdout, the human summary goes to stderr
             verb = "would publish" if dry_run else ("published draft" if doc.status == Status.DRAFT else "published")
             output.info(
                 f"{verb} {doc.ref}: {doc.inspected.row_count if doc.inspected.row_count is not None else '?'} rows, "
                 f"{doc.inspected.file_count} files, {doc.format.value} pinned at {doc.table_version}"
-                + ("" if dry_run else f" -> {registry_uri.rstrip('/')}/datasets/{doc.name}/{doc.version}.json")
+                + ("" if dry_run else f" -> {registry_uri.rstrip('/')}/datasets/{doc.name}/{doc.version}.json"),
+                err=printed_json,
             )
 
     run(go)

@@ -26,8 +26,8 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, soft_wrap=False, width=None if stream.isatty() else 200)
 
 
-def info(msg: str) -> None:
-    click.echo(msg)
+def info(msg: str, err: bool = False) -> None:
+    click.echo(msg, err=err)
 
 
 def warn(msg: str) -> None:

@@ -49,7 +49,7 @@ def _table():
     )
 
 
-def serve(work: Path, port: int, ttl: float) -> None:
+def serve(work: Path, port: int, ttl: float, registry: Path | None = None) -> None:
     from moto.server import ThreadedMotoServer
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -74,7 +74,7 @@ def serve(work: Path, port: int, ttl: float) -> None:
     fs, _ = filesystem(location)
     pads.write_dataset(_table(), "demo-tables/minnie65/synapse_demo", format="parquet",
                        filesystem=PyFileSystem(FSSpecHandler(fs)), partitioning=["split"], partitioning_flavor="hive")
-    registry = work / "registry"
+    registry = registry or work / "registry"
     publish(
         {
             "name": "synapse_demo", "version": "1", "title": "Demo synapses (signer)",
@@ -83,6 +83,7 @@ def serve(work: Path, port: int, ttl: float) -> None:
             "format": "parquet", "format_options": {"partitioning": "hive"}, "tags": ["demo"],
         },
         str(registry),
+        if_exists="skip",
     )
     tokens = work / "dev-tokens.json"
     tokens.write_text(json.dumps({
@@ -143,14 +144,15 @@ con.sql(f"SELECT split, count(*) AS synapses, avg(size) AS mean_size FROM ({{sql
 PY'''
 
 
-def start(work: Path, port: int, ttl: float, timeout: float = 90) -> dict:
+def start(work: Path, port: int, ttl: float, timeout: float = 90, registry: Path | None = None) -> dict:
     stop_running(work)
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
     with open(work / "serve.log", "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "signer_function.demo", "serve", "--work", str(work), "--port", str(port), "--ttl", str(ttl)],
+            [sys.executable, "-m", "signer_function.demo", "serve", "--work", str(work), "--port", str(port), "--ttl", str(ttl)]
+            + (["--registry", str(Path(registry).resolve())] if registry else []),
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     (work / "serve.pid").write_text(str(proc.pid))
@@ -209,9 +211,10 @@ def main(argv: list[str] | None = None) -> None:
     v.add_argument("--work", required=True)
     v.add_argument("--port", type=int, required=True)
     v.add_argument("--ttl", type=float, required=True)
+    v.add_argument("--registry", default=None, help="registry folder to serve (default: WORK/registry)")
     args = ap.parse_args(argv)
     if args.cmd == "serve":
-        serve(Path(args.work), args.port, args.ttl)
+        serve(Path(args.work), args.port, args.ttl, Path(args.registry) if args.registry else None)
     elif args.cmd == "stop":
         print("signer demo stopped" if stop_running(Path(args.dir) / "signer") else "no signer demo running")
     else:
