@@ -84,10 +84,10 @@ class CaveFacts:
         return self._get(f"/info/api/v2/datastack/full/{name}")
 
     def versions_metadata(self, datastack: str) -> list[dict]:
-        return self._get(f"/materialize/api/v3/datastack/{datastack}/versions/metadata", expired="true") or []
+        return self._get(f"/materialize/api/v3/datastack/{datastack}/metadata", expired="true") or []
 
     def tables(self, datastack: str, version: int) -> Optional[list[str]]:
-        return self._get(f"/materialize/api/v3/datastack/{datastack}/version/{version}/tables")
+        return self._get(f"/materialize/api/v2/datastack/{datastack}/version/{version}/tables")
 
 
 def verify(

@@ -25,6 +25,8 @@ import requests
 from .errors import CatalogUnavailable, DatasetNotFound
 
 TIMEOUT = (5, 60)
+_MEMO: dict[str, tuple[str, Any]] = {}
+_LOCK = threading.Lock()
 
 
 def cache_dir() -> Path:
@@ -52,8 +54,6 @@ class HttpCache:
         self.directory = directory or cache_dir()
         self.enabled = cache
         self.session = session or requests.Session()
-        self._memo: dict[str, tuple[Optional[str], Any]] = {}
-        self._lock = threading.Lock()
 
     def _paths(self, url: str) -> tuple[Path, Path]:
         key = hashlib.sha256(url.encode()).hexdigest()[:32]
@@ -103,11 +103,11 @@ class HttpCache:
         """Parsed JSON; parsed once per process per validator (the 10k-version index is megabytes)."""
         got = self.get(url)
         key = got.etag or hashlib.sha256(got.body).hexdigest()
-        with self._lock:
-            memo = self._memo.get(url)
+        with _LOCK:
+            memo = _MEMO.get(url)
             if memo and memo[0] == key:
                 return memo[1]
         value = got.json()
-        with self._lock:
-            self._memo[url] = (key, value)
+        with _LOCK:
+            _MEMO[url] = (key, value)
         return value

@@ -2,9 +2,10 @@
 
 Reading footers one file at a time through a buffered file handle would pull megabytes of
 read-ahead per file and pay one round trip each. Instead we list once (sizes and etags come with
-the listing), then fetch the last 64 KiB of every file in one concurrent `cat_ranges` batch (async
-on S3/GCS), and re-fetch only the rare footer larger than that. Bytes read stay proportional to the
-number of files, not to the data.
+the listing), read the first file's footer exactly (8 bytes, then the footer), and then fetch a tail
+of about that footer's size from every other file in concurrent `cat_ranges` batches (async on
+S3/GCS): files of one table have footers of similar size. The rare larger footer is re-fetched at
+its exact size. Bytes read stay proportional to the number of files times the footer size.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..storage import filesystem
 from . import ProgressCallback, TableInspection
 from .arrow_types import columns_from_schema
 
-TAIL_BYTES = 64 * 1024
+TAIL_SLACK = 1024  # footers of one table differ by a few bytes (statistics); room to spare
 BATCH = 256  # footers fetched per cat_ranges call: bounds memory and lets progress advance
 _SKIP_PREFIXES = ("_", ".")
 
@@ -62,7 +63,7 @@ def _coerce(value: str, t: pa.DataType) -> Any:
 
 def _footer(tail: bytes, path: str) -> Optional[int]:
     """Footer length, or None when the tail holds the whole footer already parsed below."""
-    if len(tail) < 12 or tail[-4:] != b"PAR1":
+    if len(tail) < 8 or tail[-4:] != b"PAR1":
         raise TableUnreadable(f"{path}: not a Parquet file (no PAR1 magic at the end; truncated?)")
     return struct.unpack("<I", tail[-8:-4])[0]
 
@@ -103,10 +104,12 @@ def inspect(
         entries = [("", root, info)]
 
     total = len(entries)
-    footers: list[pq.FileMetaData] = []
-    for start in range(0, total, BATCH):
+    first = _read_footer_exactly(fs, entries[0])
+    footers: list[pq.FileMetaData] = [first]
+    tail = first.serialized_size + 8 + TAIL_SLACK
+    for start in range(1, total, BATCH):
         batch = entries[start : start + BATCH]
-        footers.extend(_read_footers(fs, batch))
+        footers.extend(_read_footers(fs, batch, tail))
         if progress:
             progress(len(footers), total)
 
@@ -157,13 +160,40 @@ def inspect(
     )
 
 
-def _read_footers(fs: Any, batch: list[tuple[str, str, dict[str, Any]]]) -> list[pq.FileMetaData]:
+def _check_size(path: str, size: int) -> None:
+    if size < 12:
+        raise TableUnreadable(f"{path}: {size} bytes is too small to be a Parquet file")
+
+
+def _read_footer_exactly(fs: Any, entry: tuple[str, str, dict[str, Any]]) -> pq.FileMetaData:
+    """Two small reads: the 8-byte trailer (footer length + magic), then exactly the footer."""
+    _, path, meta = entry
+    size = int(meta.get("size") or 0)
+    _check_size(path, size)
+    try:
+        trailer = fs.cat_file(path, start=size - 8, end=size)
+    except Exception as exc:  # noqa: BLE001
+        raise TableUnreadable(f"{path}: cannot be read ({exc})") from exc
+    return _read_footers(fs, [entry], 8, trailers=[trailer])[0]
+
+
+def _read_footers(
+    fs: Any, batch: list[tuple[str, str, dict[str, Any]]], tail_bytes: int, trailers: Optional[list[bytes]] = None
+) -> list[pq.FileMetaData]:
     paths = [p for _, p, _ in batch]
     sizes = [int(m.get("size") or 0) for _, _, m in batch]
-    for (rel, path, _), size in zip(batch, sizes):
-        if size < 12:
-            raise TableUnreadable(f"{path}: {size} bytes is too small to be a Parquet file")
-    starts = [max(0, s - TAIL_BYTES) for s in sizes]
+    for path, size in zip(paths, sizes):
+        _check_size(path, size)
+    if trailers is not None:
+        out = []
+        for path, size, trailer in zip(paths, sizes, trailers):
+            flen = _footer(trailer, path)
+            if flen + 8 > size:
+                raise TableUnreadable(f"{path}: footer length {flen} exceeds the file size (truncated?)")
+            footer = fs.cat_file(path, start=size - flen - 8, end=size)
+            out.append(_parse(footer, flen, path))
+        return out
+    starts = [max(0, s - tail_bytes) for s in sizes]
     tails = fs.cat_ranges(paths, starts, sizes, on_error="return")
     out = []
     for path, size, tail in zip(paths, sizes, tails):
@@ -174,8 +204,12 @@ def _read_footers(fs: Any, batch: list[tuple[str, str, dict[str, Any]]]) -> list
             raise TableUnreadable(f"{path}: footer length {flen} exceeds the file size (truncated?)")
         if flen + 8 > len(tail):  # a footer larger than our tail: fetch exactly it
             tail = fs.cat_file(path, start=size - flen - 8, end=size)
-        try:
-            out.append(pq.read_metadata(pa.BufferReader(tail[-(flen + 8) :])))
-        except Exception as exc:  # noqa: BLE001 - arrow raises several types for corrupt footers
-            raise TableUnreadable(f"{path}: corrupt Parquet footer ({exc})") from exc
+        out.append(_parse(tail, flen, path))
     return out
+
+
+def _parse(tail: bytes, flen: int, path: str) -> pq.FileMetaData:
+    try:
+        return pq.read_metadata(pa.BufferReader(tail[-(flen + 8) :]))
+    except Exception as exc:  # noqa: BLE001 - arrow raises several types for corrupt footers
+        raise TableUnreadable(f"{path}: corrupt Parquet footer ({exc})") from exc

@@ -1,0 +1,180 @@
+"""`Catalog`: find, understand and read registered feature tables from scripts and notebooks.
+
+    from registry import Catalog
+    cat = Catalog("https://catalog.lab.org")           # a built site ... or a registry URI (gs://, s3://, path)
+    cat.search("synapse", datastack="minnie65_phase3_v1", mat_version=1078)
+    ds = cat.get("synapse_embeddings")                  # latest published version
+    df = ds.to_polars(columns=["pre_pt_root_id", "score"]).collect()
+
+Summaries come from one definition (`registry.model.document_summary`, which the site's index.json
+follows) and filters from one function (`registry.source.matches`), so the command line, the site
+and this client never disagree about what a query returns.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Optional
+from urllib.parse import quote
+
+from ..cave import DEFAULT_SERVER, find_token
+from ..model import DatasetDocument
+from ..source import RegistrySource, matches
+from .errors import DatasetNotFound
+from .httpcache import HttpCache
+from .search import SearchResult, SearchResults, search
+from .signer import SignerClient
+from .version import DatasetVersion
+
+SIGNER_ENV = "FEATURE_REGISTRY_SIGNER_URL"
+
+# What `document_summary` has that the site's index.json entries name differently or leave out.
+_SUMMARY_DEFAULTS = {"description": None, "file_count": None, "license": None, "aligned_volume": None,
+                     "table_version": None, "location": None, "row_count": None, "bytes": None,
+                     "owners": [], "superseded_by": None}
+
+
+def adapt_site_summary(s: dict[str, Any]) -> dict[str, Any]:
+    """A site index entry with every key of `document_summary` (site extras such as `latest`,
+    `page` and `deprecated_reason` kept). The site calls the short description `summary`."""
+    out = dict(s)
+    if "description" not in out:
+        out["description"] = out.get("summary")
+    for k, v in _SUMMARY_DEFAULTS.items():
+        out.setdefault(k, v)
+    return out
+
+
+class SiteSource:
+    """A built catalog site over HTTP(S): `index.json` and `api/datasets/<name>/<version>.json`."""
+
+    def __init__(self, url: str, http: HttpCache):
+        self.url = url if url.endswith("/") else url + "/"
+        if self.url.endswith("index.json/"):
+            self.url = self.url[: -len("index.json/")]
+        self.http = http
+        self.problems: list[str] = []
+
+    def index(self) -> dict[str, Any]:
+        return self.http.get_json(self.url + "index.json")
+
+    def all_summaries(self) -> list[dict[str, Any]]:
+        idx = self.index()
+        cache = getattr(self, "_adapted", None)
+        if cache is not None and cache[0] is idx:
+            return cache[1]
+        rows = [adapt_site_summary(s) for s in idx.get("versions", [])]
+        self._adapted = (idx, rows)
+        return rows
+
+    def summaries(self, **filters: Any) -> list[dict[str, Any]]:
+        """Same shape, filters and order as `RegistrySource.summaries` (what `list` prints)."""
+        rows = [r for r in self.all_summaries() if matches(r, **{k: v for k, v in filters.items() if v is not None})]
+        rows.sort(key=lambda r: r["published_at"], reverse=True)
+        return sorted(rows, key=lambda r: r["name"])
+
+    def get(self, name: str, version: str = "latest") -> DatasetDocument:
+        if version == "latest":
+            mine = [s for s in self.all_summaries() if s["name"] == name]
+            latest = [s for s in mine if s.get("latest")] or sorted(
+                (s for s in mine if s["status"] == "published"), key=lambda s: s["published_at"])[-1:]
+            if not latest:
+                hint = f"; versions exist but none is published: {', '.join(s['version'] for s in mine)}" if mine else ""
+                raise DatasetNotFound(f"no published version of {name!r} in {self.url}{hint}")
+            version = latest[0]["version"]
+        try:
+            raw = self.http.get_json(f"{self.url}api/datasets/{quote(name)}/{quote(version)}.json")
+        except DatasetNotFound:
+            raise DatasetNotFound(f"{name}@{version} is not in {self.url}") from None
+        return DatasetDocument.from_dict(raw)
+
+    @property
+    def signer_url(self) -> Optional[str]:
+        return self.index().get("signer_url")
+
+
+class _RegistrySource(RegistrySource):
+    def all_summaries(self) -> list[dict[str, Any]]:
+        return self.summaries()
+
+    signer_url = None
+
+
+class Catalog:
+    """The registry as a reader sees it.
+
+    `url_or_uri`: an http(s) URL of a built catalog site, or a registry URI (`gs://`, `s3://`, a path).
+    `signer_url`: the signer for reads (else `$FEATURE_REGISTRY_SIGNER_URL`, else what the site advertises).
+    `token`: a CAVE token (else `$CAVE_TOKEN`, else CAVEclient's secret files for `cave_server`).
+    `cache`: keep site JSON on disk and revalidate it (`$FEATURE_REGISTRY_CACHE`, `~/.cache/feature-registry`).
+    """
+
+    def __init__(self, url_or_uri: str, *, signer_url: Optional[str] = None, token: Optional[str] = None,
+                 cave_server: Optional[str] = None, cache: bool = True, expires_in: int = 3600):
+        self.uri = url_or_uri
+        self.is_site = url_or_uri.startswith(("http://", "https://"))
+        self._http = HttpCache(cache=cache)
+        self._source = SiteSource(url_or_uri, self._http) if self.is_site else _RegistrySource(url_or_uri)
+        self.cave_server = cave_server or os.environ.get("CAVE_SERVER") or DEFAULT_SERVER
+        self._explicit_token = token
+        self._signer_url = signer_url
+        self.expires_in = expires_in
+        self._signer_client: Optional[SignerClient] = None
+        if self.is_site:
+            self._source.index()  # fail fast on a wrong URL; warms the cache
+
+    def __repr__(self) -> str:
+        return f"Catalog({self.uri!r})"
+
+    # ---- finding
+    def summaries(self) -> list[dict[str, Any]]:
+        """Every version's summary (the `index.json` entries / `list --json` rows)."""
+        return self._source.all_summaries()
+
+    def search(self, text: str = "", *, datastack: Optional[str] = None, mat_version: Optional[int] = None,
+               format: Optional[str] = None, status: Optional[str] = None, tag: Optional[str] = None,
+               owner: Optional[str] = None) -> SearchResults:
+        """Versions matching `text` (ranked: name, title, columns, description) and every filter given.
+        Deprecated versions are left out unless `status` asks for them."""
+        filters = dict(datastack=datastack, mat_version=mat_version, format=format, status=status, tag=tag, owner=owner)
+        return search(self.summaries(), text, filters, self)
+
+    def versions(self, name: str) -> SearchResults:
+        """Every version of `name`, oldest first, all statuses."""
+        rows = sorted((s for s in self.summaries() if s["name"] == name), key=lambda s: s["published_at"])
+        if not rows:
+            raise DatasetNotFound(f"no dataset {name!r} in {self.uri}")
+        return SearchResults(SearchResult(s, self) for s in rows)
+
+    def get(self, name: str, version: str = "latest") -> DatasetVersion:
+        """One version (`latest`: the newest published one). `name` may be `NAME@VERSION`."""
+        if "@" in name:
+            name, _, version = name.partition("@")
+        doc = self._source.get(name, version)
+        summary = next((s for s in self.summaries() if s["name"] == doc.name and s["version"] == doc.version), None) \
+            if self.is_site else None
+        return DatasetVersion.wrap(doc, self, summary)
+
+    def refresh(self) -> None:
+        """Re-read the index (revalidated against the site)."""
+        if self.is_site:
+            self._source.index()
+
+    def as_source(self):
+        """What `feature-registry list/show` read: `.summaries(**filters)`, `.get(name, version)`, `.problems`."""
+        return self._source
+
+    # ---- reading
+    @property
+    def signer_url(self) -> Optional[str]:
+        return self._signer_url or os.environ.get(SIGNER_ENV) or self._source.signer_url
+
+    def token(self) -> Optional[str]:
+        return find_token(self.cave_server, self._explicit_token)
+
+    @property
+    def _signer(self) -> SignerClient:
+        wanted = self.signer_url.rstrip("/") if self.signer_url else None
+        if self._signer_client is None or self._signer_client.url != wanted:
+            self._signer_client = SignerClient(self.signer_url, self.token, self.cave_server)
+        return self._signer_client
