@@ -292,3 +292,23 @@ def test_hand_edited_invalid_document_is_reported_not_fatal(hive_table, tmp_regi
         Registry(tmp_registry).get("other", "1")
     with pytest.raises(AlreadyPublished, match="does not validate"):
         publish(base_spec(hive_table[0], name="other"), tmp_registry)
+
+
+def test_progress_is_reported_while_inspecting(hive_table, tmp_registry):
+    calls: list[tuple[int, int]] = []
+    publish(base_spec(hive_table[0]), tmp_registry, progress=lambda done, total: calls.append((done, total)))
+    assert calls and calls[-1] == (4, 4)
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    from registry import output
+
+    monkeypatch.delenv("FEATURE_REGISTRY_QUIET", raising=False)
+    monkeypatch.setenv("CI", "true")
+    with output.progress("x") as bar:
+        assert bar is None
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    with output.progress("x") as bar:
+        assert callable(bar)
+        bar(1, 2)
