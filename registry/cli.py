@@ -91,11 +91,18 @@ def publish(spec: Path, registry_uri: str, draft: bool, dry_run: bool, verify_ca
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--registry", "registry_uri", envvar=REGISTRY_ENV, default=None, metavar="URI",
+              help="Also check specs against this registry: name@version still free, referenced datasets registered.")
 @json_option
-def validate(files: tuple[Path, ...], as_json: bool) -> None:
+def validate(files: tuple[Path, ...], registry_uri: Optional[str], as_json: bool) -> None:
     """Validate authoring specs (YAML) or published documents (JSON); print every problem with its path."""
     from .publish import load_spec, load_yaml
 
+    registry = None
+    if registry_uri:
+        from .documents import Registry
+
+        registry = Registry(registry_uri)
     report = []
     for path in files:
         problems: list[tuple[str, str]] = []
@@ -113,7 +120,9 @@ def validate(files: tuple[Path, ...], as_json: bool) -> None:
                 except ValidationError as exc:
                     raise SpecInvalid(format_validation_error(exc)) from None
             else:
-                load_spec(load_yaml(path))
+                spec = load_spec(load_yaml(path))
+                if registry is not None:
+                    problems = _registry_problems(spec, registry)
         except SpecInvalid as exc:
             problems = exc.problems
         report.append({"file": str(path), "kind": kind, "ok": not problems,
@@ -130,6 +139,23 @@ def validate(files: tuple[Path, ...], as_json: bool) -> None:
                     output.error(f"  {p['path']}: {p['message']}")
     if not all(i["ok"] for i in report):
         sys.exit(2)
+
+
+def _registry_problems(spec: Any, registry: Any) -> list[tuple[str, str]]:
+    """Pre-flight checks of a spec against a registry (what publish would refuse or record)."""
+    from .model import parse_ref as split
+
+    problems = []
+    if registry.exists(spec.name, spec.version):
+        problems.append(("version", f"{spec.ref} is already published in {registry.uri}"))
+    for i, ref in enumerate(spec.references):
+        if ref.dataset and not registry.exists(*split(ref.dataset)):
+            problems.append((f"references[{i}].dataset", f"{ref.dataset} is not in {registry.uri}"))
+    for field in ("derived_from", "supersedes"):
+        for i, ref in enumerate(getattr(spec.lineage, field)):
+            if not registry.exists(*split(ref)):
+                problems.append((f"lineage.{field}[{i}]", f"{ref} is not in {registry.uri}"))
+    return problems
 
 
 def _open(registry_uri: str):

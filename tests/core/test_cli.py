@@ -151,3 +151,14 @@ def test_missing_registry_is_a_usage_error(hive_table, write_spec):
     env = {k: v for k, v in os.environ.items() if k != "FEATURE_REGISTRY_URI"}
     r = run_cli("list", env=env)
     assert r.returncode == 2 and "--registry" in r.stderr
+
+
+def test_validate_against_a_registry(runner, hive_table, write_spec, tmp_registry):
+    spec = write_spec(base_spec(hive_table[0]))
+    invoke(runner, "publish", str(spec), "--registry", tmp_registry)
+    follow = write_spec(base_spec(hive_table[0], version="2", lineage={"supersedes": ["synapse_features@1", "ghost@1"]}))
+    r = invoke(runner, "validate", str(spec), str(follow), "--registry", tmp_registry, "--json")
+    assert r.exit_code == 2
+    report = {Path(x["file"]).name: {p["path"]: p["message"] for p in x["problems"]} for x in json.loads(r.stdout)}
+    assert "already published" in report[spec.name]["version"]
+    assert report[follow.name] == {"lineage.supersedes[1]": f"ghost@1 is not in {tmp_registry}"}
