@@ -158,13 +158,18 @@ def arrow_with_credentials(doc: Any, signed: SignedTable, columns: Optional[Sequ
         ds = lance.dataset(location, version=version, storage_options=opts)
         return ds.to_table(columns=cols, filter=filter)
     if fmt == "delta":
-        from deltalake import DeltaTable, QueryBuilder
+        from deltalake import DeltaTable
 
         dt = DeltaTable(location, version=version, storage_options=opts)
-        sel = ", ".join(_ident(c) for c in cols) if cols else "*"
-        sql = f"SELECT {sel} FROM t" + (f" WHERE {filter}" if filter else "")
-        reader = QueryBuilder().register("t", dt).execute(sql)
-        return pa.table(reader.read_all())
+        try:
+            dataset = dt.to_pyarrow_dataset()  # applies column mapping; refuses deletion vectors
+        except Exception:
+            from deltalake import QueryBuilder  # DataFusion applies deletion vectors
+
+            sel = ", ".join(_ident(c) for c in cols) if cols else "*"
+            sql = f"SELECT {sel} FROM t" + (f" WHERE {filter}" if filter else "")
+            return pa.table(QueryBuilder().register("t", dt).execute(sql).read_all())
+        return _arrow_query(dataset, cols, filter)
     if fmt == "iceberg":
         from pyiceberg.table import StaticTable
 
@@ -192,3 +197,16 @@ def _iceberg_properties(signed: SignedTable) -> dict[str, str]:
     if c.get("endpoint_url") or o.get("aws_endpoint"):
         props["s3.endpoint"] = c.get("endpoint_url") or o.get("aws_endpoint")
     return {k: v for k, v in props.items() if v}
+
+
+def _arrow_query(dataset: Any, columns: Optional[list[str]], filter: Optional[str]):
+    """Projection and a SQL filter over a pyarrow dataset, pushed into the scan by DuckDB."""
+    import duckdb
+
+    con = duckdb.connect()
+    rel = con.from_arrow(dataset)
+    if filter:
+        rel = rel.filter(filter)
+    if columns:
+        rel = rel.select(*[_ident(c) for c in columns])
+    return rel.to_arrow_table()

@@ -246,4 +246,4 @@ class DatasetVersion(DatasetDocument):
     def to_arrow(self, columns: Optional[Sequence[str]] = None, filter: Optional[str] = None, *,
                  mode: Optional[str] = None):
         """A pyarrow Table."""
-        return self.to_duckdb(columns, filter, mode=mode).arrow()
+        return self.to_duckdb(columns, filter, mode=mode).to_arrow_table()

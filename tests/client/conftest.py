@@ -114,11 +114,11 @@ def stack(s3_server: str, cave_server, tmp_path_factory: pytest.TempPathFactory)
         from site_builder.cli import make_server
 
         site_dir = tmp / "site"
-        build_site(registry_uri, str(site_dir), signer_url=signer_url, progress=False)
         os.environ["SITE_SERVE_QUIET"] = "1"
-        server = make_server(str(site_dir), "127.0.0.1", 0)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = make_server(str(site_dir), "127.0.0.1", 0)  # bound first: the pages name its URL
         site_url = f"http://127.0.0.1:{server.server_address[1]}/"
+        build_site(registry_uri, str(site_dir), site_url=site_url, signer_url=signer_url, progress=False)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
         _wait(signer_url, proc, log_path)
         yield SimpleNamespace(site_url=site_url, site_dir=site_dir, signer_url=signer_url, registry=registry_uri,
                               bucket=bucket, specs=specs, token=TOKENS["reader"], tokens=TOKENS, log=log_path,
