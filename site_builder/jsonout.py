@@ -11,7 +11,7 @@ import json
 import os
 from typing import Any, Optional
 
-from registry.model import REGISTRY_SCHEMA, DatasetDocument, document_json_schema
+from registry.model import REGISTRY_SCHEMA, DatasetDocument, document_json_schema, document_summary
 
 from .catalog import Catalog
 from .sanitize import plain_text
@@ -29,35 +29,18 @@ def version_api(doc: DatasetDocument) -> str:
 
 
 def summary(doc: DatasetDocument, catalog: Catalog) -> dict[str, Any]:
-    """One dataset version in index.json: enough to filter and choose without the full document."""
+    """One dataset version in index.json: `registry.model.document_summary` (the one definition the
+    command line and the client share) plus what only the site knows: whether it is the latest,
+    its successor (also when only the successor's `supersedes` says so), and where its page is."""
     dep = catalog.deprecation(doc)
-    out: dict[str, Any] = {
-        "name": doc.name,
-        "version": doc.version,
-        "ref": doc.ref,
-        "title": doc.title,
-        "summary": plain_text(doc.description, 300),
-        "datastack": doc.datastack,
-        "aligned_volume": doc.aligned_volume,
-        "materialization_version": doc.materialization.primary,
-        "materialization_versions": doc.materialization.all_versions,
-        "format": doc.format.value,
-        "table_version": doc.table_version,
-        "location": doc.location,
-        "status": doc.status.value,
-        "latest": catalog.is_latest(doc),
-        "tags": list(doc.tags),
-        "owners": [o.name for o in doc.owners],
-        "columns": [c.name for c in doc.inspected.columns],
-        "row_count": doc.inspected.row_count,
-        "bytes": doc.inspected.bytes,
-        "published_at": doc.published_at.isoformat(),
+    return {
+        **document_summary(doc),
         "superseded_by": catalog.successor(doc),
+        "latest": catalog.is_latest(doc),
         "deprecated_reason": dep.reason if dep else None,
         "page": version_page(doc),
         "document": version_api(doc),
     }
-    return out
 
 
 def index_document(catalog: Catalog, site_url: Optional[str], generated_at: dt.datetime) -> dict[str, Any]:
@@ -97,7 +80,9 @@ INDEX_SCHEMA: dict[str, Any] = {
                     "version": {"type": "string"},
                     "ref": {"type": "string"},
                     "title": {"type": "string"},
-                    "summary": {"type": "string"},
+                    "description": {"type": "string"},
+                    "file_count": {"type": "integer"},
+                    "license": {"type": ["string", "null"]},
                     "datastack": {"type": "string"},
                     "aligned_volume": {"type": ["string", "null"]},
                     "materialization_version": {"type": "integer"},
