@@ -29,8 +29,9 @@ test: $(STAMP) $(TEST_PREREQS)
 	$(PY) -m pytest -q -ra
 
 bench: $(STAMP) $(TEST_PREREQS)
-	$(PY) bench/inspect.py
+	$(PY) bench/inspect_tables.py
 	$(PY) bench/signer.py
+	$(PY) bench/catalog_client.py
 	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) bench/site_build.py 1000
 
 clean:

@@ -1,6 +1,6 @@
 """A filesystem wrapper that counts the bytes a piece of code reads.
 
-Used to prove (in tests) and measure (in bench/inspect.py) that inspection reads metadata only.
+Used to prove (in tests) and measure (in bench/inspect_tables.py) that inspection reads metadata only.
 It wraps any fsspec filesystem and counts every byte returned by `cat_file`, `cat_ranges`, `cat`
 and reads through `open`.
 """

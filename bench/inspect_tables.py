@@ -2,19 +2,13 @@
 """Inspection cost: time and bytes read for a 1,000-file Parquet dataset and a Delta table with
 1,000 add actions, on the local disk and on an S3 API server (moto, loopback).
 
-    python bench/inspect.py [--files 1000] [--rows 5000] [--repeat 3]
+    python bench/inspect_tables.py [--files 1000] [--rows 5000] [--repeat 3]
 
 Targets (issue 2): under 3 s for 1,000 files on the S3 server, bytes read under 2% of the data.
 Prints a Markdown table to paste into docs/benchmarks.md.
 """
 
 from __future__ import annotations
-
-import sys
-
-# This file is named like the stdlib module `inspect`: keep its folder off the import path.
-if sys.path and sys.path[0].rstrip("/").endswith("bench"):
-    sys.path.pop(0)
 
 import argparse
 import os

@@ -1,7 +1,7 @@
 """Client benchmarks: Catalog open + search over a 10,000-version index.json served over HTTP on
 127.0.0.1 (cold: empty disk cache; cached: a new Catalog revalidating, answered 304), and time to
 first row for a 100-file signed Parquet dataset (moto S3 + the signer's S3 presigning in-process
-behind a local HTTP stand-in). Prints figures; run with `.venv/bin/python bench/client.py`."""
+behind a local HTTP stand-in). Prints figures; run with `.venv/bin/python bench/catalog_client.py`."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ import threading
 import time
 from pathlib import Path
 
-# This file is named client.py: keep bench/ off the path so it never shadows a module named `client`.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
