@@ -52,6 +52,8 @@ class BuildReport:
     timings: dict[str, float] = field(default_factory=dict)
     search: Optional[SearchIndexSize] = None
     mkdocs_warnings: list[str] = field(default_factory=list)
+    reused: int = 0
+    """Incremental builds: datasets whose pages were reused from the cache (0 for a full build)."""
 
     @property
     def ok(self) -> bool:
@@ -123,7 +125,8 @@ def _quiet_mkdocs() -> Iterator[_Collect]:
         log.propagate = old_prop
 
 
-def mkdocs_config(build_dir: Path, docs_dir: Path, out: Path, site_url: Optional[str]) -> Path:
+def mkdocs_config(build_dir: Path, docs_dir: Path, out: Path, site_url: Optional[str],
+                  fragments_dir: Optional[Path] = None) -> Path:
     """The repository's mkdocs.yml with this build's paths and the (small) navigation."""
     with open(base_config_path(), encoding="utf-8") as fh:
         cfg: dict[str, Any] = yaml.safe_load(fh)
@@ -149,7 +152,7 @@ def mkdocs_config(build_dir: Path, docs_dir: Path, out: Path, site_url: Optional
         not_in_nav="/datasets/\n/datastacks/\n/materialization/\n/tags/\n/owners/\n",
     )
     extra = dict(cfg.get("extra") or {})
-    extra["fr_fragments"] = str(build_dir / "fragments")
+    extra["fr_fragments"] = str(fragments_dir or build_dir / "fragments")
     cfg["extra"] = extra
     cfg["hooks"] = [*(cfg.get("hooks") or []), str(Path(__file__).resolve().parent / "mkdocs_hooks.py")]
     if site_url:
@@ -170,8 +173,13 @@ def build_site(
     strict: bool = False,
     progress: Optional[bool] = None,
     signer_url: Optional[str] = None,
+    cache_dir: Optional[str] = None,
 ) -> BuildReport:
-    """Compile every document of `registry_uri` into a static site in `out_dir`."""
+    """Compile every document of `registry_uri` into a static site in `out_dir`.
+
+    `cache_dir` makes rebuilds incremental (:mod:`site_builder.incremental`): pages of datasets
+    whose inputs are unchanged since the last build with the same cache are reused. The output is
+    the same as a full build's."""
     out = Path(out_dir).resolve()
     report = BuildReport(out_dir=str(out))
     show = _want_progress(progress)
@@ -191,32 +199,50 @@ def build_site(
         )
 
     build_dir = Path(tempfile.mkdtemp(prefix="site-build-"))
+    cache = None
+    if cache_dir is not None:
+        from .incremental import Cache, dataset_keys
+
+        cache = Cache.open(cache_dir)
+        cache.current = dataset_keys(
+            catalog, {"site_url": site_url, "signer_url": signer_url, "registry_uri": registry_uri},
+            templates_dir())
+        report.reused = cache.reused_count()
     try:
         # JSON + search index (CPU-bound lunr.py) run in a forked child while this process renders
         # pages and runs MkDocs: two cores, two halves of the work. The child writes into a staging
         # dir because MkDocs empties the output directory when it starts.
         staging = build_dir / "staging"
         side = _start_side_outputs(catalog, staging, site_url, generated_at)
-        docs_dir = build_dir / "docs"
+        docs_dir = cache.docs if cache else build_dir / "docs"
+        fragments_dir = cache.fragments if cache else build_dir / "fragments"
+        site_dir = cache.site if cache else out
         t = time.perf_counter()
-        shutil.copytree(templates_dir() / "assets", docs_dir / "assets")
+        if cache:
+            cache.clear_summary_pages()
+        shutil.copytree(templates_dir() / "assets", docs_dir / "assets", dirs_exist_ok=True)
         with _progress(show, "rendering pages", report.versions) as tick:
             report.pages = render_pages(
-                catalog, str(docs_dir), str(build_dir / "fragments"), site_url=site_url,
+                catalog, str(docs_dir), str(fragments_dir), site_url=site_url,
                 signer_url=signer_url, registry_uri=registry_uri, generated_at=generated_at, tick=tick,
+                reuse=cache.reuse if cache else None,
             )
+        if cache:
+            cache.prune(catalog)
         report.timings["render"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        config_path = mkdocs_config(build_dir, docs_dir, out, site_url)
+        config_path = mkdocs_config(build_dir, docs_dir, site_dir, site_url, fragments_dir)
         if show:
             print(f"mkdocs: building {report.pages} pages…", file=sys.stderr)
         from mkdocs.commands.build import build as mkdocs_build
         from mkdocs.config import load_config
 
         with _quiet_mkdocs() as collected:
-            mkdocs_build(load_config(str(config_path)))
-        report.mkdocs_warnings = collected.messages
+            mkdocs_build(load_config(str(config_path)), dirty=bool(cache and not cache.full))
+        # dirty mode warns that navigation may be stale; ours is fixed and every page that
+        # summarises others is rebuilt, so that warning says nothing here
+        report.mkdocs_warnings = [m for m in collected.messages if "'dirty' build" not in m]
         report.timings["mkdocs"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -224,10 +250,18 @@ def build_site(
         report.json_files = result["json_files"]
         report.search = SearchIndexSize(**result["search"])
         report.timings["json+search (parallel)"] = result["seconds"]
+        if cache:  # the output becomes (hard links to) the cached MkDocs site
+            if out.exists():
+                shutil.rmtree(out)
+            from .incremental import link_tree
+
+            link_tree(cache.site, out)
         for item in staging.iterdir():
             shutil.move(str(item), str(out / item.name))
         copy_vendor(str(out))
         report.timings["wait+copy"] = time.perf_counter() - t
+        if cache:
+            cache.finish()
     finally:
         shutil.rmtree(build_dir, ignore_errors=True)
     return report

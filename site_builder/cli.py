@@ -20,7 +20,10 @@ import click
 @click.option("--signer-url", envvar="FEATURE_REGISTRY_SIGNER_URL", default=None,
               help="Signer base URL used in the 'how to read' snippets. Default: $FEATURE_REGISTRY_SIGNER_URL.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1, nothing built) if any document is invalid.")
-def build_site(registry_uri: str, out_dir: str, site_url: str | None, signer_url: str | None, strict: bool) -> None:
+@click.option("--cache-dir", envvar="SITE_BUILD_CACHE", default=None, type=click.Path(file_okay=False),
+              help="Incremental build cache: reuse pages of unchanged datasets from the last build. Default: $SITE_BUILD_CACHE.")
+def build_site(registry_uri: str, out_dir: str, site_url: str | None, signer_url: str | None, strict: bool,
+               cache_dir: str | None = None) -> None:
     """Compile every document in the registry into the static catalog site."""
     from registry.errors import RegistryError
 
@@ -28,7 +31,8 @@ def build_site(registry_uri: str, out_dir: str, site_url: str | None, signer_url
     from .vendor import VendorMissing
 
     try:
-        report = build(registry_uri, out_dir, site_url=site_url, strict=strict, signer_url=signer_url)
+        report = build(registry_uri, out_dir, site_url=site_url, strict=strict, signer_url=signer_url,
+                       cache_dir=cache_dir)
     except VendorMissing as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -192,8 +192,13 @@ def schema_rows(doc: DatasetDocument) -> list[dict[str, Any]]:
 
 
 def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_url: Optional[str], signer_url: Optional[str],
-                 registry_uri: str, generated_at: dt.datetime, tick: Callable[[int], None] = lambda n: None) -> int:
-    """Write every page; returns the number of pages."""
+                 registry_uri: str, generated_at: dt.datetime, tick: Callable[[int], None] = lambda n: None,
+                 reuse: Optional[Callable[[str], bool]] = None) -> int:
+    """Write every page; returns the number of pages.
+
+    `reuse(name)` true: the dataset's page and version pages from the previous build in the same
+    `docs_dir` are still right (the incremental build decided so from content hashes); they are
+    counted but not rendered or touched, so MkDocs' dirty build skips them too."""
     env = environment()
     common = {
         "site_url": site_url,
@@ -218,6 +223,10 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
 
     # ---- one page per dataset and per version
     for ds in catalog.datasets.values():
+        if reuse is not None and reuse(ds.name):
+            w.count += 1 + len(ds.versions)
+            tick(len(ds.versions))
+            continue
         w.write(f"datasets/{ds.name}.md", "dataset.md.j2", ds=ds, catalog=catalog)
         for doc in ds.versions:
             page = f"datasets/{doc.name}/{doc.version}.html"

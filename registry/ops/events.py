@@ -149,9 +149,14 @@ class Debouncer:
         self.store = store
         self.lock_ttl = lock_ttl
 
+    def _write(self, rel: str, data: bytes) -> None:
+        if self.store.protocol == "file":  # object stores have no directories to make
+            os.makedirs(os.path.dirname(self.store.path(rel)), exist_ok=True)
+        self.store.write(rel, data)
+
     def request(self) -> str:
         token = uuid.uuid4().hex
-        self.store.write(REQUEST, json.dumps({"token": token, "at": _now().isoformat()}).encode())
+        self._write(REQUEST, json.dumps({"token": token, "at": _now().isoformat()}).encode())
         return token
 
     def current(self) -> Optional[str]:
@@ -163,6 +168,8 @@ class Debouncer:
 
     def acquire(self, owner: str) -> bool:
         body = json.dumps({"owner": owner, "at": _now().isoformat()}).encode()
+        if self.store.protocol == "file":
+            os.makedirs(os.path.dirname(self.store.path(LOCK)), exist_ok=True)
         try:
             self.store.create(LOCK, body)
             return True
@@ -186,7 +193,7 @@ class Debouncer:
         self.store.fs.invalidate_cache(self.store.path(LOCK))
 
     def status(self, **fields: Any) -> None:
-        self.store.write(STATUS, json.dumps({"at": _now().isoformat(), **fields}, default=str).encode())
+        self._write(STATUS, json.dumps({"at": _now().isoformat(), **fields}, default=str).encode())
 
 
 BuildAndDeploy = Callable[[RebuildConfig], str]

@@ -1,0 +1,82 @@
+"""Incremental site builds (a cache dir) give the same site as a full build, reuse unchanged
+datasets, and drop pages of removed documents."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from site_builder.build import build_site
+from site_builder.synthetic import base_document, write_document, write_synthetic_registry
+from tests.site.conftest import example_documents
+
+_VOLATILE = [
+    re.compile(rb"Built \d{4}-\d\d-\d\d \d\d:\d\d UTC"),
+    re.compile(rb'"generated_at": ?"[^"]+"'),
+    re.compile(rb"<lastmod>[^<]*</lastmod>"),
+]
+
+
+def snapshot(out: Path) -> dict[str, bytes]:
+    files = {}
+    for p in sorted(out.rglob("*")):
+        if p.is_file():
+            data = p.read_bytes()
+            for rx in _VOLATILE:
+                data = rx.sub(b"~", data)
+            files[p.relative_to(out).as_posix()] = data
+    return files
+
+
+def test_incremental_equals_full_and_reuses(tmp_path):
+    reg = tmp_path / "reg"
+    for doc in example_documents():
+        write_document(str(reg), doc)
+    write_synthetic_registry(str(reg), 12, seed=3)
+    cache = tmp_path / "cache"
+
+    first = build_site(str(reg), str(tmp_path / "inc"), cache_dir=str(cache), progress=False)
+    assert first.reused == 0
+    full0 = build_site(str(reg), str(tmp_path / "full0"), progress=False)
+    assert snapshot(tmp_path / "inc") == snapshot(tmp_path / "full0")
+
+    # one new version of an existing dataset: only that dataset (and those linked to it) re-render
+    write_document(str(reg), base_document("cell_types", "v2", title="Cell types v2",
+                                           published_at="2026-03-01T00:00:00+00:00"))
+    second = build_site(str(reg), str(tmp_path / "inc"), cache_dir=str(cache), progress=False)
+    assert 0 < second.reused < second.datasets
+    assert second.datasets - second.reused <= 3  # cell_types and the datasets that reference it
+    full1 = build_site(str(reg), str(tmp_path / "full1"), progress=False)
+    inc, full = snapshot(tmp_path / "inc"), snapshot(tmp_path / "full1")
+    assert sorted(inc) == sorted(full)
+    assert [k for k in inc if inc[k] != full[k]] == []
+    assert second.pages == full1.pages and second.versions == full1.versions == full0.versions + 1
+
+    # a removed document (registries never delete, but an operator may): its pages disappear
+    victim = next(p for p in (reg / "datasets").glob("*/v1.json") if "cell_types" not in str(p))
+    name = victim.parent.name
+    for p in victim.parent.glob("*"):
+        p.unlink()
+    victim.parent.rmdir()
+    third = build_site(str(reg), str(tmp_path / "inc"), cache_dir=str(cache), progress=False)
+    assert not (tmp_path / "inc" / "datasets" / name).exists()
+    assert not (tmp_path / "inc" / "datasets" / f"{name}.html").exists()
+    full2 = build_site(str(reg), str(tmp_path / "full2"), progress=False)
+    assert snapshot(tmp_path / "inc") == snapshot(tmp_path / "full2")
+    assert third.reused > 0
+
+
+def test_interrupted_build_forces_a_full_one(tmp_path):
+    reg = tmp_path / "reg"
+    write_synthetic_registry(str(reg), 6, seed=4)
+    cache = tmp_path / "cache"
+    build_site(str(reg), str(tmp_path / "out"), cache_dir=str(cache), progress=False)
+    state = cache / "state.json"
+    state.write_text(state.read_text().replace('"complete": true', '"complete": false'))
+    again = build_site(str(reg), str(tmp_path / "out"), cache_dir=str(cache), progress=False)
+    assert again.reused == 0
+    ok = build_site(str(reg), str(tmp_path / "out"), cache_dir=str(cache), progress=False)
+    assert ok.reused == ok.datasets
