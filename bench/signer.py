@@ -103,7 +103,7 @@ def main() -> None:
         exe = Path(sys.executable).with_name("functions-framework")
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [str(exe), "--target=sign", "--source=signer_function/main.py", "--host=127.0.0.1", f"--port={port}"],
+            [str(exe), "--target=sign", "--signature-type=http", "--source=signer_function/main.py", "--host=127.0.0.1", f"--port={port}"],
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         url = f"http://127.0.0.1:{port}"

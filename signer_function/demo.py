@@ -100,7 +100,7 @@ def serve(work: Path, port: int, ttl: float, registry: Path | None = None) -> No
     exe = Path(sys.executable).with_name("functions-framework")
     with open(work / "signer.log", "a") as log:
         proc = subprocess.Popen(
-            [str(exe), "--target=sign", "--source=signer_function/main.py", "--host=127.0.0.1", f"--port={port}"],
+            [str(exe), "--target=sign", "--signature-type=http", "--source=signer_function/main.py", "--host=127.0.0.1", f"--port={port}"],
             cwd=REPO, env=signer_env, stdout=log, stderr=subprocess.STDOUT,
         )
     stop = {"now": False}

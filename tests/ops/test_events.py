@@ -129,6 +129,11 @@ def test_lambda_and_cloud_function_rebuild_deploy_and_failed_build(tmp_path, s3_
     """End to end with the real builder: an S3 event -> build -> deploy to the S3 server; then a
     CloudEvent through functions-framework's own app whose strict build fails: the deployed site
     stays exactly as it was and the reason is recorded."""
+    # functions_framework writes FUNCTION_TARGET / FUNCTION_SIGNATURE_TYPE into os.environ when a
+    # function registers; setting them here first makes monkeypatch restore them afterwards, so they
+    # never leak into later tests' subprocesses (a signer served as a CloudEvent function).
+    monkeypatch.setenv("FUNCTION_TARGET", "on_storage_event")
+    monkeypatch.setenv("FUNCTION_SIGNATURE_TYPE", "cloudevent")
     import functions_framework
     from registry.ops import rebuild_function
 

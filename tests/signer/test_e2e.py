@@ -57,7 +57,7 @@ def e2e(s3_server: str, cave_server, tmp_path_factory: pytest.TempPathFactory) -
     exe = Path(sys.executable).with_name("functions-framework")
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [str(exe), "--target=sign", "--source=signer_function/main.py", "--host=127.0.0.1", f"--port={port}"],
+            [str(exe), "--target=sign", "--signature-type=http", "--source=signer_function/main.py", "--host=127.0.0.1", f"--port={port}"],
             cwd=REPO, env=proc_env, stdout=log, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
