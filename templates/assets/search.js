@@ -47,6 +47,16 @@
     var scores = new Map();
     if (!q) { data.datasets.forEach(function (_, i) { scores.set(i, 0); }); return scores; }
     var terms = q.split(/[\s\-]+/).filter(Boolean);
+    if (!idx) {
+      /* First pass, before the lunr index has arrived and been parsed: every term must appear in
+       * the dataset's name or title (from the small facet table). Replaced by ranked results as
+       * soon as the index is loaded, so the first results show within milliseconds of page load. */
+      data.datasets.forEach(function (ds, i) {
+        var hay = (ds.n + " " + ds.n.replace(/_/g, " ") + " " + ds.t).toLowerCase();
+        if (terms.every(function (t) { return hay.indexOf(t) >= 0; })) scores.set(i, 1);
+      });
+      return scores;
+    }
     function ask(index) {
       return index.query(function (qb) {
         terms.forEach(function (t) {
@@ -155,7 +165,8 @@
     });
     summary.textContent = order.length + " dataset" + (order.length === 1 ? "" : "s") + ", " + nVersions +
       " version" + (nVersions === 1 ? "" : "s") + (order.length > LIMIT ? " (showing the first " + LIMIT + ")" : "") +
-      (state.sel.st.size === 0 ? "; deprecated versions hidden (tick a status to see them)" : "");
+      (state.sel.st.size === 0 ? "; deprecated versions hidden (tick a status to see them)" : "") +
+      (idx ? "" : " (names and titles only while the full index loads)");
     renderFacets(hitVersions);
     box.setAttribute("data-ready", "1");
   }
@@ -166,9 +177,12 @@
     });
   }
   readUrl();
-  Promise.all([get("catalog/search-index.json"), get("catalog/versions.json")]).then(function (got) {
-    idx = got[0] ? lunr.Index.load(got[0]) : lunr(function () { this.ref("i"); });
-    data = got[1];
+  /* Three stages, each re-rendering: the facet table (small; name/title matches at once), the
+   * ranked lunr index over names, titles, columns and tags, then descriptions and column
+   * descriptions. The index is fetched in parallel with the facet table, parsed after it. */
+  var indexFetch = get("catalog/search-index.json");
+  get("catalog/versions.json").then(function (d) {
+    data = d;
     byDataset = data.datasets.map(function () { return []; });
     data.versions.forEach(function (v) { byDataset[v.d].push(v); });
     var timer = null;
@@ -178,6 +192,11 @@
     });
     update();
     window.frSearchLoadedAt = performance.now();
+    return indexFetch;
+  }).then(function (ix) {
+    idx = ix ? lunr.Index.load(ix) : lunr(function () { this.ref("i"); });
+    box.setAttribute("data-index-ready", "1");
+    update();
     get("catalog/search-columns.json").then(function (cols) {
       if (cols) { colIdx = lunr.Index.load(cols); update(); }
       box.setAttribute("data-columns-ready", "1");
