@@ -179,8 +179,8 @@
   readUrl();
   /* Three stages, each re-rendering: the facet table (small; name/title matches at once), the
    * ranked lunr index over names, titles, columns and tags, then descriptions and column
-   * descriptions. The index is fetched in parallel with the facet table, parsed after it. */
-  var indexFetch = get("catalog/search-index.json");
+   * descriptions. The index is requested only once the first results are on screen, so its
+   * download and parse never delay them. */
   get("catalog/versions.json").then(function (d) {
     data = d;
     byDataset = data.datasets.map(function () { return []; });
@@ -192,7 +192,7 @@
     });
     update();
     window.frSearchLoadedAt = performance.now();
-    return indexFetch;
+    return get("catalog/search-index.json");
   }).then(function (ix) {
     idx = ix ? lunr.Index.load(ix) : lunr(function () { this.ref("i"); });
     box.setAttribute("data-index-ready", "1");
