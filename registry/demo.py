@@ -64,6 +64,17 @@ def publish_examples(registry: str, specs_dir: Path = SPECS) -> list[PublishResu
     return results
 
 
+def client_snippet(site_url: str, signer_url: str, token: str) -> str:
+    """What a notebook user types: search the catalog, read a table through the signer."""
+    return f"""CAVE_TOKEN={token} {sys.executable} - <<'PY'
+from registry import Catalog
+cat = Catalog("{site_url}", signer_url="{signer_url}")
+print([r.ref for r in cat.search("cell", mat_version=1412)])
+cells = cat.get("cell_types")                      # latest published: cell_types@2
+print(cells.to_pandas(columns=["nucleus_id", "cell_type"]).groupby("cell_type").size())
+PY"""
+
+
 def _use_s3(endpoint: str) -> None:
     os.environ.update(
         {
@@ -126,7 +137,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     report = build_site(str(registry), str(work / "site"), signer_url=info["signer"], progress=False)
     print("   " + report.summary())
     print()
+    print("Read a signed table with DuckDB directly (copy-paste):")
     print(signer_demo.snippet(info["signer"]))
+    print()
+    print("Or with the Python client, through the site and the signer (copy-paste):")
+    print(client_snippet(f"http://127.0.0.1:{args.port}", info["signer"], signer_demo.DEMO_TOKEN))
     print()
     print(f"Catalog site: http://127.0.0.1:{args.port}/index.html   (search: /search.html)")
     print(f"Signer:       {info['signer']}  (dev token {signer_demo.DEMO_TOKEN!r})")
