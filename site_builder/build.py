@@ -81,7 +81,14 @@ class BuildReport:
 
 def base_config_path() -> Path:
     env = os.environ.get("SITE_MKDOCS_YML")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "mkdocs.yml"
+    if env:
+        return Path(env)
+    beside = Path(__file__).resolve().parent.parent / "mkdocs.yml"
+    if beside.is_file():
+        return beside
+    from .pages import installed_data_dir
+
+    return installed_data_dir() / "mkdocs.yml"
 
 
 def _want_progress(progress: Optional[bool]) -> bool:

@@ -28,10 +28,21 @@ from .jsonout import json_ld, script_json, version_api
 from .sanitize import markdown_to_safe_html, plain_text, safe_url
 
 
+def installed_data_dir() -> Path:
+    """Where a wheel puts `templates/` and `mkdocs.yml` (pyproject's data-files)."""
+    import sys
+
+    return Path(sys.prefix) / "share" / "connectomics-feature-registry"
+
+
 def templates_dir() -> Path:
-    """`templates/` beside the package (repository layout); override with SITE_TEMPLATES_DIR."""
+    """`templates/` beside the package (repository layout), else the installed copy; override with
+    SITE_TEMPLATES_DIR."""
     env = os.environ.get("SITE_TEMPLATES_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "templates"
+    if env:
+        return Path(env)
+    beside = Path(__file__).resolve().parent.parent / "templates"
+    return beside if beside.is_dir() else installed_data_dir() / "templates"
 
 
 def _md_text(text: str) -> str:
