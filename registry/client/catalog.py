@@ -22,7 +22,7 @@ from ..model import DatasetDocument
 from ..source import RegistrySource, matches
 from .errors import DatasetNotFound
 from .httpcache import HttpCache
-from .search import SearchResult, SearchResults, search
+from .search import SearchResult, SearchResults, WordIndex, search
 from .signer import SignerClient
 from .version import DatasetVersion
 
@@ -56,16 +56,25 @@ class SiteSource:
         self.problems: list[str] = []
 
     def index(self) -> dict[str, Any]:
+        """The site's parsed `index.json`."""
         return self.http.get_json(self.url + "index.json")
 
+    def _digest(self) -> dict[str, Any]:
+        """What the client needs from `index.json`, derived once per index body and cached on disk
+        beside it (see `HttpCache.get_derived`): a new process then skips the JSON parse and the
+        tokenising for search."""
+        return self.http.get_derived(self.url + "index.json", _DIGEST, _digest_index)
+
     def all_summaries(self) -> list[dict[str, Any]]:
-        idx = self.index()
-        cache = getattr(self, "_adapted", None)
-        if cache is not None and cache[0] is idx:
-            return cache[1]
-        rows = [adapt_site_summary(s) for s in idx.get("versions", [])]
-        self._adapted = (idx, rows)
-        return rows
+        return self._digest()["summaries"]
+
+    def searchable(self) -> tuple[list[dict[str, Any]], WordIndex]:
+        """`all_summaries()` and the search index built over exactly that list (one revalidation)."""
+        digest = self._digest()
+        cache = getattr(self, "_words", None)
+        if cache is None or cache[0] is not digest:
+            cache = self._words = (digest, WordIndex.from_plain(digest["words"]))
+        return digest["summaries"], cache[1]
 
     def summaries(self, **filters: Any) -> list[dict[str, Any]]:
         """Same shape, filters and order as `RegistrySource.summaries` (what `list` prints)."""
@@ -90,7 +99,27 @@ class SiteSource:
 
     @property
     def signer_url(self) -> Optional[str]:
-        return self.index().get("signer_url")
+        return self._digest()["signer_url"]
+
+
+_DIGEST = "site-index-v1"  # change when `_digest_index` changes: older sidecars are then ignored
+
+
+def _digest_index(idx: dict[str, Any]) -> dict[str, Any]:
+    """Adapted summaries, the signer URL and the search index of one `index.json`, as plain data.
+    Equal strings are shared, which halves the pickle and the time to load it."""
+    strings: dict[str, str] = {}
+    share = strings.setdefault
+    rows = []
+    for s in idx.get("versions", []):
+        row = adapt_site_summary(s)
+        for k, v in row.items():  # flat summaries: strings and lists of strings
+            if type(v) is str:
+                row[k] = share(v, v)
+            elif type(v) is list:
+                row[k] = [share(x, x) if type(x) is str else x for x in v]
+        rows.append(row)
+    return {"summaries": rows, "signer_url": idx.get("signer_url"), "words": WordIndex.build(rows).to_plain()}
 
 
 class _RegistrySource(RegistrySource):
@@ -121,7 +150,7 @@ class Catalog:
         self.expires_in = expires_in
         self._signer_client: Optional[SignerClient] = None
         if self.is_site:
-            self._source.index()  # fail fast on a wrong URL; warms the cache
+            self._source.all_summaries()  # fail fast on a wrong URL; warms the cache
 
     def __repr__(self) -> str:
         return f"Catalog({self.uri!r})"
@@ -137,6 +166,9 @@ class Catalog:
         """Versions matching `text` (ranked: name, title, columns, description) and every filter given.
         Deprecated versions are left out unless `status` asks for them."""
         filters = dict(datastack=datastack, mat_version=mat_version, format=format, status=status, tag=tag, owner=owner)
+        if self.is_site:
+            rows, words = self._source.searchable()
+            return search(rows, text, filters, self, words)
         return search(self.summaries(), text, filters, self)
 
     def versions(self, name: str) -> SearchResults:
@@ -158,7 +190,7 @@ class Catalog:
     def refresh(self) -> None:
         """Re-read the index (revalidated against the site)."""
         if self.is_site:
-            self._source.index()
+            self._source.all_summaries()
 
     def as_source(self):
         """What `feature-registry list/show` read: `.summaries(**filters)`, `.get(name, version)`, `.problems`."""

@@ -8,7 +8,9 @@ Two ways in, chosen by the signer's answer:
   added back as typed constant columns. Projection and filters stay lazy and reach the Parquet scan.
 * **credentials** (Lance; Delta with deletion vectors or column mapping; Iceberg with delete files):
   short-lived credentials scoped to the table, passed to the format's own library as storage options,
-  so deletes and column mapping are applied.
+  so deletes and column mapping are applied (Delta deletion vectors: by this module, from
+  delta-kernel's selection vectors; see `_delta_with_deletion_vectors`). The version layer refuses to
+  read such tables from plain URLs, which would return deleted rows.
 
 `filter` is one SQL boolean expression (e.g. `"score > 0.5 AND region = 'a'"`) for every engine;
 `to_polars` also takes a Polars expression.
@@ -161,15 +163,11 @@ def arrow_with_credentials(doc: Any, signed: SignedTable, columns: Optional[Sequ
         from deltalake import DeltaTable
 
         dt = DeltaTable(location, version=version, storage_options=opts)
-        try:
-            dataset = dt.to_pyarrow_dataset()  # applies column mapping; refuses deletion vectors
-        except Exception:
-            from deltalake import QueryBuilder  # DataFusion applies deletion vectors
-
-            sel = ", ".join(_ident(c) for c in cols) if cols else "*"
-            sql = f"SELECT {sel} FROM t" + (f" WHERE {filter}" if filter else "")
-            return pa.table(QueryBuilder().register("t", dt).execute(sql).read_all())
-        return _arrow_query(dataset, cols, filter)
+        if "deletionVectors" in (dt.protocol().reader_features or []):
+            # deltalake's pyarrow dataset refuses deletion vectors, and its DataFusion QueryBuilder was
+            # seen hanging before its first request against S3: apply delta-kernel's selection vectors here.
+            return _arrow_query(_delta_with_deletion_vectors(doc, dt, location, signed), cols, filter)
+        return _arrow_query(dt.to_pyarrow_dataset(), cols, filter)  # applies column mapping
     if fmt == "iceberg":
         from pyiceberg.table import StaticTable
 
@@ -181,6 +179,74 @@ def arrow_with_credentials(doc: Any, signed: SignedTable, columns: Optional[Sequ
                           snapshot_id=version)
         return scan.to_arrow()
     raise ReadError(f"{doc.ref}: format {fmt} has no credentials reader")
+
+
+def _delta_with_deletion_vectors(doc: Any, dt: Any, location: str, signed: SignedTable):
+    """The rows of a Delta version with deletion vectors applied: each data file read with pyarrow
+    (through the signer's credentials) and masked with delta-kernel's selection vector for it;
+    partition values come from the add actions. Column mapping is not handled on this path."""
+    from urllib.parse import unquote
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    mode = (dt.metadata().configuration or {}).get("delta.columnMapping.mode", "none")
+    if mode != "none":
+        raise ReadError(f"{doc.ref}: Delta deletion vectors together with column mapping ({mode}) cannot be "
+                        f"read by this client yet; read the table with a Delta engine that supports both (e.g. Spark)")
+    root = location.rstrip("/")
+
+    def key(path: str) -> str:
+        path = unquote(path)
+        return path if "://" in path else f"{root}/{path.lstrip('/')}"
+
+    try:
+        keep = {key(r["filepath"]): r["selection_vector"] for r in pa.table(dt.deletion_vectors()).to_pylist()}
+    except Exception as exc:
+        raise ReadError(f"{doc.ref}: cannot read the Delta deletion vectors: {exc}") from None
+    schema = pa.schema(dt.schema().to_arrow())
+    partition_columns = list(dt.metadata().partition_columns or [])
+    fs = _pyarrow_filesystem(doc, signed)
+    pieces = []
+    for add in pa.table(dt.get_add_actions(flatten=True)).to_pylist():
+        uri = key(add["path"])
+        table = pq.read_table(uri.split("://", 1)[1], filesystem=fs)
+        mask = keep.get(uri)
+        if mask is not None:  # rows past the end of the vector are kept (Delta protocol)
+            table = table.filter(pa.array(list(mask) + [True] * (table.num_rows - len(mask))))
+        for p in partition_columns:
+            raw = add.get(f"partition.{p}")
+            table = table.append_column(schema.field(p), pa.array([raw] * table.num_rows).cast(schema.field(p).type))
+        pieces.append(table.select(schema.names).cast(schema))
+    return pa.concat_tables(pieces) if pieces else schema.empty_table()
+
+
+def _pyarrow_filesystem(doc: Any, signed: SignedTable):
+    """A pyarrow filesystem from the signer's scoped credentials (S3 keys, or a GCS access token)."""
+    from pyarrow import fs
+
+    c = signed.credentials or {}
+    o = signed.storage_options
+    if "google_storage_token" in o:
+        return fs.GcsFileSystem(access_token=o["google_storage_token"],
+                                credential_token_expiration=signed.expires_at or _far_future())
+    if not (c.get("access_key_id") or o.get("aws_access_key_id")):
+        raise ReadError(f"{doc.ref}: the signer's credentials are neither S3 keys nor a GCS token")
+    endpoint = c.get("endpoint_url") or o.get("aws_endpoint")
+    kw: dict[str, Any] = {}
+    if endpoint:
+        scheme, _, rest = endpoint.partition("://")
+        kw = {"endpoint_override": rest or scheme, "scheme": scheme if rest else "https"}
+    return fs.S3FileSystem(access_key=c.get("access_key_id") or o.get("aws_access_key_id"),
+                           secret_key=c.get("secret_access_key") or o.get("aws_secret_access_key"),
+                           session_token=c.get("session_token") or o.get("aws_session_token"),
+                           region=c.get("region") or o.get("aws_region", "us-east-1"), **kw)
+
+
+def _far_future():
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
 
 
 def _iceberg_properties(signed: SignedTable) -> dict[str, str]:

@@ -5,7 +5,9 @@ each query word also matching as a prefix). Results are light objects over the s
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Optional
+from array import array
+from bisect import bisect_left
+from typing import Any, Iterable, Optional, Sequence
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -39,6 +41,76 @@ def score(summary: dict[str, Any], terms: list[str]) -> float:
             return 0.0
         total += best
     return total
+
+
+class WordIndex:
+    """An inverted index over a list of summaries, equivalent to `score` on each of them: for every
+    word, per field, the positions of the summaries whose field holds it. Built once per index body
+    and kept in the client's cache sidecar, so a new process ranks 10,000 versions without
+    tokenising any summary. `to_plain()` is builtin data only (the sidecar refuses classes)."""
+
+    def __init__(self, postings: dict[str, tuple[tuple[int, bytes], ...]], size: int):
+        self.postings = postings
+        self.size = size
+        self._vocab: Optional[list[str]] = None
+
+    @classmethod
+    def build(cls, summaries: Sequence[dict[str, Any]]) -> "WordIndex":
+        per_word: dict[str, dict[int, array]] = {}
+        for f, (field, _) in enumerate(WEIGHTS):
+            # versions of one dataset repeat their texts: group positions by text, tokenise each text once
+            groups: dict[Any, tuple[Any, list[int]]] = {}
+            for i, s in enumerate(summaries):
+                value = s.get(field)
+                key = tuple(map(str, value)) if isinstance(value, (list, tuple)) else value if value is None else str(value)
+                got = groups.get(key)
+                if got is None:
+                    groups[key] = (value, [i])
+                else:
+                    got[1].append(i)
+            for value, positions in groups.values():
+                for w in _words(value):
+                    fields = per_word.get(w)
+                    if fields is None:
+                        fields = per_word[w] = {}
+                    arr = fields.get(f)
+                    if arr is None:
+                        fields[f] = array("i", positions)
+                    else:
+                        arr.extend(positions)
+        postings = {w: tuple((f, a.tobytes()) for f, a in sorted(fields.items())) for w, fields in per_word.items()}
+        return cls(postings, len(summaries))
+
+    def to_plain(self) -> dict[str, Any]:
+        return {"postings": self.postings, "size": self.size}
+
+    @classmethod
+    def from_plain(cls, data: dict[str, Any]) -> "WordIndex":
+        return cls(data["postings"], data["size"])
+
+    def _matching(self, term: str) -> list[str]:
+        """Words equal to `term` or starting with it (sorted vocabulary, one bisect)."""
+        if self._vocab is None:
+            self._vocab = sorted(self.postings)
+        vocab, out = self._vocab, []
+        i = bisect_left(vocab, term)
+        while i < len(vocab) and vocab[i].startswith(term):
+            out.append(vocab[i])
+            i += 1
+        return out
+
+    def term_scores(self, term: str) -> dict[int, float]:
+        """Position -> the weight `score` gives this one term (absent: the term matches nowhere)."""
+        best: dict[int, float] = {}
+        for word in self._matching(term):
+            for f, raw in self.postings[word]:
+                weight = WEIGHTS[f][1] if word == term else WEIGHTS[f][1] * 0.5
+                positions = array("i")
+                positions.frombytes(raw)
+                for i in positions:
+                    if best.get(i, 0.0) < weight:
+                        best[i] = weight
+        return best
 
 
 def query_terms(text: str) -> list[str]:
@@ -105,19 +177,32 @@ class SearchResults(list):
 _COLUMNS = ["name", "version", "ref", "title", "status", "datastack", "materialization_version", "format", "score"]
 
 
-def search(summaries: Iterable[dict[str, Any]], text: str, filters: dict[str, Any], catalog: Any) -> SearchResults:
+def search(summaries: Iterable[dict[str, Any]], text: str, filters: dict[str, Any], catalog: Any,
+           words: Optional[WordIndex] = None) -> SearchResults:
+    """`words`, when given, must have been built from exactly `summaries` (same list, same order)."""
     from ..source import matches
 
     terms = query_terms(text)
+    per_term = [words.term_scores(t) for t in terms] if (words is not None and terms) else None
+    candidates: Iterable[tuple[int, dict[str, Any]]] = enumerate(summaries)
+    if per_term is not None:
+        rows = summaries if isinstance(summaries, list) else list(summaries)
+        common = set(per_term[0]).intersection(*per_term[1:]) if per_term else set()
+        candidates = ((i, rows[i]) for i in sorted(common))
     hits: list[SearchResult] = []
-    for s in summaries:
+    for i, s in candidates:
         if filters.get("status") is None and s.get("status") == "deprecated":
             continue
         if not matches(s, **filters):
             continue
-        sc = score(s, terms) if terms else 0.0
-        if terms and sc == 0.0:
-            continue
+        if per_term is not None:
+            sc = 0.0
+            for best in per_term:
+                sc += best[i]
+        else:
+            sc = score(s, terms) if terms else 0.0
+            if terms and sc == 0.0:
+                continue
         hits.append(SearchResult(s, catalog, sc))
     # best first; within equal scores by name, newest version first
     hits.sort(key=lambda r: r._data.get("published_at") or "", reverse=True)

@@ -12,6 +12,7 @@ from pydantic import PrivateAttr
 
 from ..model import DatasetDocument, Format, Semantic, Stability
 from . import engines
+from .errors import ReadError
 from .signer import SignedFile, SignedTable
 
 
@@ -205,7 +206,17 @@ class DatasetVersion(DatasetDocument):
     def _signed(self, mode: Optional[str]) -> SignedTable:
         if mode is None and self.format == Format.LANCE:
             mode = "credentials"
-        return self.sign(mode=mode)
+        signed = self.sign(mode=mode)
+        if signed.mode == "urls" and (self.inspected.reader_features or {}).get("faithful_file_list") is False:
+            # Engines reading the data files from URLs cannot apply deletion vectors, delete files or
+            # column mapping: they would silently return deleted rows (or physical column names).
+            raise ReadError(
+                f"{self.ref}: its data files are not the whole table ({self.format.value} deletion vectors, "
+                f"delete files or column mapping), so reading them from plain signed URLs would return wrong "
+                f"rows. Read it in credentials mode (leave mode= unset, or pass mode='credentials'); "
+                f"signed_files() still lists the raw files."
+            )
+        return signed
 
     def to_duckdb(self, columns: Optional[Sequence[str]] = None, filter: Optional[str] = None, *,
                   connection: Any = None, mode: Optional[str] = None):

@@ -22,6 +22,8 @@ from tests.conftest import AWS_TEST_ENV, free_port
 from tests.signer.conftest import DATASTACK, TOKENS, cave_server  # noqa: F401  (fixture re-used)
 from tests.signer.tables import publish_all, write_tables
 
+from .deletes import publish_delete_tables, write_delete_tables
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -94,6 +96,8 @@ def stack(s3_server: str, cave_server, tmp_path_factory: pytest.TempPathFactory)
     from registry.publish import publish
 
     publish(_joined_spec(bucket), registry_uri)
+    deletes = write_delete_tables(bucket, str(tmp))  # Delta deletion vector, Iceberg delete file
+    publish_delete_tables(deletes, registry_uri, DATASTACK)
 
     # the signer, for real, under functions-framework
     port = free_port()
@@ -121,7 +125,7 @@ def stack(s3_server: str, cave_server, tmp_path_factory: pytest.TempPathFactory)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         _wait(signer_url, proc, log_path)
         yield SimpleNamespace(site_url=site_url, site_dir=site_dir, signer_url=signer_url, registry=registry_uri,
-                              bucket=bucket, specs=specs, token=TOKENS["reader"], tokens=TOKENS, log=log_path,
+                              bucket=bucket, specs=specs, deletes=deletes, token=TOKENS["reader"], tokens=TOKENS, log=log_path,
                               s3=s3_server)
     finally:
         if server is not None:
