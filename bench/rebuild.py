@@ -37,7 +37,9 @@ def run(n: int) -> dict:
         inc = build_site(reg, out, cache_dir=cache, progress=False)
         inc_s = time.perf_counter() - t
         return {"n": n, "full": full_s, "rebuild": inc_s, "ratio": inc_s / full_s, "reused": inc.reused,
-                "datasets": inc.datasets, "full_phases": full.timings, "rebuild_phases": inc.timings}
+                "datasets": inc.datasets, "full_phases": full.timings, "rebuild_phases": inc.timings,
+                "shards": inc.search.shards if inc.search else 0,
+                "shards_built": inc.search.shards_built if inc.search else 0}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -56,7 +58,8 @@ def main(argv: list[str]) -> None:
               flush=True)
     for r in rows:
         fmt = lambda d: ", ".join(f"{k} {v:.1f}" for k, v in d.items())  # noqa: E731
-        print(f"\n{r['n']:,}: full phases: {fmt(r['full_phases'])}\n{r['n']:,}: rebuild phases: {fmt(r['rebuild_phases'])}")
+        print(f"\n{r['n']:,}: full phases: {fmt(r['full_phases'])}\n{r['n']:,}: rebuild phases: {fmt(r['rebuild_phases'])}"
+              f"\n{r['n']:,}: rebuild ran lunr for {r['shards_built']} of {2 * r['shards']} search shards")
 
 
 if __name__ == "__main__":

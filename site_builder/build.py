@@ -220,7 +220,7 @@ def build_site(
         # pages and runs MkDocs: two cores, two halves of the work. The child writes into a staging
         # dir because MkDocs empties the output directory when it starts.
         staging = build_dir / "staging"
-        side = _start_side_outputs(catalog, staging, site_url, generated_at)
+        side = _start_side_outputs(catalog, staging, site_url, generated_at, cache)
         docs_dir = cache.docs if cache else build_dir / "docs"
         fragments_dir = cache.fragments if cache else build_dir / "fragments"
         site_dir = cache.site if cache else out
@@ -232,7 +232,8 @@ def build_site(
             report.pages = render_pages(
                 catalog, str(docs_dir), str(fragments_dir), site_url=site_url,
                 signer_url=signer_url, registry_uri=registry_uri, generated_at=generated_at, tick=tick,
-                reuse=cache.reuse if cache else None,
+                reuse=cache.reuse if cache else None, reuse_page=cache.reuse_page if cache else None,
+                bytecode_dir=str(cache.root / "jinja") if cache else None,
             )
         if cache:
             cache.prune(catalog)
@@ -274,26 +275,38 @@ def build_site(
     return report
 
 
-def _side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], generated_at: dt.datetime) -> None:
+def _side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
+                  cache=None) -> None:
+    """JSON API + search index into `staging`. With a cache, the JSON lives in `cache.json` (only
+    changed datasets' files are written) and is hard-linked into `staging`, and the lunr shards
+    are reused from `cache.search` when their documents are unchanged."""
     import dataclasses
     import json
 
     t = time.perf_counter()
-    n = write_json(catalog, str(staging), site_url, generated_at)
-    size = write_search_index(catalog, str(staging))
+    if cache is not None:
+        from .incremental import link_tree
+
+        n = write_json(catalog, str(cache.json), site_url, generated_at, reuse=cache.reuse)
+        link_tree(cache.json, staging)
+        size = write_search_index(catalog, str(staging), cache_dir=str(cache.search))
+    else:
+        n = write_json(catalog, str(staging), site_url, generated_at)
+        size = write_search_index(catalog, str(staging))
     (staging / ".result.json").write_text(json.dumps(
         {"json_files": n, "search": dataclasses.asdict(size), "seconds": time.perf_counter() - t}))
 
 
-def _start_side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], generated_at: dt.datetime):
+def _start_side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
+                        cache=None):
     import multiprocessing
 
     staging.mkdir(parents=True)
     if "fork" not in multiprocessing.get_all_start_methods():  # no fork: do it inline
-        _side_outputs(catalog, staging, site_url, generated_at)
+        _side_outputs(catalog, staging, site_url, generated_at, cache)
         return None
     proc = multiprocessing.get_context("fork").Process(
-        target=_side_outputs, args=(catalog, staging, site_url, generated_at), daemon=True
+        target=_side_outputs, args=(catalog, staging, site_url, generated_at, cache), daemon=True
     )
     proc.start()
     return proc

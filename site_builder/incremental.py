@@ -10,7 +10,12 @@ A rebuild after one publish should not re-render and re-convert 10,000 unchanged
   runs in `dirty` mode, which skips a page whose output is newer than its source;
 * pages of datasets or versions that disappeared are removed from the cache, so they are not in
   the output (deploy then deletes them from the bucket);
-* browse pages (home, datastacks, tags, owners, matrices) are always rendered: they summarise all.
+* pages that summarise everything (home, the dataset list, the browse indexes) are always
+  rendered; a browse page of one datastack, tag or owner, or one compatibility matrix, is reused
+  when none of the datasets it shows changed (its key: the keys of those datasets);
+* the JSON API keeps its files in the cache too (`json/`): only the `api/datasets/` files of
+  datasets whose key changed are written; `index.json` is always written;
+* the search index is sharded; a shard whose documents are unchanged is reused (`search/`).
 
 The state file is marked incomplete before a build starts and complete after it finished; an
 incomplete or unreadable state throws the cache away (full build), so a crashed build can never
@@ -33,7 +38,7 @@ from registry.model import parse_ref
 from .catalog import Catalog
 
 STATE = "state.json"
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 
 
 def _code_hash(templates: Path) -> str:
@@ -82,6 +87,8 @@ class Cache:
     previous: dict[str, str] = field(default_factory=dict)
     current: dict[str, str] = field(default_factory=dict)
     full: bool = True
+    previous_pages: dict[str, str] = field(default_factory=dict)
+    current_pages: dict[str, str] = field(default_factory=dict)
 
     @property
     def docs(self) -> Path:
@@ -95,6 +102,17 @@ class Cache:
     def site(self) -> Path:
         return self.root / "site"
 
+    @property
+    def json(self) -> Path:
+        """The JSON API of the last build (`index.json`, `api/`, `schema/`): only changed
+        datasets' files are rewritten (`site_builder.jsonout.write_json(reuse=...)`)."""
+        return self.root / "json"
+
+    @property
+    def search(self) -> Path:
+        """Built lunr shards by content hash (`site_builder.search_index`)."""
+        return self.root / "search"
+
     @classmethod
     def open(cls, root: str) -> "Cache":
         path = Path(root).resolve()
@@ -103,6 +121,7 @@ class Cache:
             state = json.loads((path / STATE).read_text())
             if state.get("format") == STATE_FORMAT and state.get("complete"):
                 cache.previous = state["datasets"]
+                cache.previous_pages = state["pages"]
                 cache.full = False
         except (FileNotFoundError, ValueError, KeyError):
             pass
@@ -115,6 +134,19 @@ class Cache:
     def reuse(self, name: str) -> bool:
         return not self.full and self.previous.get(name) == self.current.get(name) and name in self.current
 
+    def reuse_page(self, rel: str, names) -> bool:
+        """A browse page that shows only the datasets `names`: reusable when the same page showed
+        the same datasets with the same keys last time. A path written twice in one build (two
+        keys with one slug) is never reused: which write wins is decided by rendering."""
+        if rel in self.current_pages:
+            self.current_pages[rel] = "written twice"
+            return False
+        key = hashlib.sha256("\n".join(
+            [rel] + [f"{n}:{self.current.get(n, 'absent')}" for n in sorted(set(names))]).encode()).hexdigest()
+        self.current_pages[rel] = key
+        return (not self.full and self.previous_pages.get(rel) == key
+                and (self.docs / rel).is_file() and (self.fragments / (rel + ".json")).is_file())
+
     def reused_count(self) -> int:
         return sum(1 for n in self.current if self.reuse(n))
 
@@ -123,34 +155,39 @@ class Cache:
         that no longer exists leaves no page behind (see `prune`)."""
         if not self.docs.exists():
             return
-        for p in self.docs.rglob("*.md"):
-            rel = p.relative_to(self.docs).as_posix()
-            if rel.startswith("datasets/") and rel != "datasets/index.md":
+        for rel in _files(self.docs, ".md", skip={"datasets"}):
+            if rel in self.previous_pages:  # may be reused; removed in `prune` if not written
                 continue
-            p.unlink()
+            (self.docs / rel).unlink()
+        if (self.docs / "datasets" / "index.md").exists():
+            (self.docs / "datasets" / "index.md").unlink()
 
     def prune(self, catalog: Catalog) -> int:
         """Remove pages of datasets/versions no longer in the catalog (docs, fragments, site)."""
         wanted = {f"datasets/{ds.name}.md" for ds in catalog.datasets.values()}
         wanted |= {f"datasets/{v.name}/{v.version}.md" for v in catalog.versions}
         removed = 0
+        for rel in set(self.previous_pages) - set(self.current_pages):  # browse pages now gone
+            for extra in (self.docs / rel, self.fragments / (rel + ".json")):
+                if extra.exists():
+                    extra.unlink()
         ds_dir = self.docs / "datasets"
         if not ds_dir.exists():
             return 0
-        for p in list(ds_dir.rglob("*.md")):
-            rel = p.relative_to(self.docs).as_posix()
-            if rel == "datasets/index.md" or rel in wanted:
+        md_files = _files(self.docs, ".md")
+        for rel in sorted(md_files):
+            if not rel.startswith("datasets/") or rel == "datasets/index.md" or rel in wanted:
                 continue
-            p.unlink()
+            (self.docs / rel).unlink()
+            md_files.discard(rel)
             for extra in (self.fragments / (rel + ".json"), self.site / (rel[:-3] + ".html")):
                 if extra.exists():
                     extra.unlink()
             removed += 1
         if self.site.exists():  # output pages whose source page is gone
-            for html in self.site.rglob("*.html"):
-                rel = html.relative_to(self.site).as_posix()
-                if rel != "404.html" and not (self.docs / (rel[:-5] + ".md")).exists():
-                    html.unlink()
+            for rel in _files(self.site, ".html"):
+                if rel != "404.html" and rel[:-5] + ".md" not in md_files:
+                    (self.site / rel).unlink()
         for base in (self.docs / "datasets", self.fragments / "datasets", self.site / "datasets"):
             if base.exists():  # directories of datasets that are gone entirely
                 for d in sorted(base.iterdir()):
@@ -160,20 +197,49 @@ class Cache:
 
     def _write_state(self, complete: bool) -> None:
         (self.root / STATE).write_text(json.dumps(
-            {"format": STATE_FORMAT, "complete": complete, "datasets": self.current if complete else {}}))
+            {"format": STATE_FORMAT, "complete": complete, "datasets": self.current if complete else {},
+             "pages": self.current_pages if complete else {}}))
 
     def finish(self) -> None:
         self._write_state(complete=True)
 
 
+def _files(root: Path, suffix: str, skip: frozenset[str] | set[str] = frozenset()) -> set[str]:
+    """Paths (relative, POSIX) of the files under `root` ending in `suffix`, not descending into
+    the top-level folders in `skip`. os.walk: several times faster than Path.rglob on the tens
+    of thousands of pages of a large site."""
+    out: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        if rel_dir == ".":
+            rel_dir = ""
+            dirnames[:] = [d for d in dirnames if d not in skip]
+        prefix = rel_dir + "/" if rel_dir else ""
+        out.update(prefix + f for f in filenames if f.endswith(suffix))
+    return out
+
+
 def link_tree(src: Path, dst: Path) -> None:
     """`dst` becomes a copy of `src` made of hard links (fast; falls back to copying across devices).
     MkDocs rewrites pages by truncating them, so the next build also rewrites the previous
-    output's files in place - which it replaces anyway."""
-    def link(s: str, d: str) -> None:
-        try:
-            os.link(s, d)
-        except OSError:
+    output's files in place - which it replaces anyway. A plain os.walk loop: shutil.copytree
+    spends most of its time on per-directory metadata this does not need."""
+    src_s, dst_s = str(src), str(dst)
+    can_link = True
+    for dirpath, _dirnames, filenames in os.walk(src_s):
+        rel = os.path.relpath(dirpath, src_s)
+        target = dst_s if rel == "." else os.path.join(dst_s, rel)
+        os.makedirs(target, exist_ok=True)
+        for f in filenames:
+            s, d = os.path.join(dirpath, f), os.path.join(target, f)
+            if can_link:
+                try:
+                    os.link(s, d)
+                    continue
+                except FileExistsError:
+                    os.unlink(d)
+                    os.link(s, d)
+                    continue
+                except OSError:
+                    can_link = False
             shutil.copy2(s, d)
-
-    shutil.copytree(src, dst, copy_function=link, dirs_exist_ok=True)

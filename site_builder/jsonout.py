@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from typing import Any, Optional
+import shutil
+from typing import Any, Callable, Optional
 
 from registry.model import REGISTRY_SCHEMA, DatasetDocument, document_json_schema, document_summary
 
@@ -165,16 +166,32 @@ def _write(path: str, data: Any, indent: Optional[int] = None) -> int:
     return len(raw)
 
 
-def write_json(catalog: Catalog, out_dir: str, site_url: Optional[str], generated_at: dt.datetime) -> int:
-    """Write every JSON file; returns how many."""
+def write_json(catalog: Catalog, out_dir: str, site_url: Optional[str], generated_at: dt.datetime,
+               reuse: Optional[Callable[[str], bool]] = None) -> int:
+    """Write every JSON file; returns how many the site has.
+
+    `reuse(name)` true means `out_dir` already holds that dataset's `api/datasets/` files from a
+    previous build with the same inputs (a persistent dir of an incremental build): they are not
+    serialized or written again. Files of other datasets are rewritten from scratch, and those
+    of datasets no longer in the catalog removed, so the result equals writing everything."""
     n = 0
     index = index_document(catalog, site_url, generated_at)
     _write(os.path.join(out_dir, "index.json"), index)
     by_ref = {s["ref"]: s for s in index["versions"]}
     n += 1
+    api = os.path.join(out_dir, "api", "datasets")
+    if reuse is not None and os.path.isdir(api):
+        for entry in os.listdir(api):
+            name = entry[:-5] if entry.endswith(".json") else entry
+            if name not in catalog.datasets or not reuse(name):
+                path = os.path.join(api, entry)
+                shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
     for ds in catalog.datasets.values():
+        if reuse is not None and reuse(ds.name) and os.path.isfile(os.path.join(api, f"{ds.name}.json")):
+            n += 1 + len(ds.versions)
+            continue
         latest = ds.latest
-        _write(os.path.join(out_dir, "api", "datasets", f"{ds.name}.json"), {
+        _write(os.path.join(api, f"{ds.name}.json"), {
             "name": ds.name,
             "latest": latest.version if latest else None,
             "versions": [by_ref[v.ref] for v in ds.versions],

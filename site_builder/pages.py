@@ -65,8 +65,15 @@ def _num(n: Optional[int]) -> str:
     return "–" if n is None else f"{n:,}"
 
 
-def environment() -> jinja2.Environment:
+def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
+    """`bytecode_dir`: keep compiled templates there (incremental builds; jinja2 checks each
+    template's source checksum, so an edited template is compiled again)."""
+    cache = None
+    if bytecode_dir is not None:
+        os.makedirs(bytecode_dir, exist_ok=True)
+        cache = jinja2.FileSystemBytecodeCache(bytecode_dir)
     env = jinja2.Environment(
+        bytecode_cache=cache,
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         autoescape=True,  # every variable is HTML-escaped unless explicitly marked safe
         undefined=jinja2.StrictUndefined,
@@ -100,8 +107,14 @@ class PageWriter:
     common: dict[str, Any]
     nonce: str
     count: int = 0
+    reuse_page: Optional[Callable[[str, Iterable[str]], bool]] = None
+    """Incremental builds: `reuse_page(rel, dataset names)` true means the page from the previous
+    build is still right (it shows only those datasets, none of which changed)."""
 
-    def write(self, rel: str, template: str, **ctx: Any) -> None:
+    def write(self, rel: str, template: str, *, depends_on: Optional[Iterable[str]] = None, **ctx: Any) -> None:
+        if depends_on is not None and self.reuse_page is not None and self.reuse_page(rel, depends_on):
+            self.count += 1
+            return
         depth = rel.count("/")
         root = "../" * depth
         text = self.env.get_template(template).render(root=root, H=self.nonce, **self.common, **ctx)
@@ -204,13 +217,15 @@ def schema_rows(doc: DatasetDocument) -> list[dict[str, Any]]:
 
 def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_url: Optional[str], signer_url: Optional[str],
                  registry_uri: str, generated_at: dt.datetime, tick: Callable[[int], None] = lambda n: None,
-                 reuse: Optional[Callable[[str], bool]] = None) -> int:
+                 reuse: Optional[Callable[[str], bool]] = None,
+                 reuse_page: Optional[Callable[[str, Iterable[str]], bool]] = None,
+                 bytecode_dir: Optional[str] = None) -> int:
     """Write every page; returns the number of pages.
 
     `reuse(name)` true: the dataset's page and version pages from the previous build in the same
     `docs_dir` are still right (the incremental build decided so from content hashes); they are
     counted but not rendered or touched, so MkDocs' dirty build skips them too."""
-    env = environment()
+    env = environment(bytecode_dir)
     common = {
         "site_url": site_url,
         "signer_url": signer_url or "https://YOUR-SIGNER",
@@ -219,7 +234,7 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
         "generated_at": generated_at,
         "Status": Status,
     }
-    w = PageWriter(docs_dir, fragments_dir, env, common, nonce=secrets.token_hex(8))
+    w = PageWriter(docs_dir, fragments_dir, env, common, nonce=secrets.token_hex(8), reuse_page=reuse_page)
     versions = catalog.versions
 
     # ---- home, search and the dataset list
@@ -273,7 +288,8 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
     matrices = {stack: compatibility_matrix(docs) for stack, docs in by_stack.items()}
     w.write("materialization/index.md", "materialization_index.md.j2", matrices=matrices)
     for stack, matrix in matrices.items():
-        w.write(f"materialization/{slug(stack)}.md", "matrix.md.j2", stack=stack, matrix=matrix)
+        w.write(f"materialization/{slug(stack)}.md", "matrix.md.j2", stack=stack, matrix=matrix,
+                depends_on={d.name for d in by_stack[stack]})
     return w.count
 
 
@@ -281,7 +297,8 @@ def _group_pages(w: PageWriter, folder: str, title: str, groups: dict[str, list[
     w.write(f"{folder}/index.md", "group_index.md.j2", folder=folder, title=title, groups=groups)
     for key, docs in groups.items():
         w.write(f"{folder}/{slug(key)}.md", "group.md.j2", folder=folder, title=title, key=key,
-                docs=sorted(docs, key=lambda d: (d.name, d.published_at)), catalog=catalog)
+                docs=sorted(docs, key=lambda d: (d.name, d.published_at)), catalog=catalog,
+                depends_on={d.name for d in docs})
 
 
 def compatibility_matrix(docs: Iterable[DatasetDocument]) -> dict[str, Any]:

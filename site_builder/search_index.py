@@ -12,15 +12,28 @@ rest. Both live in a second index, `catalog/search-columns.json`, which the page
 first results are on screen and then folds into the scores. The primary index (names, titles,
 column names, tags, owners, datastack) is small enough to parse and answer within the 500 ms
 first-result target at 10,000 versions (measured: with descriptions in it, ~0.8 s).
+
+Both indexes are split into K shards by a stable hash of the dataset name (K sized by the number
+of datasets, a power of two, recorded as `shards` in `versions.json`), each shard a lunr index of
+its own datasets: `catalog/search-index/<j>.json` and `catalog/search-columns/<j>.json`, each
+`{"d": [dataset ids], "index": <lunr index>}`. Inside a shard lunr refs are local positions
+(`"0"`, `"1"`, ...) mapped to the global dataset id `d` of `versions.json` by the `d` list, so a
+shard's lunr index depends only on its own datasets' text. With a `cache_dir`, each built shard is
+kept under a content hash of that text: a rebuild after one publish runs lunr only for the
+shard(s) of the changed dataset(s). The browser queries every shard and merges the scores (see
+docs/site.md for the approximation that involves).
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
+from importlib.metadata import version as package_version
+from pathlib import Path
+from typing import Any, Callable, Optional
 
 from lunr import lunr
 
@@ -45,6 +58,10 @@ class SearchIndexSize:
     facets_gzip_bytes: int
     columns_bytes: int = 0
     columns_gzip_bytes: int = 0
+    shards: int = 1
+    """K: shards per index (both indexes use the same K and the same dataset -> shard map)."""
+    shards_built: int = 0
+    """lunr builds this run, both indexes together (2K for a full build; fewer with a warm cache)."""
 
     @property
     def total_gzip_bytes(self) -> int:
@@ -112,23 +129,118 @@ def facet_table(catalog: Catalog) -> dict[str, Any]:
     return {"datasets": datasets, "versions": versions}
 
 
-def write_search_index(catalog: Catalog, out_dir: str) -> SearchIndexSize:
-    """Write `catalog/search-index.json` (lunr) and `catalog/versions.json` (facets)."""
+SHARD_FORMAT = 1
+"""Part of every shard's cache key: bump when the shard file or the documents' shape changes."""
+DATASETS_PER_SHARD = 64
+"""K is the smallest power of two giving at most this many datasets per shard (doubling K splits
+each shard in two, so most shards survive growth), capped at MAX_SHARDS."""
+MAX_SHARDS = 32
+
+
+def shard_count(n_datasets: int) -> int:
+    k = 1
+    while k * DATASETS_PER_SHARD < n_datasets and k < MAX_SHARDS:
+        k *= 2
+    return k
+
+
+def shard_of(name: str, k: int) -> int:
+    """Stable across builds, processes and Python versions (not `hash()`, which is salted)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % k
+
+
+def _build_shard(docs: list[dict[str, Any]], fields: list[dict[str, Any]], cache: Optional[Path],
+                 built: Callable[[], None]) -> tuple[bytes, str]:
+    """The serialized lunr index of `docs` (refs already local) and its cache key; from the cache
+    when the same documents were indexed with the same fields and lunr version before."""
+    key = hashlib.sha256(json.dumps(
+        [SHARD_FORMAT, package_version("lunr"), fields, docs], separators=(",", ":"), ensure_ascii=False
+    ).encode()).hexdigest()
+    if cache is not None:
+        hit = cache / f"{key}.json"
+        if hit.is_file():
+            return hit.read_bytes(), key
+    index = lunr(ref="i", fields=fields, documents=docs) if docs else None
+    built()
+    raw = json.dumps(index.serialize() if index else None, separators=(",", ":")).encode()
+    if cache is not None:
+        tmp = cache / f"{key}.tmp"
+        tmp.write_bytes(raw)
+        os.replace(tmp, cache / f"{key}.json")
+    return raw, key
+
+
+def write_search_index(catalog: Catalog, out_dir: str, cache_dir: Optional[str] = None) -> SearchIndexSize:
+    """Write `catalog/search-index/<j>.json`, `catalog/search-columns/<j>.json` (lunr shards) and
+    `catalog/versions.json` (facets). With `cache_dir`, shards whose documents are unchanged since
+    a previous build with that cache are not rebuilt; cached shards no build used are removed."""
     target = os.path.join(out_dir, "catalog")
     os.makedirs(target, exist_ok=True)
-    docs = search_documents(catalog)
-    index = lunr(ref="i", fields=FIELDS, documents=docs) if docs else None
-    coldocs = column_documents(catalog)
-    colindex = lunr(ref="i", fields=COLUMN_FIELDS, documents=coldocs) if coldocs else None
-    raws = {
-        "search-index.json": json.dumps(index.serialize() if index else None, separators=(",", ":")).encode(),
-        "search-columns.json": json.dumps(colindex.serialize() if colindex else None, separators=(",", ":")).encode(),
-        "versions.json": json.dumps(facet_table(catalog), separators=(",", ":"), ensure_ascii=False).encode(),
-    }
-    for name, raw in raws.items():
-        with open(os.path.join(target, name), "wb") as fh:
-            fh.write(raw)
-    sizes = {k: (len(v), len(gzip.compress(v, 6))) for k, v in raws.items()}
+    names = list(catalog.datasets)
+    k = shard_count(len(names))
+    members: list[list[int]] = [[] for _ in range(k)]
+    for d, name in enumerate(names):
+        members[shard_of(name, k)].append(d)
+    cache = Path(cache_dir) if cache_dir is not None else None
+    used: set[str] = set()
+    gz_memo: dict[str, int] = {}  # sha256 of a written file -> its gzipped size (compressing is slow)
+    if cache is not None:
+        try:
+            gz_memo = json.loads((cache / "gzip-sizes.json").read_text())
+        except (FileNotFoundError, ValueError):
+            pass
+    gz_used: dict[str, int] = {}
+    counter = {"built": 0}
+
+    def built() -> None:
+        counter["built"] += 1
+
+    facets = facet_table(catalog)
+    facets["shards"] = k
+    sizes = {"versions.json": _write(target, "versions.json", json.dumps(
+        facets, separators=(",", ":"), ensure_ascii=False).encode())}
+    for kind, make_docs, fields in (("search-index", search_documents, FIELDS),
+                                    ("search-columns", column_documents, COLUMN_FIELDS)):
+        docs = make_docs(catalog)
+        os.makedirs(os.path.join(target, kind), exist_ok=True)
+        raw_total, gz_total = 0, 0
+        for j, ds_ids in enumerate(members):
+            local = [{**docs[d], "i": str(n)} for n, d in enumerate(ds_ids)]
+            kind_cache = None
+            if cache is not None:
+                kind_cache = cache / kind
+                kind_cache.mkdir(parents=True, exist_ok=True)
+            index_raw, key = _build_shard(local, fields, kind_cache, built)
+            if kind_cache is not None:
+                used.add(str(kind_cache / f"{key}.json"))
+            raw = b'{"d":' + json.dumps(ds_ids, separators=(",", ":")).encode() + b',"index":' + index_raw + b"}"
+            r, g = _write(os.path.join(target, kind), f"{j}.json", raw, gz_memo, gz_used)
+            raw_total, gz_total = raw_total + r, gz_total + g
+        sizes[kind] = (raw_total, gz_total)
+    if cache is not None:  # content-addressed: anything this build did not use is stale
+        (cache / "gzip-sizes.json").write_text(json.dumps(gz_used))
+        for kind in ("search-index", "search-columns"):
+            for p in (cache / kind).glob("*"):
+                if str(p) not in used:
+                    p.unlink()
     return SearchIndexSize(
-        *sizes["search-index.json"], *sizes["versions.json"], *sizes["search-columns.json"]
+        *sizes["search-index"], *sizes["versions.json"], *sizes["search-columns"],
+        shards=k, shards_built=counter["built"],
     )
+
+
+def _write(folder: str, name: str, raw: bytes, memo: Optional[dict[str, int]] = None,
+           used: Optional[dict[str, int]] = None) -> tuple[int, int]:
+    """Write one file; returns its size raw and gzipped (as a server would send it), the latter
+    from `memo` (by content hash) when this content was compressed before."""
+    with open(os.path.join(folder, name), "wb") as fh:
+        fh.write(raw)
+    if memo is None:
+        return len(raw), len(gzip.compress(raw, 6))
+    digest = hashlib.sha256(raw).hexdigest()
+    gz = memo.get(digest)
+    if gz is None:
+        gz = len(gzip.compress(raw, 6))
+    if used is not None:
+        used[digest] = gz
+    return len(raw), gz

@@ -1,5 +1,6 @@
-/* Catalog search: a lunr index prebuilt by lunr.py (one document per dataset) plus a compact
- * facet table of every version. All text reaches the page through textContent, never innerHTML. */
+/* Catalog search: a lunr index prebuilt by lunr.py (one document per dataset, split into K shards
+ * by dataset name) plus a compact facet table of every version. All text reaches the page through
+ * textContent, never innerHTML. */
 (function () {
   "use strict";
   var box = document.getElementById("fr-search");
@@ -12,6 +13,7 @@
   var list = document.getElementById("fr-results");
   var state = { q: "", sel: {} };
   FACETS.forEach(function (k) { state.sel[k] = new Set(); });
+  /* each shard: {d: [dataset id per local lunr ref], idx: lunr.Index} */
   var idx = null, colIdx = null, data = null, byDataset = [];
 
   function readUrl() {
@@ -57,20 +59,23 @@
       });
       return scores;
     }
-    function ask(index) {
-      return index.query(function (qb) {
-        terms.forEach(function (t) {
-          qb.term(t, { boost: 10 });
-          qb.term(t, { usePipeline: false, wildcard: lunr.Query.wildcard.TRAILING, boost: 1 });
-        });
+    /* Every shard is queried and the hits merged by score. Scores of different shards are
+     * comparable only approximately (each shard has its own term frequencies and field lengths),
+     * but shards are random samples of the datasets (hashed names), so the statistics agree. */
+    function ask(shards, each) {
+      shards.forEach(function (sh) {
+        if (!sh.idx) return;
+        sh.idx.query(function (qb) {
+          terms.forEach(function (t) {
+            qb.term(t, { boost: 10 });
+            qb.term(t, { usePipeline: false, wildcard: lunr.Query.wildcard.TRAILING, boost: 1 });
+          });
+        }).forEach(function (r) { each(sh.d[Number(r.ref)], r.score); });
       });
     }
-    ask(idx).forEach(function (r) { scores.set(Number(r.ref), r.score); });
+    ask(idx, function (d, score) { scores.set(d, score); });
     if (colIdx) {  /* column descriptions: a second index fetched after the first results */
-      ask(colIdx).forEach(function (r) {
-        var d = Number(r.ref);
-        scores.set(d, (scores.get(d) || 0) + r.score * 0.5);
-      });
+      ask(colIdx, function (d, score) { scores.set(d, (scores.get(d) || 0) + score * 0.5); });
     }
     return scores;
   }
@@ -178,9 +183,9 @@
   }
   readUrl();
   /* Three stages, each re-rendering: the facet table (small; name/title matches at once), the
-   * ranked lunr index over names, titles, columns and tags, then descriptions and column
-   * descriptions. The index is requested only once the first results are on screen, so its
-   * download and parse never delay them. */
+   * ranked lunr index over names, titles, columns and tags (all its shards), then descriptions and
+   * column descriptions (all theirs). The index is requested only once the first results are on
+   * screen, so its download and parse never delay them. */
   get("catalog/versions.json").then(function (d) {
     data = d;
     byDataset = data.datasets.map(function () { return []; });
@@ -192,16 +197,25 @@
     });
     update();
     window.frSearchLoadedAt = performance.now();
-    return get("catalog/search-index.json");
-  }).then(function (ix) {
-    idx = ix ? lunr.Index.load(ix) : lunr(function () { this.ref("i"); });
+    return shards("catalog/search-index/");
+  }).then(function (loaded) {
+    idx = loaded;
     box.setAttribute("data-index-ready", "1");
     update();
-    get("catalog/search-columns.json").then(function (cols) {
-      if (cols) { colIdx = lunr.Index.load(cols); update(); }
+    shards("catalog/search-columns/").then(function (cols) {
+      colIdx = cols;
+      update();
       box.setAttribute("data-columns-ready", "1");
     }).catch(function () { box.setAttribute("data-columns-ready", "0"); });
   }).catch(function (err) {
     summary.textContent = "The search index could not be loaded: " + err.message;
   });
+  /* All K shards of one index, fetched in parallel; resolves when every one is parsed. */
+  function shards(dir) {
+    var k = data.shards || 1, wanted = [];
+    for (var j = 0; j < k; j++) wanted.push(get(dir + j + ".json"));
+    return Promise.all(wanted).then(function (files) {
+      return files.map(function (f) { return { d: f.d, idx: f.index ? lunr.Index.load(f.index) : null }; });
+    });
+  }
 })();
