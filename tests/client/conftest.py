@@ -6,20 +6,17 @@ middle_auth stand-in (`cave_server` from tests/signer/conftest.py)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Iterator
 
 import pytest
-import requests
 
-from tests.conftest import AWS_TEST_ENV, free_port
+from tests.conftest import AWS_TEST_ENV
 from tests.signer.conftest import DATASTACK, TOKENS, cave_server  # noqa: F401  (fixture re-used)
+from tests.signer.process import start_signer, stop, wait_ready
 from tests.signer.tables import publish_all, write_tables
 
 from .deletes import publish_delete_tables, write_delete_tables
@@ -64,19 +61,6 @@ def _joined_spec(bucket: str) -> dict:
     }
 
 
-def _wait(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(url + "/health", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail("functions-framework did not start:\n" + log.read_text()[-3000:])
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="session")
 def stack(s3_server: str, cave_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:  # noqa: F811
     tmp = tmp_path_factory.mktemp("client-stack")
@@ -100,18 +84,10 @@ def stack(s3_server: str, cave_server, tmp_path_factory: pytest.TempPathFactory)
     publish_delete_tables(deletes, registry_uri, DATASTACK)
 
     # the signer, for real, under functions-framework
-    port = free_port()
-    signer_url = f"http://127.0.0.1:{port}"
     log_path = tmp / "signer.log"
-    proc_env = {**os.environ, **env, "REGISTRY_URI": registry_uri, "AUTH_URL": cave_server.auth_url,
-                "ALLOWED_LOCATIONS": f"s3://{bucket}/tables", "PYTHONUNBUFFERED": "1"}
-    exe = Path(sys.executable).with_name("functions-framework")
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [str(exe), "--target=sign", "--signature-type=http", "--source=signer_function/main.py", "--host=127.0.0.1", f"--port={port}"],
-            cwd=REPO, env=proc_env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    server = None
+    signer_url, proc = start_signer({**env, "REGISTRY_URI": registry_uri, "AUTH_URL": cave_server.auth_url,
+                                     "ALLOWED_LOCATIONS": f"s3://{bucket}/tables"}, log_path)
+    server = serving = None
     try:
         # the site, built from the S3 registry while the signer starts, then served on loopback
         from site_builder.build import build_site
@@ -122,18 +98,16 @@ def stack(s3_server: str, cave_server, tmp_path_factory: pytest.TempPathFactory)
         server = make_server(str(site_dir), "127.0.0.1", 0)  # bound first: the pages name its URL
         site_url = f"http://127.0.0.1:{server.server_address[1]}/"
         build_site(registry_uri, str(site_dir), site_url=site_url, signer_url=signer_url, progress=False)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        _wait(signer_url, proc, log_path)
+        serving = threading.Thread(target=server.serve_forever, daemon=True)
+        serving.start()
+        wait_ready(signer_url, proc, log_path)
         yield SimpleNamespace(site_url=site_url, site_dir=site_dir, signer_url=signer_url, registry=registry_uri,
                               bucket=bucket, specs=specs, deletes=deletes, token=TOKENS["reader"], tokens=TOKENS, log=log_path,
                               s3=s3_server)
     finally:
-        if server is not None:
+        if serving is not None:  # shutdown() waits for serve_forever, so only when it runs
             server.shutdown()
+        if server is not None:
             server.server_close()
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         mp.undo()

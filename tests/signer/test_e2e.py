@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -16,9 +14,10 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from tests.conftest import AWS_TEST_ENV, free_port
+from tests.conftest import AWS_TEST_ENV
 
 from .conftest import DATASTACK, TOKENS
+from .process import start_signer, stop, wait_ready
 from .tables import ROWS, publish_all, region_counts, write_tables
 from .verify import verify_sigv4
 
@@ -43,42 +42,22 @@ def e2e(s3_server: str, cave_server, tmp_path_factory: pytest.TempPathFactory) -
     registry_uri = f"s3://{bucket}/registry"
     publish_all(specs, registry_uri, DATASTACK)
 
-    port = free_port()
     log_path = tmp / "signer.log"
-    proc_env = {
-        **os.environ,
-        **env,
-        "REGISTRY_URI": registry_uri,
-        "AUTH_URL": cave_server.auth_url,
-        "ALLOWED_LOCATIONS": f"s3://{bucket}/tables",
-        "CORS_ORIGINS": "https://catalog.example.org",
-        "PYTHONUNBUFFERED": "1",
-    }
-    exe = Path(sys.executable).with_name("functions-framework")
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [str(exe), "--target=sign", "--signature-type=http", "--source=signer_function/main.py", "--host=127.0.0.1", f"--port={port}"],
-            cwd=REPO, env=proc_env, stdout=log, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    url, proc = start_signer(
+        {
+            **env,
+            "REGISTRY_URI": registry_uri,
+            "AUTH_URL": cave_server.auth_url,
+            "ALLOWED_LOCATIONS": f"s3://{bucket}/tables",
+            "CORS_ORIGINS": "https://catalog.example.org",
+        },
+        log_path,
+    )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("functions-framework did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.1)
+        wait_ready(url, proc, log_path)
         yield SimpleNamespace(url=url, bucket=bucket, specs=specs, log=log_path, proc=proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         mp.undo()
 
 
