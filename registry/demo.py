@@ -148,16 +148,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"Try:          .venv/bin/feature-registry show cell_types --registry {registry}")
     if args.no_serve:
         return 0
-    from site_builder.cli import make_server
+    from site_builder.cli import make_server, serve_until_interrupted
 
     server = make_server(str(work / "site"), "127.0.0.1", args.port)
     print("Serving the site; Ctrl-C stops it (the signer stops with `make signer-stop` or by itself).", flush=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        serve_until_interrupted(server)
     finally:
-        server.server_close()
         signer_demo.stop_running(work / "signer")
     return 0
 

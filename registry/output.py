@@ -10,6 +10,8 @@ from typing import Any, Callable, Iterator, Optional
 
 import click
 
+from .units import human_bytes
+
 
 def interactive() -> bool:
     """Progress bars only on a terminal, never in CI or when quieted."""
@@ -60,15 +62,6 @@ def progress(label: str) -> Iterator[Optional[Callable[[int, int], None]]]:
         yield update
 
 
-def _human_bytes(n: Optional[int]) -> str:
-    if n is None:
-        return "?"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return str(n)
 
 
 def summary_table(rows: list[dict[str, Any]]) -> None:
@@ -83,7 +76,7 @@ def summary_table(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         table.add_row(
             r["ref"], r["status"], r["datastack"], ",".join(map(str, r["materialization_versions"])),
-            r["format"], "?" if r["row_count"] is None else f"{r['row_count']:,}", _human_bytes(r["bytes"]),
+            r["format"], "?" if r["row_count"] is None else f"{r['row_count']:,}", human_bytes(r["bytes"]),
             r["published_at"][:10], r["title"],
         )
     _console().print(table)
@@ -99,7 +92,7 @@ def document(doc: Any) -> None:
         c.print(f"[yellow]deprecated: use {doc.lineage.superseded_by} instead[/yellow]")
     c.print(f"datastack {doc.datastack}  materialization {', '.join(map(str, doc.materialization.all_versions))}")
     c.print(f"{doc.format.value} at {doc.location}  (pinned: {doc.table_version}, {doc.inspected.fingerprint})")
-    c.print(f"{doc.inspected.row_count} rows in {doc.inspected.file_count} files, {_human_bytes(doc.inspected.bytes)}")
+    c.print(f"{doc.inspected.row_count} rows in {doc.inspected.file_count} files, {human_bytes(doc.inspected.bytes)}")
     if doc.description:
         c.print(doc.description.strip(), markup=False)
     declared = {col.name: col for col in doc.columns}

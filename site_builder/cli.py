@@ -68,6 +68,11 @@ def serve(directory: str, host: str, port: int) -> None:
     """Preview a built site locally (static files; Ctrl-C stops it)."""
     server = make_server(directory, host, port)
     click.echo(f"serving {directory} at http://{host}:{server.server_address[1]}/index.html (Ctrl-C to stop)")
+    serve_until_interrupted(server)
+
+
+def serve_until_interrupted(server: http.server.ThreadingHTTPServer) -> None:
+    """Serve until Ctrl-C, then release the port."""
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -21,6 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 from registry.model import DatasetDocument, Semantic, Status
+from registry.units import human_bytes
 
 from . import diagrams
 from .catalog import Catalog, slug
@@ -50,15 +51,6 @@ def _md_text(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+!|<>])", r"\\\1", text)
 
 
-def _human_bytes(n: Optional[int]) -> str:
-    if n is None:
-        return "–"
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "PB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} PB"
 
 
 def _num(n: Optional[int]) -> str:
@@ -86,7 +78,7 @@ def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
         mdtext=_md_text,
         safe_url=safe_url,
         slug=slug,
-        human_bytes=_human_bytes,
+        human_bytes=lambda n: human_bytes(n, missing="–"),
         num=_num,
         plain=plain_text,
         script_json=lambda d: Markup(script_json(d)),
