@@ -15,6 +15,8 @@ import os
 import platform
 import statistics
 import sys
+import socket
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -23,7 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 import registry.inspect.parquet as parquet_inspector  # noqa: E402
 from registry.inspect import inspect_table  # noqa: E402
@@ -66,30 +69,81 @@ def write_delta(uri: str, files: int, rows: int, storage_options: dict) -> int:
 
 
 def timed(fn, repeat: int):
+    """Median of `repeat` runs (the range is printed too: a shared 2-core machine is noisy)."""
     times, result = [], None
     for _ in range(repeat):
         start = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+    return times, result
 
 
 def measure_parquet(uri: str, repeat: int):
-    """Median wall time, plus bytes read and requests made (through a counting wrapper)."""
+    """Wall times, plus bytes read and requests made (through a counting wrapper)."""
     counters = []
-    real = parquet_inspector.filesystem
+    real = parquet_inspector.range_read_filesystem
 
     def counting(u, **kw):
         fs, p = real(u, **kw)
         counters.append(CountingFileSystem(fs))
         return counters[-1], p
 
-    parquet_inspector.filesystem = counting
+    parquet_inspector.range_read_filesystem = counting
     try:
         seconds, found = timed(lambda: inspect_table(uri, "parquet"), repeat)
+        if hasattr(counters[-1]._fs, "fallback_reason") and counters[-1]._fs.fallback_reason:
+            raise SystemExit(f"obstore fell back to s3fs: {counters[-1]._fs.fallback_reason}")
     finally:
-        parquet_inspector.filesystem = real
+        parquet_inspector.range_read_filesystem = real
     return seconds, found, counters[-1].bytes_read, counters[-1].requests
+
+
+def start_s3_server(stock: bool) -> tuple[subprocess.Popen, str]:
+    """moto in its own process (in ours it would share the GIL with the code being measured)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [sys.executable, "-m", "tests.s3_server", "--port", str(port)] + (["--stock"] if stock else [])
+    server = subprocess.Popen(cmd, cwd=REPO)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, f"http://127.0.0.1:{port}"
+
+
+def measure_s3(args: argparse.Namespace, stock: bool) -> list[tuple]:
+    """Parquet through obstore and through s3fs, and Delta, on one moto server."""
+    import boto3
+    import fsspec
+
+    from registry.storage import object_store_options
+
+    server, endpoint = start_s3_server(stock)
+    label = "S3 server (stock moto)" if stock else "S3 server"
+    os.environ.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "bench",
+                       "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true"})
+    fsspec.filesystem("s3").clear_instance_cache()
+    out = []
+    try:
+        boto3.client("s3").create_bucket(Bucket="bench")
+        s3 = fsspec.filesystem("s3", endpoint_url=endpoint)
+        data = write_parquet(s3, "bench/pq", args.files, args.rows)
+        for reader in ("obstore", "fsspec"):
+            os.environ["FEATURE_REGISTRY_RANGE_READS"] = reader
+            s, found, read, reqs = measure_parquet("s3://bench/pq", args.repeat)
+            out.append((f"Parquet, {label}, footers via {'obstore' if reader == 'obstore' else 's3fs'}",
+                        args.files, data, s, read, found.row_count))
+        os.environ.pop("FEATURE_REGISTRY_RANGE_READS")
+        delta_bytes = write_delta("s3://bench/delta", args.files, args.rows, object_store_options("s3://bench/delta"))
+        s, found = timed(lambda: inspect_table("s3://bench/delta", "delta"), args.repeat)
+        log = sum(s3.du("bench/delta/_delta_log", total=False).values())
+        out.append((f"Delta, {label}", found.file_count, delta_bytes, s, log, found.row_count))
+    finally:
+        server.kill()
+    return out
 
 
 def main() -> None:
@@ -111,48 +165,15 @@ def main() -> None:
         log = sum(p.stat().st_size for p in Path(tmp, "delta", "_delta_log").rglob("*") if p.is_file())
         rows_out.append(("Delta, local", found.file_count, delta_bytes, s, log, found.row_count))
 
-    # moto in its own process: in ours it would share the GIL with the code being measured.
-    import socket
-    import subprocess
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-c", (
-        "import logging, time; from moto.server import ThreadedMotoServer as T;"
-        "logging.getLogger('werkzeug').setLevel(logging.ERROR);"
-        f"s = T(ip_address='127.0.0.1', port={port}, verbose=False); s.start(); time.sleep(3600)")])
-    os.environ.update({"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
-                       "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true"})
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    try:
-        import boto3
-
-        boto3.client("s3").create_bucket(Bucket="bench")
-        s3 = fsspec.filesystem("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
-        data = write_parquet(s3, "bench/pq", args.files, args.rows)
-        s, found, read, reqs = measure_parquet("s3://bench/pq", args.repeat)
-        rows_out.append(("Parquet, S3 server", args.files, data, s, read, found.row_count))
-        from registry.storage import object_store_options
-
-        delta_bytes = write_delta("s3://bench/delta", args.files, args.rows, object_store_options("s3://bench/delta"))
-        s, found = timed(lambda: inspect_table("s3://bench/delta", "delta"), args.repeat)
-        log = sum(s3.du("bench/delta/_delta_log", total=False).values())
-        rows_out.append(("Delta, S3 server", found.file_count, delta_bytes, s, log, found.row_count))
-    finally:
-        server.kill()
-
+    for stock in (False, True):
+        rows_out.extend(measure_s3(args, stock=stock))
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
           f"date {time.strftime('%Y-%m-%d')}; median of {args.repeat}")
-    print("| table | files | data bytes | inspect time | bytes read | read / data | rows |")
+    print("| table | files | data bytes | inspect time, median (range) | bytes read | read / data | rows |")
     print("|---|---|---|---|---|---|---|")
     for name, files, data, s, read, rows in rows_out:
-        print(f"| {name} | {files} | {data / 1e6:.1f} MB | {s:.2f} s | {read / 1e6:.2f} MB | {100 * read / data:.2f}% | {rows:,} |")
+        spread = f"{statistics.median(s):.2f} s ({min(s):.2f}–{max(s):.2f})"
+        print(f"| {name} | {files} | {data / 1e6:.1f} MB | {spread} | {read / 1e6:.2f} MB | {100 * read / data:.2f}% | {rows:,} |")
     print("(Delta: bytes read is the size of the _delta_log, all that delta-rs reads; data bytes are Arrow bytes.)")
 
 

@@ -30,6 +30,7 @@ import fsspec
 from fsspec.core import url_to_fs
 
 from .errors import PreconditionFailed
+from .range_reads import FastRangeReads, obstore_available
 
 _MEMORY_LOCK = threading.Lock()
 
@@ -73,6 +74,23 @@ def filesystem(uri: str, **options: Any) -> tuple[fsspec.AbstractFileSystem, str
         os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
         options = {"endpoint_url": os.environ["STORAGE_EMULATOR_HOST"], "token": "anon", **options}
     return url_to_fs(uri, **options)
+
+
+def range_read_filesystem(uri: str) -> tuple[Any, str]:
+    """`filesystem(uri)` for code that makes many small range reads (Parquet footers).
+
+    On S3 those reads go through obstore (see `registry.range_reads`: s3fs spends more CPU per
+    request than a local server does answering it). `FEATURE_REGISTRY_RANGE_READS=fsspec` turns
+    the fast path off, for comparison or when a store misbehaves.
+    """
+    fs, path = filesystem(uri)
+    if (
+        protocol_of(uri) == "s3"
+        and os.environ.get("FEATURE_REGISTRY_RANGE_READS", "obstore") != "fsspec"
+        and obstore_available()
+    ):
+        fs = FastRangeReads(fs, object_store_options(uri))
+    return fs, path
 
 
 def join(root: str, rel: str) -> str:

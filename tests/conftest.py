@@ -42,13 +42,11 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[str]:
     """moto in server mode on loopback; yields its endpoint URL. Stops at the end of the session."""
-    from moto.server import ThreadedMotoServer
+    from tests.s3_server import S3Server
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
+    server = S3Server().start()
     try:
-        yield f"http://{host}:{port}"
+        yield server.url
     finally:
         server.stop()
 

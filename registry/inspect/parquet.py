@@ -3,8 +3,8 @@
 Reading footers one file at a time through a buffered file handle would pull megabytes of
 read-ahead per file and pay one round trip each. Instead we list once (sizes and etags come with
 the listing), read the first file's footer exactly (8 bytes, then the footer), and then fetch a tail
-of about that footer's size from every other file in concurrent `cat_ranges` batches (async on
-S3/GCS): files of one table have footers of similar size. The rare larger footer is re-fetched at
+of about that footer's size from every other file in concurrent `cat_ranges` batches (obstore on
+S3, async fsspec on GCS): files of one table have footers of similar size. The rare larger footer is re-fetched at
 its exact size. Bytes read stay proportional to the number of files times the footer size.
 """
 
@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from ..errors import TableUnreadable
 from ..model import ManifestFile
-from ..storage import filesystem
+from ..storage import range_read_filesystem
 from . import ProgressCallback, TableInspection
 from .arrow_types import columns_from_schema
 
@@ -82,7 +82,7 @@ def inspect(
     format_options: dict[str, Any],
     progress: Optional[ProgressCallback] = None,
 ) -> TableInspection:
-    fs, root = filesystem(location)
+    fs, root = range_read_filesystem(location)
     try:
         info = fs.info(root)
     except FileNotFoundError:

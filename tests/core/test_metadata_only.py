@@ -18,7 +18,7 @@ from .conftest import write_hive_parquet
 def counted(monkeypatch):
     """Route the Parquet inspector's storage through a byte counter."""
     seen: list[CountingFileSystem] = []
-    real = parquet_inspector.filesystem
+    real = parquet_inspector.range_read_filesystem
 
     def counting_filesystem(uri: str, **kw):
         fs, path = real(uri, **kw)
@@ -26,7 +26,7 @@ def counted(monkeypatch):
         seen.append(wrapped)
         return wrapped, path
 
-    monkeypatch.setattr(parquet_inspector, "filesystem", counting_filesystem)
+    monkeypatch.setattr(parquet_inspector, "range_read_filesystem", counting_filesystem)
     return seen
 
 
