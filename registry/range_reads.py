@@ -18,11 +18,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+from datetime import timedelta
 from typing import Any, Optional, Sequence
 
 log = logging.getLogger(__name__)
 
 CONCURRENCY = 64  # requests in flight: latency-bound on real stores; a local test server queues
+# object_store retries connection errors 10 times within 3 minutes by default. A fast path should
+# give up sooner and let s3fs (which may know a proxy or CA bundle obstore does not) take over.
+RETRY = {"max_retries": 3, "retry_timeout": timedelta(seconds=20)}
 
 
 def obstore_available() -> bool:
@@ -45,11 +49,13 @@ def _make_store(bucket: str, options: dict[str, str]) -> Any:
 
     config, client = _store_config(options)
     if "aws_access_key_id" in config:  # from the environment, as s3fs would take them
-        return S3Store(bucket, config=config, client_options=client)
+        return S3Store(bucket, config=config, client_options=client, retry_config=RETRY)
     # Profiles, SSO, instance roles: the chain s3fs (botocore) would walk.
     from obstore.auth.boto3 import Boto3CredentialProvider
 
-    return S3Store(bucket, config=config, client_options=client, credential_provider=Boto3CredentialProvider())
+    return S3Store(
+        bucket, config=config, client_options=client, retry_config=RETRY, credential_provider=Boto3CredentialProvider()
+    )
 
 
 def _split(path: str) -> tuple[str, str]:

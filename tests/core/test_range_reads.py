@@ -105,3 +105,20 @@ def test_truncated_file_on_s3_names_the_file(s3_bucket, s3fs_fs):
     s3fs_fs.pipe(victim, s3fs_fs.cat_file(victim)[:-100])
     with pytest.raises(TableUnreadable, match="part-1.parquet"):
         inspect_table(f"s3://{s3_bucket}/t", "parquet")
+
+
+def test_credentials_from_a_profile_reach_obstore(s3_bucket, s3fs_fs, tmp_path, monkeypatch):
+    """No keys in the environment: obstore asks boto3's chain (here a shared credentials file)."""
+    s3fs_fs.pipe(f"{s3_bucket}/blob.bin", b"profile-read")
+    (tmp_path / "credentials").write_text("[lab]\naws_access_key_id = fromprofile\naws_secret_access_key = s\n")
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_PROFILE", "lab")
+    options = object_store_options(f"s3://{s3_bucket}")
+    assert "aws_access_key_id" not in options
+    fs = FastRangeReads(s3fs_fs, options)
+    assert fs.cat_file(f"{s3_bucket}/blob.bin", start=0, end=7) == b"profile"
+    assert fs.fallback_reason is None
+    provider = fs._stores[s3_bucket].credential_provider
+    assert provider()["access_key_id"] == "fromprofile"
