@@ -59,21 +59,30 @@
       });
       return scores;
     }
-    /* Every shard is queried and the hits merged by score. Scores of different shards are
-     * comparable only approximately (each shard has its own term frequencies and field lengths),
-     * but shards are random samples of the datasets (hashed names), so the statistics agree. */
+    /* Every shard is queried and the hits merged. lunr scores a hit by the cosine between the
+     * query and the document, and each shard normalises by its own expanded query: a shard where
+     * the trailing wildcard expands to one term scores a lone prefix match as high as an exact
+     * one elsewhere. So hits rank first by how many query terms they match exactly (the matched
+     * index terms include the term as the index's pipeline stems it), then by score; scores of
+     * different shards stay comparable only approximately. */
+    var EXACT = 1e6;
     function ask(shards, each) {
       shards.forEach(function (sh) {
         if (!sh.idx) return;
+        var stems = terms.map(function (t) { return sh.idx.pipeline.runString(t)[0] || t; });
         sh.idx.query(function (qb) {
           terms.forEach(function (t) {
             qb.term(t, { boost: 10 });
             qb.term(t, { usePipeline: false, wildcard: lunr.Query.wildcard.TRAILING, boost: 1 });
           });
-        }).forEach(function (r) { each(sh.d[Number(r.ref)], r.score); });
+        }).forEach(function (r) {
+          var matched = r.matchData.metadata;
+          var exact = stems.filter(function (s) { return Object.prototype.hasOwnProperty.call(matched, s); }).length;
+          each(sh.d[Number(r.ref)], r.score, exact);
+        });
       });
     }
-    ask(idx, function (d, score) { scores.set(d, score); });
+    ask(idx, function (d, score, exact) { scores.set(d, exact * EXACT + score); });
     if (colIdx) {  /* column descriptions: a second index fetched after the first results */
       ask(colIdx, function (d, score) { scores.set(d, (scores.get(d) || 0) + score * 0.5); });
     }

@@ -155,15 +155,13 @@ def built_site(example_registry: Path, tmp_path_factory: pytest.TempPathFactory)
     return out, report
 
 
-@pytest.fixture(scope="session")
-def site_server(built_site) -> Iterator[str]:
-    """The built site on 127.0.0.1 (a free port); stops at the end of the session."""
+def _serve(site: Path) -> Iterator[str]:
     import os
 
     from site_builder.cli import make_server
 
     os.environ["SITE_SERVE_QUIET"] = "1"
-    server = make_server(str(built_site[0]), PORT_HOST, 0)
+    server = make_server(str(site), PORT_HOST, 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -171,3 +169,55 @@ def site_server(built_site) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def site_server(built_site) -> Iterator[str]:
+    """The built site on 127.0.0.1 (a free port); stops at the end of the session."""
+    yield from _serve(built_site[0])
+
+
+def ranking_documents() -> list[dict[str, Any]]:
+    """`exact_column` has the column `feat_kappa_1`; in its search-index shard, fillers have
+    columns `feat_kappa_10`, `feat_kappa_11`, ...; in the other shard two datasets have one such
+    column each.
+
+    lunr scores a hit by the cosine between the query and the document, so each shard normalises
+    by its own expanded query: where the trailing wildcard expands to many terms, the exact match
+    is diluted; where it expands to one, a lone prefix match scores as if it were exact. Merging
+    shards by raw score then ranked prefix matches above the exact one (seen at 10k versions:
+    `feat_ririmoto_11` datasets above the one with `feat_ririmoto_1`).
+    """
+    from site_builder.search_index import DATASETS_PER_SHARD, shard_count, shard_of
+
+    names = [f"filler_{i:03d}" for i in range(2 * DATASETS_PER_SHARD - 2)]
+    k = shard_count(len(names) + 2)
+    assert k == 2
+    exact = "exact_column"
+    home = shard_of(exact, k)
+    prefix = next(n for n in (f"prefix_column_{i}" for i in range(1000)) if shard_of(n, k) != home)
+    columns = {exact: ["id", "feat_kappa_1"], prefix: ["id", "feat_kappa_11"]}
+    diluting = [n for n in names if shard_of(n, k) == home]
+    for j, name in enumerate(names):
+        extra = [f"feat_kappa_1{j}"] if name in diluting else []
+        columns[name] = ["id", "score"] + extra
+    docs = []
+    for name, cols_ in columns.items():
+        cols, insp = _cols(*[(c, "annotation_id" if c == "id" else "feature", "int64") for c in cols_])
+        docs.append(base_document(name, "v1", title=name.replace("_", " ").capitalize(), columns=cols,
+                                  inspected={"columns": insp, "row_count": 1, "file_count": 1, "bytes": 1,
+                                             "fingerprint": "parquet:x"}))
+    return docs
+
+
+@pytest.fixture(scope="session")
+def ranking_site_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second, tiny site for search ranking (kept apart so the example site's counts stay put)."""
+    from site_builder.build import build_site
+
+    root = tmp_path_factory.mktemp("ranking-registry")
+    for doc in ranking_documents():
+        write_document(str(root), doc)
+    out = tmp_path_factory.mktemp("ranking-site") / "site"
+    build_site(str(root), str(out), site_url="https://catalog.lab.example/", progress=False)
+    yield from _serve(out)

@@ -99,6 +99,22 @@ def test_search_by_column_name_finds_the_dataset(watched):
     assert watched.errors == [] and watched.foreign() == []
 
 
+def test_exact_column_name_ranks_above_prefix_matches(browser, ranking_site_server):
+    """Asking for `feat_kappa_1` puts the dataset with that column first, although a dataset in
+    another index shard, with a column starting with it, scores higher there (`ranking_documents`)."""
+    w = Watched(browser, ranking_site_server)
+    try:
+        page = w.goto("search.html?q=feat_kappa_1")
+        page.wait_for_selector("#fr-search[data-columns-ready='1']")
+        wait_until(page, "document.querySelectorAll('#fr-results li').length > 3")
+        results = _results(page)
+        assert results[0] == "exact_column", results[:5]
+        assert sum(r.startswith("prefix_column_") for r in results) == 1
+        assert w.errors == []
+    finally:
+        w.page.close()
+
+
 def test_facets_narrow_and_deprecated_hidden_by_default(watched):
     page = watched.goto("search.html")
     page.wait_for_selector("#fr-search[data-ready]")
