@@ -312,3 +312,24 @@ def test_progress_bar_only_on_a_terminal(monkeypatch):
     with output.progress("x") as bar:
         assert callable(bar)
         bar(1, 2)
+
+
+def test_loading_many_documents_pauses_and_restores_the_garbage_collector(tmp_registry, hive_table, monkeypatch):
+    """`load_all` parses with the collector off (it walked every parsed document on each full
+    collection) and turns it back on afterwards, unless the caller had it off already."""
+    import gc
+
+    import registry.documents as documents
+
+    publish(base_spec(hive_table[0]), tmp_registry)
+    states = []
+    real_parse = documents.parse_document
+    monkeypatch.setattr(documents, "parse_document", lambda *a: states.append(gc.isenabled()) or real_parse(*a))
+    assert len(Registry(tmp_registry).load_all()[0]) == 1
+    assert states == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        Registry(tmp_registry).load_all()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

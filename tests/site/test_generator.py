@@ -40,6 +40,19 @@ def test_report_counts_and_lists_invalid_documents(built_site):
     assert (out / "datasets" / "synapse_embeddings" / "v2.html").is_file()
 
 
+def test_build_leaves_the_garbage_collector_as_it_found_it(example_registry, built_site, tmp_path):
+    """The build freezes the catalog for its duration (see site_builder.build._frozen_catalog);
+    nothing may stay frozen or disabled afterwards, also when the build fails."""
+    import gc
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    build_site(str(example_registry), str(tmp_path / "again"), progress=False)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with pytest.raises(BuildFailed):
+        build_site(str(example_registry), str(tmp_path / "strict"), strict=True, progress=False)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
 def test_strict_fails_and_writes_nothing(example_registry, tmp_path):
     out = tmp_path / "strict-site"
     with pytest.raises(BuildFailed, match="2 document"):
