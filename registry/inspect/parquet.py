@@ -4,8 +4,9 @@ Reading footers one file at a time through a buffered file handle would pull meg
 read-ahead per file and pay one round trip each. Instead we list once (sizes and etags come with
 the listing), read the first file's footer exactly (8 bytes, then the footer), and then fetch a tail
 of about that footer's size from every other file in concurrent `cat_ranges` batches (obstore on
-S3, async fsspec on GCS): files of one table have footers of similar size. The rare larger footer is re-fetched at
-its exact size. Bytes read stay proportional to the number of files times the footer size.
+S3, async fsspec on GCS): files of one table have footers of similar size. The rare larger footer
+is re-fetched at its exact size. Bytes read stay proportional to the number of files times the
+footer size.
 """
 
 from __future__ import annotations
