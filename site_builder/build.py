@@ -317,12 +317,28 @@ def _side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], gene
         {"json_files": n, "search": dataclasses.asdict(size), "seconds": time.perf_counter() - t}))
 
 
+# Libraries that run threads of their own (tokio runtimes) once imported. A process forked while
+# they run can deadlock on a lock one of those threads held; lance says so with a warning. Such a
+# process is one that also published or read tables (the demo, a notebook, the test suite); the
+# `build-site` command and the rebuild function never import them.
+FORK_UNSAFE_MODULES = ("lance", "obstore", "deltalake")
+
+
+def can_fork() -> bool:
+    """Fork the JSON + search child only when this process holds no fork-unsafe runtimes."""
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods() and not any(
+        m in sys.modules for m in FORK_UNSAFE_MODULES
+    )
+
+
 def _start_side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
                         cache=None):
     import multiprocessing
 
     staging.mkdir(parents=True)
-    if "fork" not in multiprocessing.get_all_start_methods():  # no fork: do it inline
+    if not can_fork():  # the same work inline: slower on 2 cores, same output
         _side_outputs(catalog, staging, site_url, generated_at, cache)
         return None
     proc = multiprocessing.get_context("fork").Process(

@@ -80,3 +80,23 @@ def test_interrupted_build_forces_a_full_one(tmp_path):
     assert again.reused == 0
     ok = build_site(str(reg), str(tmp_path / "out"), cache_dir=str(cache), progress=False)
     assert ok.reused == ok.datasets
+
+
+# The forked half of this comparison forks on purpose in a process that has lance loaded.
+@pytest.mark.filterwarnings("ignore:lance is not fork-safe")
+def test_inline_side_outputs_equal_the_forked_child(tmp_path, monkeypatch):
+    """With a fork-unsafe runtime loaded (lance, obstore, deltalake) the JSON API and search index
+    are written inline instead of in a forked child; the site must not differ by a byte."""
+    import site_builder.build as build
+
+    reg = tmp_path / "reg"
+    for doc in example_documents():
+        write_document(str(reg), doc)
+    write_synthetic_registry(str(reg), 12, seed=5)
+    monkeypatch.setattr(build, "FORK_UNSAFE_MODULES", ())
+    assert build.can_fork()
+    build_site(str(reg), str(tmp_path / "forked"), progress=False)
+    monkeypatch.setattr(build, "FORK_UNSAFE_MODULES", ("site_builder.build",))
+    assert not build.can_fork()
+    build_site(str(reg), str(tmp_path / "inline"), progress=False)
+    assert snapshot(tmp_path / "inline") == snapshot(tmp_path / "forked")
