@@ -199,82 +199,90 @@ def build_site(
     t = time.perf_counter()
     with _frozen_catalog(registry_uri) as catalog:
         report.timings["read"] = time.perf_counter() - t
-        report.skipped = list(catalog.skipped)
-        report.datasets, report.versions = len(catalog.datasets), len(catalog.versions)
-        if strict and report.skipped:
-            raise BuildFailed(
-                f"--strict: {len(report.skipped)} document(s) failed validation; nothing built.\n"
-                + "\n".join(f"  {s.path}: {s.message}" for s in report.skipped)
+        _compile(catalog, report, out, registry_uri=registry_uri, site_url=site_url, signer_url=signer_url,
+                 strict=strict, show=show, cache_dir=cache_dir, generated_at=generated_at)
+    return report
+
+
+def _compile(catalog: Catalog, report: BuildReport, out: Path, *, registry_uri: str, site_url: Optional[str],
+             signer_url: Optional[str], strict: bool, show: bool, cache_dir: Optional[str],
+             generated_at: dt.datetime) -> None:
+    """Everything after reading: pages, MkDocs, the JSON API and the search index, into `out`."""
+    report.skipped = list(catalog.skipped)
+    report.datasets, report.versions = len(catalog.datasets), len(catalog.versions)
+    if strict and report.skipped:
+        raise BuildFailed(
+            f"--strict: {len(report.skipped)} document(s) failed validation; nothing built.\n"
+            + "\n".join(f"  {s.path}: {s.message}" for s in report.skipped)
+        )
+
+    build_dir = Path(tempfile.mkdtemp(prefix="site-build-"))
+    cache = None
+    if cache_dir is not None:
+        from .incremental import Cache, dataset_keys
+
+        cache = Cache.open(cache_dir)
+        cache.current = dataset_keys(
+            catalog, {"site_url": site_url, "signer_url": signer_url, "registry_uri": registry_uri},
+            templates_dir())
+        report.reused = cache.reused_count()
+    try:
+        # JSON + search index (CPU-bound lunr.py) run in a forked child while this process renders
+        # pages and runs MkDocs: two cores, two halves of the work. The child writes into a staging
+        # dir because MkDocs empties the output directory when it starts.
+        staging = build_dir / "staging"
+        side = _start_side_outputs(catalog, staging, site_url, generated_at, cache)
+        docs_dir = cache.docs if cache else build_dir / "docs"
+        fragments_dir = cache.fragments if cache else build_dir / "fragments"
+        site_dir = cache.site if cache else out
+        t = time.perf_counter()
+        if cache:
+            cache.clear_summary_pages()
+        shutil.copytree(templates_dir() / "assets", docs_dir / "assets", dirs_exist_ok=True)
+        with _progress(show, "rendering pages", report.versions) as tick:
+            report.pages = render_pages(
+                catalog, str(docs_dir), str(fragments_dir), site_url=site_url,
+                signer_url=signer_url, registry_uri=registry_uri, generated_at=generated_at, tick=tick,
+                reuse=cache.reuse if cache else None, reuse_page=cache.reuse_page if cache else None,
+                bytecode_dir=str(cache.root / "jinja") if cache else None,
             )
+        if cache:
+            cache.prune(catalog)
+        report.timings["render"] = time.perf_counter() - t
 
-        build_dir = Path(tempfile.mkdtemp(prefix="site-build-"))
-        cache = None
-        if cache_dir is not None:
-            from .incremental import Cache, dataset_keys
+        t = time.perf_counter()
+        config_path = mkdocs_config(build_dir, docs_dir, site_dir, site_url, fragments_dir)
+        if show:
+            print(f"mkdocs: building {report.pages} pages…", file=sys.stderr)
+        from mkdocs.commands.build import build as mkdocs_build
+        from mkdocs.config import load_config
 
-            cache = Cache.open(cache_dir)
-            cache.current = dataset_keys(
-                catalog, {"site_url": site_url, "signer_url": signer_url, "registry_uri": registry_uri},
-                templates_dir())
-            report.reused = cache.reused_count()
-        try:
-            # JSON + search index (CPU-bound lunr.py) run in a forked child while this process renders
-            # pages and runs MkDocs: two cores, two halves of the work. The child writes into a staging
-            # dir because MkDocs empties the output directory when it starts.
-            staging = build_dir / "staging"
-            side = _start_side_outputs(catalog, staging, site_url, generated_at, cache)
-            docs_dir = cache.docs if cache else build_dir / "docs"
-            fragments_dir = cache.fragments if cache else build_dir / "fragments"
-            site_dir = cache.site if cache else out
-            t = time.perf_counter()
-            if cache:
-                cache.clear_summary_pages()
-            shutil.copytree(templates_dir() / "assets", docs_dir / "assets", dirs_exist_ok=True)
-            with _progress(show, "rendering pages", report.versions) as tick:
-                report.pages = render_pages(
-                    catalog, str(docs_dir), str(fragments_dir), site_url=site_url,
-                    signer_url=signer_url, registry_uri=registry_uri, generated_at=generated_at, tick=tick,
-                    reuse=cache.reuse if cache else None, reuse_page=cache.reuse_page if cache else None,
-                    bytecode_dir=str(cache.root / "jinja") if cache else None,
-                )
-            if cache:
-                cache.prune(catalog)
-            report.timings["render"] = time.perf_counter() - t
+        with _quiet_mkdocs() as collected:
+            mkdocs_build(load_config(str(config_path)), dirty=bool(cache and not cache.full))
+        # dirty mode warns that navigation may be stale; ours is fixed and every page that
+        # summarises others is rebuilt, so that warning says nothing here
+        report.mkdocs_warnings = [m for m in collected.messages if "'dirty' build" not in m]
+        report.timings["mkdocs"] = time.perf_counter() - t
 
-            t = time.perf_counter()
-            config_path = mkdocs_config(build_dir, docs_dir, site_dir, site_url, fragments_dir)
-            if show:
-                print(f"mkdocs: building {report.pages} pages…", file=sys.stderr)
-            from mkdocs.commands.build import build as mkdocs_build
-            from mkdocs.config import load_config
+        t = time.perf_counter()
+        result = _finish_side_outputs(side, staging)
+        report.json_files = result["json_files"]
+        report.search = SearchIndexSize(**result["search"])
+        report.timings["json+search (parallel)"] = result["seconds"]
+        if cache:  # the output becomes (hard links to) the cached MkDocs site
+            if out.exists():
+                shutil.rmtree(out)
+            from .incremental import link_tree
 
-            with _quiet_mkdocs() as collected:
-                mkdocs_build(load_config(str(config_path)), dirty=bool(cache and not cache.full))
-            # dirty mode warns that navigation may be stale; ours is fixed and every page that
-            # summarises others is rebuilt, so that warning says nothing here
-            report.mkdocs_warnings = [m for m in collected.messages if "'dirty' build" not in m]
-            report.timings["mkdocs"] = time.perf_counter() - t
-
-            t = time.perf_counter()
-            result = _finish_side_outputs(side, staging)
-            report.json_files = result["json_files"]
-            report.search = SearchIndexSize(**result["search"])
-            report.timings["json+search (parallel)"] = result["seconds"]
-            if cache:  # the output becomes (hard links to) the cached MkDocs site
-                if out.exists():
-                    shutil.rmtree(out)
-                from .incremental import link_tree
-
-                link_tree(cache.site, out)
-            for item in staging.iterdir():
-                shutil.move(str(item), str(out / item.name))
-            copy_vendor(str(out))
-            report.timings["wait+copy"] = time.perf_counter() - t
-            if cache:
-                cache.finish()
-        finally:
-            shutil.rmtree(build_dir, ignore_errors=True)
-        return report
+            link_tree(cache.site, out)
+        for item in staging.iterdir():
+            shutil.move(str(item), str(out / item.name))
+        copy_vendor(str(out))
+        report.timings["wait+copy"] = time.perf_counter() - t
+        if cache:
+            cache.finish()
+    finally:
+        shutil.rmtree(build_dir, ignore_errors=True)
 
 
 @contextmanager
