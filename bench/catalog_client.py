@@ -105,15 +105,12 @@ def bench_first_row(files: int = 100) -> None:
     import boto3
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from moto.server import ThreadedMotoServer
-
     from registry.client.engines import duckdb_connection, polars_scan, urls_sql
     from registry.client.signer import SignedTable
+    from tests.s3_server import S3Server
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    ep = f"http://{host}:{port}"
+    server = S3Server().start()  # moto, as the test suite runs it
+    ep = server.url
     s3 = boto3.client("s3", endpoint_url=ep, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
     s3.create_bucket(Bucket="bench-client")
     out = []
