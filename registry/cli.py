@@ -7,7 +7,6 @@ to a terminal as tables; `--json` gives scripts stable JSON on stdout. Warnings 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional

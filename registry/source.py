@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .documents import Registry
-from .model import DatasetDocument, Status, document_summary
+from .model import DatasetDocument, document_summary
 
 
 def matches(

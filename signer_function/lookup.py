@@ -96,7 +96,7 @@ def check_allowed(location: str, allowed: tuple[str, ...]) -> None:
     if not allowed:
         raise LocationNotAllowed("this signer has no ALLOWED_LOCATIONS configured; it signs nothing")
     if not location_allowed(location, allowed):
-        raise LocationNotAllowed(f"the location of this dataset is outside the locations this signer may sign")
+        raise LocationNotAllowed("the location of this dataset is outside the locations this signer may sign")
 
 
 def safe_relative(path: str) -> str:

@@ -31,7 +31,6 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from registry.model import parse_ref
 

@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
+import threading
 import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -31,6 +33,18 @@ AWS_TEST_ENV = {
     "AWS_ALLOW_HTTP": "true",
     "AWS_EC2_METADATA_DISABLED": "true",
 }
+
+
+@contextlib.contextmanager
+def serving(server: Any) -> Iterator[str]:
+    """Run a bound `socketserver` server (http.server, werkzeug) in a daemon thread; yields its
+    `http://127.0.0.1:PORT` URL and shuts it down afterwards."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def free_port() -> int:

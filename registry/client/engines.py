@@ -147,8 +147,6 @@ def polars_scan(files: Sequence[SignedFile], partition_types: dict[str, Optional
 def arrow_with_credentials(doc: Any, signed: SignedTable, columns: Optional[Sequence[str]], filter: Optional[str]):
     """Read a table that needs its own library (Lance, Delta with deletion vectors, Iceberg with
     delete files) with the signer's scoped credentials; returns a pyarrow Table."""
-    import pyarrow as pa
-
     fmt = doc.format.value
     opts = signed.storage_options
     location = signed.raw.get("location") or doc.location

@@ -8,7 +8,6 @@ metadata, v2 tables), with Bearer-token checks like the real services.
 from __future__ import annotations
 
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 from urllib.parse import urlparse
@@ -16,6 +15,8 @@ from urllib.parse import urlparse
 import pytest
 
 from registry.publish import publish
+
+from tests.conftest import serving
 
 from .conftest import base_spec
 
@@ -61,12 +62,8 @@ class CaveStandIn(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def cave_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), CaveStandIn)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), CaveStandIn)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -24,7 +24,9 @@ from registry.model import Status
 from registry.publish import deprecate, publish
 from registry.storage import AlreadyExists, Store
 
-from .conftest import base_spec, write_hive_parquet
+from tests.conftest import serving
+
+from .conftest import base_spec
 
 pytestmark = pytest.mark.gcs
 
@@ -84,13 +86,8 @@ class PreconditionProxy(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def gcs_with_preconditions(gcs_server: str) -> Iterator[str]:
     handler = type("Proxy", (PreconditionProxy,), {"upstream": gcs_server})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
+        yield url
 
 
 @pytest.fixture

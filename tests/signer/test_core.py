@@ -105,7 +105,7 @@ def test_valid_user_and_datastack_lookup_cached(make_signer, synapses, cave):
     for _ in range(5):
         assert call(signer, {"dataset": "synapses", "version": "1"}).status == 200
     assert cave.calls["GET /auth/api/v1/user/cache"] == 1
-    assert cave.calls[f"GET /auth/api/v1/service/datastack/table/minnie65_phase3_v1/dataset"] == 1
+    assert cave.calls["GET /auth/api/v1/service/datastack/table/minnie65_phase3_v1/dataset"] == 1
 
 
 def test_cache_expires(make_signer, synapses, cave):

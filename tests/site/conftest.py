@@ -9,13 +9,13 @@ broken documents (bad JSON, failing validation) that the build must skip and rep
 from __future__ import annotations
 
 import copy
-import threading
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from site_builder.synthetic import base_document, write_document, write_raw
+from tests.conftest import serving
 
 PORT_HOST = "127.0.0.1"
 
@@ -161,14 +161,8 @@ def _serve(site: Path) -> Iterator[str]:
     from site_builder.cli import make_server
 
     os.environ["SITE_SERVE_QUIET"] = "1"
-    server = make_server(str(site), PORT_HOST, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://{PORT_HOST}:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(make_server(str(site), PORT_HOST, 0)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

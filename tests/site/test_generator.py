@@ -19,7 +19,7 @@ from site_builder.pages import compatibility_matrix, split_page
 from site_builder.sanitize import markdown_to_safe_html, safe_url
 from site_builder.vendor import VendorMissing
 
-from .conftest import XSS, XSS_COLUMN, example_documents
+from .conftest import XSS_COLUMN, example_documents
 
 
 def _doc_models():
