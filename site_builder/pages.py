@@ -57,6 +57,23 @@ def _num(n: Optional[int]) -> str:
     return "–" if n is None else f"{n:,}"
 
 
+def _fact(value: Any) -> str:
+    """One recorded fact (e.g. a reader feature) as words a person reads, not a JSON literal:
+    yes/no, a comma list (or "none"), "–" for unknown; anything nested stays compact JSON."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        if all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value):
+            return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
 def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
     """`bytecode_dir`: keep compiled templates there (incremental builds; jinja2 checks each
     template's source checksum, so an edited template is compiled again)."""
@@ -80,6 +97,7 @@ def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
         slug=slug,
         human_bytes=lambda n: human_bytes(n, missing="–"),
         num=_num,
+        fact=_fact,
         plain=plain_text,
         script_json=lambda d: Markup(script_json(d)),
     )

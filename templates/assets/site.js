@@ -24,6 +24,32 @@
       }
     }
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", renderDiagrams);
-  else renderDiagrams();
+  /* The palette toggle (light/dark) changes the body's colour scheme: draw again in its colours. */
+  function watchScheme() {
+    new MutationObserver(function () {
+      var held = document.querySelectorAll(".fr-mermaid-svg");
+      for (var i = 0; i < held.length; i++) held[i].remove();
+      var blocks = document.querySelectorAll("pre.fr-mermaid[data-rendered]");
+      for (var j = 0; j < blocks.length; j++) blocks[j].removeAttribute("data-rendered");
+      renderDiagrams();
+    }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+  }
+  function start() { renderDiagrams(); watchScheme(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
+/* "How to read" snippets: a site built without --site-url does not know its address, so the
+ * snippet names the site the reader has open: the page's `data-fr-root` (relative path to the site
+ * root) resolved against its own location. Only for http(s): a file:// copy has no catalog URL. */
+(function () {
+  "use strict";
+  function fillSiteUrl() {
+    if (!/^https?:$/.test(location.protocol)) return;
+    var spans = document.querySelectorAll(".fr-site-url[data-fr-root]");
+    for (var i = 0; i < spans.length; i++) {
+      spans[i].textContent = new URL(spans[i].getAttribute("data-fr-root") || "./", location.href).href;
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fillSiteUrl);
+  else fillSiteUrl();
 })();
