@@ -170,17 +170,25 @@ def _open(registry_uri: str):
 @click.option("--mat-version", type=int, help="Only tables valid at this materialization version.")
 @click.option("--status", type=click.Choice([s.value for s in Status]), help="Only this status.")
 @click.option("--tag", help="Only versions with this tag.")
+@click.option("--all", "show_all", is_flag=True, help="Include deprecated versions (hidden unless --status asks for them).")
 @json_option
 @click.option("--jsonl", is_flag=True, help="One JSON object per line (for jq / streaming).")
 def list_command(registry_uri: str, datastack: Optional[str], mat_version: Optional[int], status: Optional[str],
-                 tag: Optional[str], as_json: bool, jsonl: bool) -> None:
-    """List dataset versions, newest first within each dataset."""
+                 tag: Optional[str], as_json: bool, jsonl: bool, show_all: bool = False) -> None:
+    """List dataset versions, newest first within each dataset. Deprecated versions are left out
+    unless `--status deprecated` or `--all` asks for them, as on the site and in the client."""
 
     def go() -> None:
         source = _open(registry_uri)
         rows = source.summaries(datastack=datastack, mat_version=mat_version, status=status, tag=tag)
         for problem in source.problems:
             output.warn(problem)
+        hidden = 0
+        if status is None and not show_all:
+            kept = [r for r in rows if r["status"] != Status.DEPRECATED.value]
+            hidden, rows = len(rows) - len(kept), kept
+        if hidden and not (as_json or jsonl):
+            click.echo(f"({hidden} deprecated version(s) not shown; --all or --status deprecated lists them)", err=True)
         if as_json:
             output.print_json(rows)
         elif jsonl:

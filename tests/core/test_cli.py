@@ -161,3 +161,21 @@ def test_validate_against_a_registry(runner, hive_table, write_spec, tmp_registr
     report = {Path(x["file"]).name: {p["path"]: p["message"] for p in x["problems"]} for x in json.loads(r.stdout)}
     assert "already published" in report[spec.name]["version"]
     assert report[follow.name] == {"lineage.supersedes[1]": f"ghost@1 is not in {tmp_registry}"}
+
+
+def test_list_hides_deprecated_versions_unless_asked(runner, hive_table, write_spec, tmp_registry):
+    """Like the site and the client: deprecated versions only with --status deprecated or --all."""
+    for version in ("1", "2"):
+        spec = write_spec(base_spec(hive_table[0], version=version))
+        assert invoke(runner, "publish", str(spec), "--registry", tmp_registry).exit_code == 0
+    r = invoke(runner, "deprecate", "synapse_features@1", "--registry", tmp_registry, "--reason", "bad voxel size",
+               "--superseded-by", "synapse_features@2")
+    assert r.exit_code == 0, r.output
+    refs = lambda *a: [x["ref"] for x in json.loads(invoke(runner, "list", "--registry", tmp_registry, "--json", *a).stdout)]
+    assert refs() == ["synapse_features@2"]
+    assert refs("--all") == ["synapse_features@2", "synapse_features@1"]
+    assert refs("--status", "deprecated") == ["synapse_features@1"]
+    assert refs("--status", "published", "--all") == ["synapse_features@2"]
+    human = invoke(runner, "list", "--registry", tmp_registry)
+    assert "synapse_features" in human.stdout and "deprecated" not in human.stdout
+    assert "1 deprecated version(s) not shown" in human.stderr
