@@ -31,3 +31,23 @@ bench-site: $(STAMP) site-vendor
 	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) bench/site_build.py 1000
 
 TEST_PREREQS += site-vendor
+
+# Test-only browser scripts (issue 15): axe-core, which the accessibility tests inject into every
+# page kind in Chromium. Its own npm prefix: `npm install --no-save` into the site prefix would
+# prune mermaid and lunr. Never copied into a built site.
+SITE_TEST_VENDOR_DIR ?= .cache/test-vendor
+SITE_AXE_VERSION := 4.14.1
+SITE_TEST_VENDOR_STAMP := $(SITE_TEST_VENDOR_DIR)/.installed-axe-core-$(SITE_AXE_VERSION)
+
+.PHONY: site-test-vendor
+
+$(SITE_TEST_VENDOR_STAMP):
+	mkdir -p $(SITE_TEST_VENDOR_DIR)
+	npm install --silent --no-audit --no-fund --no-save --ignore-scripts --prefix $(SITE_TEST_VENDOR_DIR) \
+		axe-core@$(SITE_AXE_VERSION)
+	test -f $(SITE_TEST_VENDOR_DIR)/node_modules/axe-core/axe.min.js
+	touch $@
+
+site-test-vendor: $(SITE_TEST_VENDOR_STAMP)
+
+TEST_PREREQS += site-test-vendor

@@ -7,7 +7,9 @@
     var blocks = document.querySelectorAll("pre.fr-mermaid");
     if (!blocks.length || typeof window.mermaid === "undefined") return;
     var dark = document.body.getAttribute("data-md-color-scheme") === "slate";
-    window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: dark ? "dark" : "default" });
+    /* dark: mermaid's default edge-label grey (#585858 behind #ccc) is under WCAG's 4.5:1 */
+    window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: dark ? "dark" : "default",
+                                themeVariables: dark ? { edgeLabelBackground: "#2f3136" } : {} });
     for (var i = 0; i < blocks.length; i++) {
       var el = blocks[i];
       if (el.getAttribute("data-rendered")) continue;
@@ -52,4 +54,34 @@
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fillSiteUrl);
   else fillSiteUrl();
+})();
+/* Material's search overlay has role="dialog" without a name (axe: aria-dialog-name, serious). */
+(function () {
+  "use strict";
+  function nameDialogs() {
+    var dialogs = document.querySelectorAll(".md-search[role='dialog']:not([aria-label]):not([aria-labelledby])");
+    for (var i = 0; i < dialogs.length; i++) dialogs[i].setAttribute("aria-label", "Search");
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", nameDialogs);
+  else nameDialogs();
+})();
+/* A table wider than the page scrolls sideways (site.css); a keyboard user must be able to reach
+ * and scroll it too, so a table that overflows becomes focusable (axe: scrollable-region-focusable). */
+(function () {
+  "use strict";
+  function markScrollable() {
+    var tables = document.querySelectorAll(".md-typeset table[class*='fr-']");
+    for (var i = 0; i < tables.length; i++) {
+      var t = tables[i];
+      if (t.scrollWidth > t.clientWidth + 1) t.setAttribute("tabindex", "0");
+      else if (t.getAttribute("tabindex") === "0") t.removeAttribute("tabindex");
+    }
+  }
+  var pending = null;
+  window.addEventListener("resize", function () {
+    if (pending) clearTimeout(pending);
+    pending = setTimeout(markScrollable, 150);
+  });
+  if (document.readyState === "complete") markScrollable();
+  else window.addEventListener("load", markScrollable);
 })();
