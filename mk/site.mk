@@ -39,7 +39,7 @@ SITE_TEST_VENDOR_DIR ?= .cache/test-vendor
 SITE_AXE_VERSION := 4.14.1
 SITE_TEST_VENDOR_STAMP := $(SITE_TEST_VENDOR_DIR)/.installed-axe-core-$(SITE_AXE_VERSION)
 
-.PHONY: site-test-vendor
+.PHONY: site-test-vendor site-screenshots
 
 $(SITE_TEST_VENDOR_STAMP):
 	mkdir -p $(SITE_TEST_VENDOR_DIR)
@@ -51,3 +51,7 @@ $(SITE_TEST_VENDOR_STAMP):
 site-test-vendor: $(SITE_TEST_VENDOR_STAMP)
 
 TEST_PREREQS += site-test-vendor
+
+# README/docs screenshots of every page kind (docs/img/*.png) from the demo's example registry.
+site-screenshots: $(STAMP) site-vendor
+	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) bench/site_screenshots.py --out docs/img
