@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.site.test_browser import browser, wait_until  # noqa: F401 - `browser` is a fixture
-
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,7 +55,7 @@ RUN = """() => axe.run(document, {resultTypes: ['violations']}).then(r => r.viol
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("kind", list(PAGES))
-def test_no_serious_or_critical_axe_violations(browser, site_server, axe, kind, scheme):  # noqa: F811
+def test_no_serious_or_critical_axe_violations(browser, site_server, axe, kind, scheme):
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme=scheme)
     try:
         page = ctx.new_page()
@@ -77,7 +75,7 @@ def test_no_serious_or_critical_axe_violations(browser, site_server, axe, kind, 
         ctx.close()
 
 
-def test_axe_finds_what_it_should(browser, site_server, axe):  # noqa: F811
+def test_axe_finds_what_it_should(browser, site_server, axe):
     """The check can fail: the same run on a page with a known serious problem reports it."""
     ctx = browser.new_context()
     try:

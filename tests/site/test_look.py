@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 
 from tests.site.conftest import _serve
-from tests.site.test_browser import browser, wait_until  # noqa: F401 - `browser` is a fixture
+from tests.site.test_browser import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ WIDTH = 1400
 
 
 @pytest.fixture
-def page(browser, site_server):  # noqa: F811 - the fixture imported above
+def page(browser, site_server):
     ctx = browser.new_context(viewport={"width": WIDTH, "height": 900})
     p = ctx.new_page()
     p.errors = []
@@ -108,7 +108,7 @@ def test_identifiers_and_dates_stay_on_one_line(page):
     assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('table.fr-versions th')).paddingRight)") >= 10
 
 
-def test_wide_tables_scroll_inside_the_page(browser, site_server):  # noqa: F811
+def test_wide_tables_scroll_inside_the_page(browser, site_server):
     ctx = browser.new_context(viewport={"width": 800, "height": 900})
     try:
         p = ctx.new_page()
@@ -140,7 +140,7 @@ def test_fact_words():
     assert _fact({"a": [1]}) == '{"a": [1]}'
 
 
-def test_dark_mode_tables_and_badges_are_readable(browser, site_server):  # noqa: F811
+def test_dark_mode_tables_and_badges_are_readable(browser, site_server):
     ctx = browser.new_context(viewport={"width": WIDTH, "height": 900}, color_scheme="dark")
     try:
         p = ctx.new_page()
@@ -189,7 +189,7 @@ def no_url_site_server(example_registry: Path, tmp_path_factory: pytest.TempPath
     yield from _serve(out)
 
 
-def test_snippet_without_site_url_uses_where_the_page_is_served(browser, no_url_site_server):  # noqa: F811
+def test_snippet_without_site_url_uses_where_the_page_is_served(browser, no_url_site_server):
     ctx = browser.new_context()
     try:
         p = ctx.new_page()
