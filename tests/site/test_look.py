@@ -239,3 +239,18 @@ def test_access_says_which_cave_dataset_and_permission(page):
     _go(page, "datasets/xss_probe/v1.html")
     row = page.locator("table.fr-facts tr", has=page.locator("th", has_text="Access")).locator("td").inner_text()
     assert row.startswith("view permission on CAVE dataset <script>")
+
+
+def test_every_generated_table_gets_the_styles(built_site):
+    """site.css styles tables by an `fr-` class (Material styles only unclassed ones): a table
+    added to a template with some other class would be unstyled again."""
+    import re
+
+    out, _ = built_site
+    bad = {}
+    for page in out.rglob("*.html"):
+        article = page.read_text(encoding="utf-8").split('<article', 1)[-1].split("</article>", 1)[0]
+        for cls in re.findall(r'<table class="([^"]*)"', article):
+            if "fr-" not in cls:
+                bad.setdefault(str(page.relative_to(out)), []).append(cls)
+    assert bad == {}
