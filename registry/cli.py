@@ -201,7 +201,10 @@ def show(ref: str, registry_uri: str, as_json: bool) -> None:
 
     def go() -> None:
         name, version = parse_ref(ref)
-        doc = _open(registry_uri).get(name, version)
+        source = _open(registry_uri)
+        doc = source.get(name, version)
+        for problem in getattr(source, "problems", []):
+            output.warn(f"skipped {problem}")
         if as_json:
             output.print_json(doc.to_dict())
         else:

@@ -187,6 +187,12 @@ class Catalog:
             if self.is_site else None
         return DatasetVersion.wrap(doc, self, summary)
 
+    @property
+    def problems(self) -> list[str]:
+        """Documents the last read skipped, each as `path: reason` (a registry read skips
+        unreadable, oversized, invalid and misplaced documents instead of failing)."""
+        return list(self._source.problems)
+
     def refresh(self) -> None:
         """Re-read the index (revalidated against the site)."""
         if self.is_site:
