@@ -95,11 +95,16 @@ def decode_json(data: bytes, source: str, *, max_bytes: int = limits.MAX_DOCUMEN
         raise SpecInvalid.single("(encoding)", f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
                                  source) from None
     try:
-        return json.loads(text)
+        raw = json.loads(text)
+        if "\\ud" in text or "\\uD" in text:  # an unpaired surrogate escape parses, but no page can hold it
+            json.dumps(raw, ensure_ascii=False).encode("utf-8")
+        return raw
     except json.JSONDecodeError as exc:
         raise SpecInvalid.single(f"(json) line {exc.lineno}", exc.msg, source) from None
     except RecursionError:
-        raise SpecInvalid.single("(json)", "nested too deep to parse",
+        raise SpecInvalid.single("(json)", "nested too deep to parse", source) from None
+    except UnicodeEncodeError:
+        raise SpecInvalid.single("(encoding)", "contains an unpaired UTF-16 surrogate (\\ud800-\\udfff) escape",
                                  source) from None
 
 
@@ -268,6 +273,12 @@ class Registry:
         """
         name, version = doc.name, doc.version
         mbytes = dumps(manifest.to_dict())
+        dbytes = dumps(doc.to_dict())
+        if len(dbytes) > limits.MAX_DOCUMENT_BYTES:  # readers would skip it: refuse before writing
+            raise SpecInvalid.single("(document)", f"is {len(dbytes):,} bytes; readers skip documents above "
+                                     f"{limits.MAX_DOCUMENT_BYTES:,} bytes (shorten the descriptions)")
+        if len(mbytes) > limits.MAX_MANIFEST_BYTES:
+            raise SpecInvalid.single("(manifest)", f"is {len(mbytes):,} bytes; the limit is {limits.MAX_MANIFEST_BYTES:,}")
         if doc.inspected.manifest_sha256 not in (None, sha256(mbytes)):
             raise ValueError("document's manifest_sha256 does not match the manifest")
         if self.exists(name, version):
@@ -287,7 +298,7 @@ class Registry:
                     "exists without a document). Choose a new version, or remove that manifest after checking."
                 ) from None
         try:
-            self.store.create(document_path(name, version), dumps(doc.to_dict()))
+            self.store.create(document_path(name, version), dbytes)
         except AlreadyExists:
             raise AlreadyPublished(
                 f"{name}@{version} was published by someone else a moment ago; published versions are never overwritten"

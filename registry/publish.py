@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from .documents import Registry, dumps
 from .errors import AlreadyPublished, BadInput, SpecInvalid
+from .grammar import publish_problems
 from .inspect import ProgressCallback, TableInspection, inspect_table
 from .inspect.arrow_types import is_integer, is_numeric, is_numeric_point, types_compatible
 from .model import (
@@ -107,9 +108,13 @@ def load_spec(spec: SpecInput) -> DatasetSpec:
     if isinstance(spec, DatasetDocument):
         spec = spec.to_dict()
     try:
-        return DatasetSpec.from_dict(spec)
+        model = DatasetSpec.from_dict(spec)
     except ValidationError as exc:
         raise SpecInvalid(format_validation_error(exc), source) from None
+    problems = publish_problems(model)
+    if problems:
+        raise SpecInvalid(problems, source)
+    return model
 
 
 # ---- merging what the author declared with what the table says -----------------------------
