@@ -62,14 +62,18 @@ def main() -> None:
 @click.option("--draft", is_flag=True, help="Publish as a draft (not signed, not 'latest'; may be replaced).")
 @click.option("--dry-run", is_flag=True, help="Validate and inspect, print the document, write nothing.")
 @click.option("--verify-cave", is_flag=True, help="Record facts from CAVE (datastack, materialization version, tables).")
+@click.option("--team", envvar="FEATURE_REGISTRY_TEAM", default=None,
+              help="The team you publish as (default: the spec's owners[].team). A dataset belongs to its first publisher's team.")
 @json_option
-def publish(spec: Path, registry_uri: str, draft: bool, dry_run: bool, verify_cave: bool, as_json: bool) -> None:
+def publish(spec: Path, registry_uri: str, draft: bool, dry_run: bool, verify_cave: bool, team: Optional[str],
+            as_json: bool) -> None:
     """Validate SPEC.yaml, inspect the table (metadata only) and write its immutable document."""
     from .publish import publish as do_publish
 
     def go() -> None:
         with output.progress("inspecting files") as bar:
-            result = do_publish(spec, registry_uri, draft=draft, dry_run=dry_run, verify_cave=verify_cave, progress=bar)
+            result = do_publish(spec, registry_uri, draft=draft, dry_run=dry_run, verify_cave=verify_cave, progress=bar,
+                                team=team)
         for w in result.warnings:
             output.warn(w)
         doc = result.document

@@ -172,8 +172,11 @@ class Registry:
         return list(self._listing(DATASETS))
 
     def _listing(self, prefix: str) -> dict[str, Optional[int]]:
-        """Document paths under `prefix` with their sizes (None when the store does not say)."""
-        return {p: n for p, n in self.store.list_sizes(prefix, DOC_SUFFIX).items() if not p.endswith(MANIFEST_SUFFIX)}
+        """Document paths under `prefix` with their sizes (None when the store does not say).
+        Files starting with `_` (`_owners.json`) are the registry's own, never documents: no
+        version label can start with `_`."""
+        return {p: n for p, n in self.store.list_sizes(prefix, DOC_SUFFIX).items()
+                if not p.endswith(MANIFEST_SUFFIX) and not p.rsplit("/", 1)[-1].startswith("_")}
 
     def _read_documents(self, listing: dict[str, Optional[int]]) -> tuple[list[DatasetDocument], list[LoadProblem]]:
         """Read and validate many documents; each bad one becomes a problem and never stops the
