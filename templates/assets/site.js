@@ -24,6 +24,11 @@
       }
     }
   }
+  /* The catalog search form filters as you type; pressing Enter must not reload the page (this
+   * was an inline onsubmit handler, which the CSP now forbids). */
+  document.addEventListener("submit", function (ev) {
+    if (ev.target && ev.target.id === "fr-search-form") ev.preventDefault();
+  });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", renderDiagrams);
   else renderDiagrams();
 })();
