@@ -128,3 +128,13 @@ def test_oversized_document_is_not_read_whole(hostile_registry, monkeypatch):
     with pytest.raises(SpecInvalid, match="byte limit"):
         reg.get("big", "1")
     assert seen == [limits.MAX_DOCUMENT_BYTES + 1]
+
+
+def test_validate_applies_the_readers_checks_to_document_files(hostile_registry):
+    runner = CliRunner()
+    for rel, words in [("datasets/nonutf/1.json", "not UTF-8"), ("datasets/evil/1.json", "claims to be victim@1"),
+                       ("datasets/deep/1.json", "nested too deep")]:
+        r = runner.invoke(main, ["validate", str(hostile_registry / rel)], catch_exceptions=False)
+        assert r.exit_code == 2 and words in r.stderr, (rel, r.output)
+    ok = runner.invoke(main, ["validate", str(hostile_registry / "datasets/victim/1.json")], catch_exceptions=False)
+    assert ok.exit_code == 0, ok.output

@@ -134,3 +134,21 @@ def test_path_segments_are_injective_and_safe(a, b):
         assert (sa == sb) == (a == b)
         assert "/" not in sa and "\\" not in sa and sa not in ("", ".", "..") and sa not in paths.RESERVED
         assert len(sa) <= 64 and (sa[0].isalnum() or sa.startswith("_"))
+
+
+def test_json_ld_is_escaped_data():
+    """JSON-LD stays (it is data, not script, so the CSP lets it be), and no text inside it can
+    close its element or open a comment: `<`, `>`, `&` and line separators are escaped."""
+    evil = "</script><script>window.__pwned=1</script><!-- \u2028 & done"
+    doc = DatasetDocument.from_dict(base_document("probe", "1", title=evil, description=evil,
+                                                  owners=[{"name": evil}], tags=["t"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        render_pages(Catalog.from_documents([doc]), f"{tmp}/docs", f"{tmp}/fragments", site_url=None, signer_url=None,
+                     registry_uri="gs://r", generated_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+        fragments = json.loads(Path(f"{tmp}/fragments/datasets/probe/1.md.json").read_text())["fragments"]
+    html = "\n".join(fragments)
+    start = html.index('<script type="application/ld+json">') + len('<script type="application/ld+json">')
+    body = html[start: html.index("</script>", start)]
+    assert "<" not in body and ">" not in body and "\u2028" not in body and "&" not in body
+    data = json.loads(body)
+    assert data["alternateName"] == evil and data["creator"][0]["name"] == evil
