@@ -31,6 +31,9 @@ MAX_JSON_DEPTH = 32
 MAX_MATERIALIZATION_VERSIONS = 500
 """CAVE has made ~1,600 versions of MICrONS in 5 years, most expired; a table is valid for few."""
 
+MAX_TITLE = 1_000
+"""A title is shown on every page that lists the version (home, lists, tags, owners, search)."""
+
 MAX_COLUMNS = 20_000
 MAX_REFERENCES = 1_000
 MAX_OWNERS = 100

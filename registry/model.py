@@ -263,7 +263,7 @@ class DatasetSpec(_Model):
 
     name: str = Field(..., pattern=NAME_PATTERN)
     version: str = Field(..., pattern=VERSION_PATTERN, description="Label, unique per name.")
-    title: str = Field(..., min_length=1)
+    title: str = Field(..., min_length=1, max_length=limits.MAX_TITLE)
     description: str = ""
     datastack: str = Field(..., min_length=1)
     aligned_volume: Optional[str] = None

@@ -30,6 +30,7 @@ HOSTILE = {
     "datasets/deepparams/1.json": "provenance.parameters: nested deeper than 32",
     "datasets/wide/1.json": "materialization.versions",
     "datasets/manytags/1.json": "tags",
+    "datasets/longtitle/1.json": "title: String should have at most 1000 characters",
     "datasets/big/1.json": "byte limit",
     "datasets/ghost/1.json": "No such file",
 }
@@ -50,6 +51,7 @@ def write_hostile_registry(root: Path) -> None:
               json.dumps(base_document("wide", "1", materialization={"versions": list(range(10_000))})).encode())
     write_raw(str(root), "manytags", "1",
               json.dumps(base_document("manytags", "1", tags=[f"t{i}" for i in range(5_000)])).encode())
+    write_raw(str(root), "longtitle", "1", json.dumps(base_document("longtitle", "1", title="t" * 100_000)).encode())
     write_raw(str(root), "big", "1",
               json.dumps(base_document("big", "1", description="x" * (limits.MAX_DOCUMENT_BYTES + 10))).encode())
     (root / "datasets" / "ghost").mkdir(parents=True)
