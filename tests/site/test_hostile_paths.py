@@ -99,3 +99,27 @@ def test_plain_names_keep_their_contract_urls():
     assert paths.version_api("cell_types", "1.0") == "api/datasets/cell_types/1.0.json"
     assert paths.dataset_api("cell_types") == "api/datasets/cell_types.json"
     assert paths.slug("minnie65_phase3_v1") == "minnie65_phase3_v1"
+
+
+def test_the_client_follows_encoded_paths_and_refuses_a_mislabelled_document(hostile_site, tmp_path, monkeypatch):
+    import shutil
+
+    from registry import Catalog
+    from registry.client.errors import DatasetNotFound
+    from tests.site.conftest import _serve
+
+    monkeypatch.setenv("FEATURE_REGISTRY_CACHE", str(tmp_path / "cache"))
+    site = tmp_path / "site"
+    shutil.copytree(hostile_site[0], site)
+    # a tampered site file: victim's JSON now holds another dataset's document
+    (site / "api/datasets/victim/1.json").write_text((site / "api/datasets/casey/1.json").read_text())
+    server = _serve(site)
+    url = next(server)
+    try:
+        cat = Catalog(url, cache=False)
+        assert cat.get("index").title == "Version called index"
+        assert cat.get(LONG, LONG_VERSION).title == "Long version"
+        with pytest.raises(DatasetNotFound, match="claims to be casey@1"):
+            cat.get("victim", "1")
+    finally:
+        server.close()
