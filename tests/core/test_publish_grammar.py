@@ -6,6 +6,7 @@ manifest (`1.files`). Now each is bad input: exit 2, the field path named, nothi
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -56,4 +57,4 @@ def test_a_version_named_like_a_manifest_never_takes_its_place(hive_table, write
                             catch_exceptions=False)
     assert ok.exit_code == 0, ok.output
     manifest = os.path.join(tmp_registry, "datasets/synapse_features/1.files.json")
-    assert '"files"' in open(manifest).read()
+    assert '"files"' in Path(manifest).read_text()
