@@ -267,6 +267,18 @@ class Registry:
             raise SpecInvalid(format_validation_error(exc), self.store.url(path)) from None
 
     # ---- writing
+    @staticmethod
+    def serialized(doc: DatasetDocument, manifest: FileManifest) -> tuple[bytes, bytes]:
+        """(document bytes, manifest bytes) as they would be stored; SpecInvalid when readers
+        would refuse them for their size, so a publish fails before it writes anything."""
+        dbytes, mbytes = dumps(doc.to_dict()), dumps(manifest.to_dict())
+        if len(dbytes) > limits.MAX_DOCUMENT_BYTES:
+            raise SpecInvalid.single("(document)", f"is {len(dbytes):,} bytes; readers skip documents above "
+                                     f"{limits.MAX_DOCUMENT_BYTES:,} bytes (shorten the descriptions)")
+        if len(mbytes) > limits.MAX_MANIFEST_BYTES:
+            raise SpecInvalid.single("(manifest)", f"is {len(mbytes):,} bytes; the limit is {limits.MAX_MANIFEST_BYTES:,}")
+        return dbytes, mbytes
+
     def put_new(self, doc: DatasetDocument, manifest: FileManifest) -> None:
         """Create a new version: manifest first, then the document (the commit point).
 
@@ -275,13 +287,7 @@ class Registry:
         of a different table blocks the version until someone looks (never silently replaced).
         """
         name, version = doc.name, doc.version
-        mbytes = dumps(manifest.to_dict())
-        dbytes = dumps(doc.to_dict())
-        if len(dbytes) > limits.MAX_DOCUMENT_BYTES:  # readers would skip it: refuse before writing
-            raise SpecInvalid.single("(document)", f"is {len(dbytes):,} bytes; readers skip documents above "
-                                     f"{limits.MAX_DOCUMENT_BYTES:,} bytes (shorten the descriptions)")
-        if len(mbytes) > limits.MAX_MANIFEST_BYTES:
-            raise SpecInvalid.single("(manifest)", f"is {len(mbytes):,} bytes; the limit is {limits.MAX_MANIFEST_BYTES:,}")
+        dbytes, mbytes = self.serialized(doc, manifest)
         if doc.inspected.manifest_sha256 not in (None, sha256(mbytes)):
             raise ValueError("document's manifest_sha256 does not match the manifest")
         if self.exists(name, version):

@@ -309,6 +309,7 @@ def publish(
     warnings = owner_warnings + warnings
     if dry_run:
         return PublishResult(doc, manifest, warnings, written=False)
+    reg.serialized(doc, manifest)  # too large for readers: refused before anything is written
     check_owner(reg, model, teams, user=doc.published_by, claim=True)  # exactly one team claims a new name
     if existing is not None:  # a draft: replaced by this publish
         reg.replace_draft(doc, manifest)

@@ -26,6 +26,7 @@ CASES = [
     ({"tags": ["t" * 101]}, "tags[0]", "at most 100"),
     ({"tags": ["two\nlines"]}, "tags[0]", "control character"),
     ({"owners": [{"name": "Index"}]}, "owners[0].name", "reserved"),
+    ({"description": "x" * (5 * 1024 * 1024)}, "(document)", "readers skip documents above"),
 ]
 
 
