@@ -22,7 +22,6 @@ from pydantic import ValidationError
 from .documents import Registry, dumps
 from .errors import AlreadyPublished, BadInput, SpecInvalid
 from .grammar import publish_problems
-from .owners import check_owner, publisher_teams
 from .inspect import ProgressCallback, TableInspection, inspect_table
 from .inspect.arrow_types import is_integer, is_numeric, is_numeric_point, types_compatible
 from .model import (
@@ -43,6 +42,7 @@ from .model import (
     format_validation_error,
     parse_ref,
 )
+from .owners import check_owner, publisher_teams
 from .storage import sha256
 
 SpecInput = Union[DatasetSpec, dict, str, Path]
