@@ -13,13 +13,17 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from pydantic import ValidationError
 
+from . import limits
 from .errors import AlreadyPublished, ConcurrentModification, NotFound, PreconditionFailed, SpecInvalid
 from .model import (
+    NAME_PATTERN,
+    VERSION_PATTERN,
     DatasetDocument,
     FileManifest,
     Status,
@@ -63,16 +67,82 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_document(data: bytes, source: str) -> DatasetDocument:
-    """Bytes -> validated document; invalid JSON or fields raise SpecInvalid with paths."""
+FREE_FORM_FIELDS = (("format_options",), ("provenance", "parameters"), ("inspected", "reader_features"))
+"""The parts of a document the model does not type (`dict[str, Any]`): only their depth is open."""
+
+
+def split_document_path(rel: str) -> Optional[tuple[str, str]]:
+    """`datasets/<name>/<version>.json` -> (name, version); None for anything else (deeper
+    folders, files directly under `datasets/`, manifests)."""
+    parts = rel.split("/")
+    if len(parts) != 3 or parts[0] != DATASETS or not parts[2].endswith(DOC_SUFFIX) or rel.endswith(MANIFEST_SUFFIX):
+        return None
+    version = parts[2][: -len(DOC_SUFFIX)]
+    if not parts[1] or not version:
+        return None
+    return parts[1], version
+
+
+def decode_json(data: bytes, source: str, *, max_bytes: int = limits.MAX_DOCUMENT_BYTES) -> Any:
+    """Bytes -> parsed JSON with every hostile-input failure turned into SpecInvalid: too many
+    bytes, not UTF-8, not JSON, nested beyond Python's recursion (the parser raises
+    RecursionError; caught here, never reaching a caller)."""
+    if len(data) > max_bytes:
+        raise SpecInvalid.single("(file)", f"is larger than the {max_bytes:,}-byte limit for a document", source)
     try:
-        raw = json.loads(data)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecInvalid.single("(encoding)", f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+                                 source) from None
+    try:
+        raw = json.loads(text)
+        if "\\ud" in text or "\\uD" in text:  # an unpaired surrogate escape parses, but no page can hold it
+            json.dumps(raw, ensure_ascii=False).encode("utf-8")
+        return raw
     except json.JSONDecodeError as exc:
         raise SpecInvalid.single(f"(json) line {exc.lineno}", exc.msg, source) from None
+    except RecursionError:
+        raise SpecInvalid.single("(json)", "nested too deep to parse", source) from None
+    except UnicodeEncodeError:
+        raise SpecInvalid.single("(encoding)", "contains an unpaired UTF-16 surrogate (\\ud800-\\udfff) escape",
+                                 source) from None
+
+
+def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]] = None) -> DatasetDocument:
+    """Bytes -> validated document. Every way a document can be bad (size, encoding, JSON,
+    nesting, fields, list lengths, a body naming another dataset than its path) raises
+    SpecInvalid with field paths, so callers skip and list it instead of failing.
+
+    `expected`: the (name, version) of the path it was read from; a document that claims to be
+    another name@version is refused (it would otherwise replace that dataset's page and answers).
+    """
+    raw = decode_json(data, source)
+    if isinstance(raw, dict):
+        for path in FREE_FORM_FIELDS:
+            value: Any = raw
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            try:
+                limits.check_depth(value, where=".".join(path))
+            except limits.TooDeep as exc:
+                raise SpecInvalid.single(".".join(path), f"nested deeper than {limits.MAX_JSON_DEPTH} levels",
+                                         source) from exc
     try:
-        return DatasetDocument.from_dict(raw)
+        doc = DatasetDocument.from_dict(raw)
     except ValidationError as exc:
         raise SpecInvalid(format_validation_error(exc), source) from None
+    except RecursionError:  # belt and braces: no recursion may escape as a crash
+        raise SpecInvalid.single("(document)", "nested too deep", source) from None
+    if expected is not None and (doc.name, doc.version) != expected:
+        raise SpecInvalid.single(
+            "name", f"the document claims to be {doc.ref} but is stored at {document_path(*expected)}; "
+            "refused (a document must live at datasets/<name>/<version>.json of its own name and version)", source)
+    return doc
+
+
+def valid_ref_parts(name: str, version: str) -> bool:
+    """A name and version that can name a document path at all (no `/`, `..`, empty parts)."""
+    return bool(re.fullmatch(NAME_PATTERN, name)) and bool(re.fullmatch(VERSION_PATTERN, version))
 
 
 @dataclass
@@ -99,67 +169,116 @@ class Registry:
         return self.store.exists(document_path(name, version))
 
     def document_paths(self) -> list[str]:
-        return [p for p in self.store.list(DATASETS, DOC_SUFFIX) if not p.endswith(MANIFEST_SUFFIX)]
+        return list(self._listing(DATASETS))
+
+    def _listing(self, prefix: str) -> dict[str, Optional[int]]:
+        """Document paths under `prefix` with their sizes (None when the store does not say).
+        Files starting with `_` (`_owners.json`) are the registry's own, never documents: no
+        version label can start with `_`."""
+        return {p: n for p, n in self.store.list_sizes(prefix, DOC_SUFFIX).items()
+                if not p.endswith(MANIFEST_SUFFIX) and not p.rsplit("/", 1)[-1].startswith("_")}
+
+    def _read_documents(self, listing: dict[str, Optional[int]]) -> tuple[list[DatasetDocument], list[LoadProblem]]:
+        """Read and validate many documents; each bad one becomes a problem and never stops the
+        others. Objects listed larger than the limit, and paths outside the layout, are not read."""
+        docs, problems, wanted = [], [], []
+        for path, size in listing.items():
+            if split_document_path(path) is None:
+                problems.append(LoadProblem(path, SpecInvalid.single(
+                    "(path)", "not at datasets/<name>/<version>.json; not a document", self.store.url(path))))
+            elif size is not None and size > limits.MAX_DOCUMENT_BYTES:
+                problems.append(LoadProblem(path, SpecInvalid.single(
+                    "(file)", f"is {size:,} bytes, above the {limits.MAX_DOCUMENT_BYTES:,}-byte limit for a document",
+                    self.store.url(path))))
+            else:
+                wanted.append(path)
+        for path, data in self.store.read_many(wanted).items():
+            if isinstance(data, Exception):
+                problems.append(LoadProblem(path, data))
+                continue
+            try:
+                docs.append(parse_document(data, self.store.url(path), split_document_path(path)))
+            except SpecInvalid as exc:
+                problems.append(LoadProblem(path, exc))
+        return docs, problems
 
     def load_all(self) -> tuple[list[DatasetDocument], list[LoadProblem]]:
         """Every document, read concurrently; invalid ones are returned as problems, not raised."""
-        docs, problems = [], []
         with gc_paused():
-            paths = self.document_paths()
-            for path, data in self.store.read_many(paths).items():
-                if isinstance(data, Exception):
-                    problems.append(LoadProblem(path, data))
-                    continue
-                try:
-                    docs.append(parse_document(data, self.store.url(path)))
-                except SpecInvalid as exc:
-                    problems.append(LoadProblem(path, exc))
+            docs, problems = self._read_documents(self._listing(DATASETS))
         docs.sort(key=lambda d: (d.name, d.published_at))
+        problems.sort(key=lambda p: p.path)
         return docs, problems
 
     def documents(self) -> list[DatasetDocument]:
         return self.load_all()[0]
 
     def versions(self, name: str) -> list[DatasetDocument]:
-        """Every readable version of `name`, oldest first."""
-        paths = [p for p in self.store.list(f"{DATASETS}/{name}/", DOC_SUFFIX) if not p.endswith(MANIFEST_SUFFIX)]
-        docs = []
-        for path, data in self.store.read_many(paths).items():
-            if not isinstance(data, Exception):
-                try:
-                    docs.append(parse_document(data, self.store.url(path)))
-                except SpecInvalid:
-                    continue
-        return sorted(docs, key=lambda d: d.published_at)
+        """Every readable version of `name`, oldest first (see `versions_and_problems`)."""
+        return self.versions_and_problems(name)[0]
+
+    def versions_and_problems(self, name: str) -> tuple[list[DatasetDocument], list[LoadProblem]]:
+        """Every readable version of `name`, oldest first, and the documents skipped, with why."""
+        if not re.fullmatch(NAME_PATTERN, name):
+            return [], []
+        docs, problems = self._read_documents(self._listing(f"{DATASETS}/{name}/"))
+        return sorted(docs, key=lambda d: d.published_at), problems
 
     def get(self, name: str, version: str = "latest") -> DatasetDocument:
         """One document. `latest` is the newest *published* version (drafts and deprecated skipped)."""
         if version == "latest":
-            published = [d for d in self.versions(name) if d.status == Status.PUBLISHED]
+            versions, problems = self.versions_and_problems(name)
+            published = [d for d in versions if d.status == Status.PUBLISHED]
             if not published:
-                known = self.versions(name)
                 hint = (
-                    f"; versions exist but none is published: {', '.join(d.version for d in known)}"
-                    if known
+                    f"; versions exist but none is published: {', '.join(d.version for d in versions)}"
+                    if versions
                     else ""
                 )
+                if problems:
+                    hint += "; unreadable: " + "; ".join(f"{p.path}: {p.error}" for p in problems)
                 raise NotFound(f"no published version of {name!r} in {self.uri}{hint}")
             return published[-1]
+        if not valid_ref_parts(name, version):
+            raise NotFound(f"{name}@{version} is not in {self.uri} (not a valid NAME@VERSION)")
         path = document_path(name, version)
         try:
-            data = self.store.read_bytes(path)
+            data = self.store.read_bytes(path, limit=limits.MAX_DOCUMENT_BYTES + 1)
         except FileNotFoundError:
             raise NotFound(f"{name}@{version} is not in {self.uri}") from None
-        return parse_document(data, self.store.url(path))
+        return parse_document(data, self.store.url(path), (name, version))
 
     def manifest(self, name: str, version: str) -> FileManifest:
+        if not valid_ref_parts(name, version):
+            raise NotFound(f"no file manifest for {name}@{version} in {self.uri}")
         path = manifest_path(name, version)
         try:
-            return FileManifest.from_dict(json.loads(self.store.read_bytes(path)))
+            data = self.store.read_bytes(path, limit=limits.MAX_MANIFEST_BYTES + 1)
         except FileNotFoundError:
             raise NotFound(f"no file manifest for {name}@{version} in {self.uri}") from None
+        raw = decode_json(data, self.store.url(path), max_bytes=limits.MAX_MANIFEST_BYTES)
+        try:
+            for i, f in enumerate(raw.get("files") or [] if isinstance(raw, dict) else []):
+                limits.check_depth(f.get("partition") if isinstance(f, dict) else None, where=f"files[{i}].partition")
+            return FileManifest.from_dict(raw)
+        except limits.TooDeep as exc:
+            raise SpecInvalid.single("files", str(exc), self.store.url(path)) from None
+        except ValidationError as exc:
+            raise SpecInvalid(format_validation_error(exc), self.store.url(path)) from None
 
     # ---- writing
+    @staticmethod
+    def serialized(doc: DatasetDocument, manifest: FileManifest) -> tuple[bytes, bytes]:
+        """(document bytes, manifest bytes) as they would be stored; SpecInvalid when readers
+        would refuse them for their size, so a publish fails before it writes anything."""
+        dbytes, mbytes = dumps(doc.to_dict()), dumps(manifest.to_dict())
+        if len(dbytes) > limits.MAX_DOCUMENT_BYTES:
+            raise SpecInvalid.single("(document)", f"is {len(dbytes):,} bytes; readers skip documents above "
+                                     f"{limits.MAX_DOCUMENT_BYTES:,} bytes (shorten the descriptions)")
+        if len(mbytes) > limits.MAX_MANIFEST_BYTES:
+            raise SpecInvalid.single("(manifest)", f"is {len(mbytes):,} bytes; the limit is {limits.MAX_MANIFEST_BYTES:,}")
+        return dbytes, mbytes
+
     def put_new(self, doc: DatasetDocument, manifest: FileManifest) -> None:
         """Create a new version: manifest first, then the document (the commit point).
 
@@ -168,7 +287,7 @@ class Registry:
         of a different table blocks the version until someone looks (never silently replaced).
         """
         name, version = doc.name, doc.version
-        mbytes = dumps(manifest.to_dict())
+        dbytes, mbytes = self.serialized(doc, manifest)
         if doc.inspected.manifest_sha256 not in (None, sha256(mbytes)):
             raise ValueError("document's manifest_sha256 does not match the manifest")
         if self.exists(name, version):
@@ -188,7 +307,7 @@ class Registry:
                     "exists without a document). Choose a new version, or remove that manifest after checking."
                 ) from None
         try:
-            self.store.create(document_path(name, version), dumps(doc.to_dict()))
+            self.store.create(document_path(name, version), dbytes)
         except AlreadyExists:
             raise AlreadyPublished(
                 f"{name}@{version} was published by someone else a moment ago; published versions are never overwritten"
@@ -222,7 +341,7 @@ class Registry:
                 current = self.store.read_versioned(path)
             except FileNotFoundError:
                 raise NotFound(f"{name}@{version} is not in {self.uri}") from None
-            new = change(parse_document(current.data, self.store.url(path)))
+            new = change(parse_document(current.data, self.store.url(path), (name, version)))
             try:
                 self.store.replace(path, dumps(new.to_dict()), current.token)
                 return new

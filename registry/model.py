@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from . import limits
+
 REGISTRY_SCHEMA = 1
 """The `registry_schema` integer written into every document by this version."""
 
@@ -112,7 +114,8 @@ class Materialization(_Model):
     version: Optional[int] = Field(None, ge=0, description="The materialization version.")
     timestamp: Optional[dt.datetime] = Field(None, description="The version's time_stamp in CAVE.")
     versions: Optional[list[int]] = Field(
-        None, description="Every version the table is valid for, when more than one."
+        None, description="Every version the table is valid for, when more than one.",
+        max_length=limits.MAX_MATERIALIZATION_VERSIONS,
     )
 
     @model_validator(mode="after")
@@ -233,8 +236,8 @@ class Provenance(_Model):
 
 
 class Lineage(_Model):
-    derived_from: list[str] = Field(default_factory=list)
-    supersedes: list[str] = Field(default_factory=list)
+    derived_from: list[str] = Field(default_factory=list, max_length=limits.MAX_LINEAGE_REFS)
+    supersedes: list[str] = Field(default_factory=list, max_length=limits.MAX_LINEAGE_REFS)
     superseded_by: Optional[str] = Field(
         None, pattern=REF_PATTERN, description="Set by `deprecate --superseded-by`."
     )
@@ -260,7 +263,7 @@ class DatasetSpec(_Model):
 
     name: str = Field(..., pattern=NAME_PATTERN)
     version: str = Field(..., pattern=VERSION_PATTERN, description="Label, unique per name.")
-    title: str = Field(..., min_length=1)
+    title: str = Field(..., min_length=1, max_length=limits.MAX_TITLE)
     description: str = ""
     datastack: str = Field(..., min_length=1)
     aligned_volume: Optional[str] = None
@@ -271,15 +274,15 @@ class DatasetSpec(_Model):
     table_version: Optional[int] = Field(
         None, description="Delta version, Iceberg snapshot id or Lance version; publish pins the latest."
     )
-    columns: list[Column] = Field(default_factory=list)
-    references: list[Reference] = Field(default_factory=list)
-    owners: list[Owner] = Field(default_factory=list)
+    columns: list[Column] = Field(default_factory=list, max_length=limits.MAX_COLUMNS)
+    references: list[Reference] = Field(default_factory=list, max_length=limits.MAX_REFERENCES)
+    owners: list[Owner] = Field(default_factory=list, max_length=limits.MAX_OWNERS)
     license: Optional[str] = None
     usage_constraints: Optional[str] = None
     citation: Optional[Citation] = None
     invalidation_radius_nm: Optional[float] = Field(None, ge=0)
     retention: Optional[Retention] = None
-    tags: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list, max_length=limits.MAX_TAGS)
     provenance: Optional[Provenance] = None
     status: Status = Status.PUBLISHED
     lineage: Lineage = Field(default_factory=Lineage)
@@ -337,11 +340,11 @@ class InspectedColumn(_Model):
 class Inspected(_Model):
     """What publish read from the table's own metadata (never the data)."""
 
-    columns: list[InspectedColumn]
+    columns: list[InspectedColumn] = Field(..., max_length=limits.MAX_COLUMNS)
     row_count: Optional[int] = None
     file_count: int
     bytes: Optional[int] = None
-    partition_columns: list[str] = Field(default_factory=list)
+    partition_columns: list[str] = Field(default_factory=list, max_length=limits.MAX_PARTITION_COLUMNS)
     fingerprint: str
     reader_features: dict[str, Any] = Field(default_factory=dict)
     manifest_sha256: Optional[str] = Field(
@@ -372,10 +375,10 @@ class DatasetDocument(DatasetSpec):
     registry_schema: int = REGISTRY_SCHEMA
     table_version: int
     inspected: Inspected
-    checks: list[Check] = Field(default_factory=list)
+    checks: list[Check] = Field(default_factory=list, max_length=limits.MAX_CHECKS)
     published_at: dt.datetime
     published_by: str
-    history: list[HistoryEntry] = Field(default_factory=list)
+    history: list[HistoryEntry] = Field(default_factory=list, max_length=limits.MAX_HISTORY)
 
     @field_validator("registry_schema")
     @classmethod

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from .documents import Registry, dumps
 from .errors import AlreadyPublished, BadInput, SpecInvalid
+from .grammar import publish_problems
 from .inspect import ProgressCallback, TableInspection, inspect_table
 from .inspect.arrow_types import is_integer, is_numeric, is_numeric_point, types_compatible
 from .model import (
@@ -41,6 +42,7 @@ from .model import (
     format_validation_error,
     parse_ref,
 )
+from .owners import check_owner, publisher_teams
 from .storage import sha256
 
 SpecInput = Union[DatasetSpec, dict, str, Path]
@@ -107,9 +109,13 @@ def load_spec(spec: SpecInput) -> DatasetSpec:
     if isinstance(spec, DatasetDocument):
         spec = spec.to_dict()
     try:
-        return DatasetSpec.from_dict(spec)
+        model = DatasetSpec.from_dict(spec)
     except ValidationError as exc:
         raise SpecInvalid(format_validation_error(exc), source) from None
+    problems = publish_problems(model)
+    if problems:
+        raise SpecInvalid(problems, source)
+    return model
 
 
 # ---- merging what the author declared with what the table says -----------------------------
@@ -254,12 +260,16 @@ def publish(
     verify_cave: bool = False,
     if_exists: Literal["error", "skip"] = "error",
     progress: Optional[ProgressCallback] = None,
+    team: Optional[str] = None,
 ) -> PublishResult:
     """Validate, inspect and register a table. Raises `BadInput` subclasses for the user's mistakes
     (`SpecInvalid` with field paths, `AlreadyPublished`, `TableUnreadable`); writes nothing then.
 
     `if_exists="skip"` makes a pipeline's re-run a no-op when name@version is already registered
     with the same table fingerprint; a different table under the same name@version is refused.
+
+    `team`: who publishes (else $FEATURE_REGISTRY_TEAM, else the spec's `owners[].team`); a new
+    version of a dataset another team owns is refused with `NotOwner` (see `registry.owners`).
     """
     if if_exists not in ("error", "skip"):
         raise BadInput(f"if_exists must be 'error' or 'skip', not {if_exists!r}")
@@ -276,6 +286,8 @@ def publish(
     existing = _existing(reg, model)
     if existing is not None and existing.status != Status.DRAFT and if_exists == "error":
         raise AlreadyPublished(f"{model.ref} is already in {reg.uri}; published versions are never overwritten")
+    teams = publisher_teams(model, team)
+    _, owner_warnings = check_owner(reg, model, teams, user=current_user(), claim=False)
 
     found = inspect_table(
         model.location,
@@ -294,8 +306,11 @@ def publish(
         )
 
     doc, manifest, warnings = build_document(model, found, registry=reg, draft=draft, verify_cave=verify_cave)
+    warnings = owner_warnings + warnings
     if dry_run:
         return PublishResult(doc, manifest, warnings, written=False)
+    reg.serialized(doc, manifest)  # too large for readers: refused before anything is written
+    check_owner(reg, model, teams, user=doc.published_by, claim=True)  # exactly one team claims a new name
     if existing is not None:  # a draft: replaced by this publish
         reg.replace_draft(doc, manifest)
     else:

@@ -48,6 +48,10 @@ class RegistrySource:
         return sorted(rows, key=lambda r: r["name"])  # stable: newest first within each dataset
 
     def get(self, name: str, version: str = "latest") -> DatasetDocument:
+        """One document; unreadable versions of `name` (which `latest` skipped) go to `problems`."""
+        if version == "latest":
+            found = [f"{p.path}: {p.error}" for p in self.registry.versions_and_problems(name)[1]]
+            self.problems += [p for p in found if p not in self.problems]
         return self.registry.get(name, version)
 
 

@@ -132,8 +132,12 @@ class Store:
     def exists(self, rel: str) -> bool:
         return self.fs.exists(self.path(rel))
 
-    def read_bytes(self, rel: str) -> bytes:
-        return self.fs.cat_file(self.path(rel))
+    def read_bytes(self, rel: str, limit: Optional[int] = None) -> bytes:
+        """The object's bytes; with `limit`, at most that many (a ranged read: a hostile 10 GB
+        object costs `limit` bytes, and the caller sees it is too long)."""
+        if limit is None:
+            return self.fs.cat_file(self.path(rel))
+        return self.fs.cat_file(self.path(rel), start=0, end=limit)
 
     def read_many(self, rels: list[str]) -> dict[str, bytes | Exception]:
         """Read many objects at once: concurrent on async filesystems (S3, GCS, HTTP)."""
@@ -162,18 +166,24 @@ class Store:
 
     def list(self, prefix: str = "", suffix: str = "") -> list[str]:
         """Relative paths of every object under `prefix` ending in `suffix`, sorted."""
+        return list(self.list_sizes(prefix, suffix))
+
+    def list_sizes(self, prefix: str = "", suffix: str = "") -> dict[str, Optional[int]]:
+        """`list`, with each object's size from the listing (None when the store gives none), so
+        readers can refuse an oversized object without reading it. Sorted by path."""
         base = self.path(prefix)
         if not self.fs.exists(base):
-            return []
-        found = self.fs.find(base)
+            return {}
+        found = self.fs.find(base, detail=True)
         root = self.root.rstrip("/") + "/"
-        out = []
-        for p in found:
+        out: dict[str, Optional[int]] = {}
+        for p, info in found.items():
             p = p if not self.protocol == "file" else os.path.abspath(p)
             rel = p[len(root) :] if p.startswith(root) else p
             if rel.endswith(suffix):
-                out.append(rel)
-        return sorted(out)
+                size = info.get("size") if isinstance(info, dict) else None
+                out[rel] = size if isinstance(size, int) else None
+        return dict(sorted(out.items()))
 
     # -- writes
     def write(self, rel: str, data: bytes) -> None:

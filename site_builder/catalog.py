@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Optional
 
 from registry.documents import Registry
 from registry.model import DatasetDocument, Status
+
+from .paths import slug  # noqa: F401 - re-exported: the one slug of the site (see paths.py)
 
 
 @dataclass
@@ -35,14 +35,6 @@ class Dataset:
     @property
     def newest(self) -> DatasetDocument:
         return self.versions[-1]
-
-
-def slug(text: str) -> str:
-    """A file-name-safe slug for free text (datastacks, tags, owners); collision-proof by hash."""
-    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-.").lower()[:60] or "x"
-    if base == text and not base.startswith("."):
-        return base
-    return f"{base}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
 
 @dataclass

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from registry.model import parse_ref
 
+from . import paths
 from .catalog import Catalog
 
 STATE = "state.json"
@@ -163,8 +164,8 @@ class Cache:
 
     def prune(self, catalog: Catalog) -> int:
         """Remove pages of datasets/versions no longer in the catalog (docs, fragments, site)."""
-        wanted = {f"datasets/{ds.name}.md" for ds in catalog.datasets.values()}
-        wanted |= {f"datasets/{v.name}/{v.version}.md" for v in catalog.versions}
+        wanted = {paths.dataset_page(ds.name)[:-5] + ".md" for ds in catalog.datasets.values()}
+        wanted |= {paths.version_page(v.name, v.version)[:-5] + ".md" for v in catalog.versions}
         removed = 0
         for rel in set(self.previous_pages) - set(self.current_pages):  # browse pages now gone
             for extra in (self.docs / rel, self.fragments / (rel + ".json")):

@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional
 
 from registry.model import REGISTRY_SCHEMA, DatasetDocument, document_json_schema, document_summary
 
+from . import paths
 from .catalog import Catalog
 from .sanitize import plain_text
 
@@ -22,11 +23,11 @@ INDEX_FORMAT = 1
 
 
 def version_page(doc: DatasetDocument) -> str:
-    return f"datasets/{doc.name}/{doc.version}.html"
+    return paths.version_page(doc.name, doc.version)
 
 
 def version_api(doc: DatasetDocument) -> str:
-    return f"api/datasets/{doc.name}/{doc.version}.json"
+    return paths.version_api(doc.name, doc.version)
 
 
 def summary(doc: DatasetDocument, catalog: Catalog) -> dict[str, Any]:
@@ -181,17 +182,18 @@ def write_json(catalog: Catalog, out_dir: str, site_url: Optional[str], generate
     n += 1
     api = os.path.join(out_dir, "api", "datasets")
     if reuse is not None and os.path.isdir(api):
+        by_segment = {paths.segment(n): n for n in catalog.datasets}
         for entry in os.listdir(api):
-            name = entry[:-5] if entry.endswith(".json") else entry
-            if name not in catalog.datasets or not reuse(name):
+            name = by_segment.get(entry[:-5] if entry.endswith(".json") else entry)
+            if name is None or not reuse(name):
                 path = os.path.join(api, entry)
                 shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
     for ds in catalog.datasets.values():
-        if reuse is not None and reuse(ds.name) and os.path.isfile(os.path.join(api, f"{ds.name}.json")):
+        if reuse is not None and reuse(ds.name) and os.path.isfile(os.path.join(out_dir, paths.dataset_api(ds.name))):
             n += 1 + len(ds.versions)
             continue
         latest = ds.latest
-        _write(os.path.join(api, f"{ds.name}.json"), {
+        _write(os.path.join(out_dir, paths.dataset_api(ds.name)), {
             "name": ds.name,
             "latest": latest.version if latest else None,
             "versions": [by_ref[v.ref] for v in ds.versions],

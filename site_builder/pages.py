@@ -23,7 +23,7 @@ from markupsafe import Markup
 from registry.model import DatasetDocument, Semantic, Status
 from registry.units import human_bytes
 
-from . import diagrams
+from . import diagrams, paths
 from .catalog import Catalog, slug
 from .jsonout import json_ld, script_json, version_api
 from .sanitize import markdown_to_safe_html, plain_text, safe_url
@@ -51,6 +51,13 @@ def _md_text(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]()#+!|<>])", r"\\\1", text)
 
 
+
+
+def _vpage(target: Any) -> str:
+    """A version page from a document or a `name@version` string (templates: `d|vpage`)."""
+    if isinstance(target, str):
+        return paths.ref_page(target)
+    return paths.version_page(target.name, target.version)
 
 
 def _num(n: Optional[int]) -> str:
@@ -95,6 +102,9 @@ def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
         mdtext=_md_text,
         safe_url=safe_url,
         slug=slug,
+        vpage=_vpage,
+        dpage=paths.dataset_page,
+        dapi=paths.dataset_api,
         human_bytes=lambda n: human_bytes(n, missing="–"),
         num=_num,
         fact=_fact,
@@ -263,12 +273,12 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
             w.count += 1 + len(ds.versions)
             tick(len(ds.versions))
             continue
-        w.write(f"datasets/{ds.name}.md", "dataset.md.j2", ds=ds, catalog=catalog)
+        w.write(paths.dataset_page(ds.name)[:-5] + ".md", "dataset.md.j2", ds=ds, catalog=catalog)
         for doc in ds.versions:
-            page = f"datasets/{doc.name}/{doc.version}.html"
+            page = paths.version_page(doc.name, doc.version)
             api = version_api(doc)
             w.write(
-                f"datasets/{doc.name}/{doc.version}.md",
+                page[:-5] + ".md",
                 "version.md.j2",
                 doc=doc,
                 ds=ds,

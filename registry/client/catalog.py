@@ -91,11 +91,20 @@ class SiteSource:
                 hint = f"; versions exist but none is published: {', '.join(s['version'] for s in mine)}" if mine else ""
                 raise DatasetNotFound(f"no published version of {name!r} in {self.url}{hint}")
             version = latest[0]["version"]
+        # The site says where each document is (`document`): names it could not use as a path
+        # as they are (reserved, too long) live under an encoded one.
+        listed = next((s.get("document") for s in self.all_summaries()
+                       if s["name"] == name and s["version"] == version), None)
+        rel = listed if isinstance(listed, str) and listed.startswith("api/datasets/") and ".." not in listed \
+            else f"api/datasets/{quote(name)}/{quote(version)}.json"
         try:
-            raw = self.http.get_json(f"{self.url}api/datasets/{quote(name)}/{quote(version)}.json")
+            raw = self.http.get_json(f"{self.url}{rel}")
         except DatasetNotFound:
             raise DatasetNotFound(f"{name}@{version} is not in {self.url}") from None
-        return DatasetDocument.from_dict(raw)
+        doc = DatasetDocument.from_dict(raw)
+        if (doc.name, doc.version) != (name, version):
+            raise DatasetNotFound(f"{self.url}{rel} claims to be {doc.ref}, not {name}@{version}; refused")
+        return doc
 
     @property
     def signer_url(self) -> Optional[str]:
@@ -186,6 +195,12 @@ class Catalog:
         summary = next((s for s in self.summaries() if s["name"] == doc.name and s["version"] == doc.version), None) \
             if self.is_site else None
         return DatasetVersion.wrap(doc, self, summary)
+
+    @property
+    def problems(self) -> list[str]:
+        """Documents the last read skipped, each as `path: reason` (a registry read skips
+        unreadable, oversized, invalid and misplaced documents instead of failing)."""
+        return list(self._source.problems)
 
     def refresh(self) -> None:
         """Re-read the index (revalidated against the site)."""

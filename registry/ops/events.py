@@ -39,6 +39,8 @@ REQUEST = "_ops/rebuild-request.json"
 LOCK = "_ops/rebuild.lock"
 STATUS = "_ops/last-rebuild.json"
 FINALIZED = "google.cloud.storage.object.v1.finalized"
+CLOCK_SKEW = 120.0
+"""Seconds a lock's time may lie ahead of ours before the lock counts as forged."""
 
 
 @dataclass
@@ -175,15 +177,55 @@ class Debouncer:
             return True
         except AlreadyExists:
             pass
-        try:  # a lock left by a crashed build is taken over after lock_ttl
+        try:  # a lock left by a crashed build (or forged) is taken over once stale
             held = self.store.read_versioned(LOCK)
-            at = dt.datetime.fromisoformat(json.loads(held.data)["at"])
-            if (_now() - at).total_seconds() < self.lock_ttl:
+            if not self.is_stale(held.data):
                 return False
             self.store.replace(LOCK, body, held.token)
             return True
-        except (FileNotFoundError, PreconditionFailed, ValueError, KeyError):
+        except (FileNotFoundError, PreconditionFailed):
             return False
+
+    def is_stale(self, data: bytes) -> bool:
+        """Whether a held lock may be taken over. Anyone who can write the registry can write
+        this object, so its body is not believed beyond what bounds it: a body that does not
+        parse, or says it was written in the future, is stale at once (no build of ours writes
+        such a body); otherwise the lock lives `lock_ttl` seconds from when it was written, by
+        the store's own clock (S3 LastModified, GCS updated, file mtime) where the store tells,
+        else by the body. A forged lock stops rebuilds for at most `lock_ttl`."""
+        try:
+            at = dt.datetime.fromisoformat(json.loads(data)["at"])
+            if at.tzinfo is None:
+                raise ValueError("naive time")
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
+            return True
+        now = _now()
+        if (at - now).total_seconds() > CLOCK_SKEW:
+            return True
+        written = self._written_at() or at
+        return not (-CLOCK_SKEW <= (now - written).total_seconds() < self.lock_ttl)
+
+    def _written_at(self) -> Optional[dt.datetime]:
+        """The lock object's modification time as the store records it, if it does."""
+        try:
+            path = self.store.path(LOCK)
+            self.store.fs.invalidate_cache(path)
+            info = self.store.fs.info(path)
+        except (OSError, ValueError):
+            return None
+        for key in ("LastModified", "updated", "mtime", "created"):
+            value = info.get(key)
+            if isinstance(value, dt.datetime):
+                return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+            if isinstance(value, (int, float)):
+                return dt.datetime.fromtimestamp(value, dt.timezone.utc)
+            if isinstance(value, str):
+                try:
+                    parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+                except ValueError:
+                    continue
+                return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        return None
 
     def release(self) -> None:
         try:

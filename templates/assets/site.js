@@ -36,6 +36,11 @@
       renderDiagrams();
     }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
   }
+  /* The catalog search form filters as you type; pressing Enter must not reload the page (this
+   * was an inline onsubmit handler, which the CSP now forbids). */
+  document.addEventListener("submit", function (ev) {
+    if (ev.target && ev.target.id === "fr-search-form") ev.preventDefault();
+  });
   function start() { renderDiagrams(); watchScheme(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
