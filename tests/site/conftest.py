@@ -160,9 +160,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
-    """Debian's Chromium driven by Playwright, one per session for every browser test module."""
+    """Debian's Chromium driven by Playwright, one for every browser test module of tests/site.
+
+    Package scope, not session: Playwright's sync API keeps an event loop running in the main
+    thread while it is open, and tests outside tests/site (e.g. code that must work inside a running
+    loop, or modules starting their own Playwright) must not inherit it."""
     import os
 
     if not os.path.exists(CHROMIUM):
