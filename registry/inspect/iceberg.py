@@ -15,11 +15,8 @@ can list it relative to the location (as the contract wants); one that does not 
 
 from __future__ import annotations
 
-import datetime as _dt
-import decimal
 import os
 import re
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 from urllib.parse import unquote, urlparse
@@ -28,9 +25,13 @@ from .. import storage
 from ..errors import TableUnreadable
 from ..model import ManifestFile
 from . import ProgressCallback, TableInspection
+from .access import classify, probe, summary
 from .arrow_types import columns_from_schema
+from .partitions import iceberg_value
 
-_METADATA_NAME = re.compile(r"^(?:v(?P<v>\d+)|(?P<n>\d+)-[^/]*)\.metadata\.json(?:\.gz)?$")
+# v3.metadata.json, 00003-<uuid>.metadata.json, and their gzip forms: Iceberg Java writes
+# v3.gz.metadata.json / 00003-<uuid>.gz.metadata.json, some tools v3.metadata.json.gz.
+_METADATA_NAME = re.compile(r"^(?:v(?P<v>\d+)|(?P<n>\d+)-[^/]*?)(?:\.gz)?\.metadata\.json(?:\.gz)?$")
 
 
 def inspect(
@@ -48,7 +49,7 @@ def inspect(
     try:
         table = StaticTable.from_metadata(metadata_uri, properties=properties)
     except Exception as exc:  # pyiceberg raises JSON, validation and IO errors alike
-        raise TableUnreadable(
+        raise classify(location, exc) or TableUnreadable(
             f"{location}: cannot read Iceberg metadata {metadata_uri} (truncated or corrupt?): {_first_line(exc)}"
         ) from None
     meta = table.metadata
@@ -77,11 +78,12 @@ def inspect(
     except TableUnreadable:
         raise
     except Exception as exc:
-        raise TableUnreadable(
+        raise classify(location, exc) or TableUnreadable(
             f"{location}: cannot read the manifests of Iceberg snapshot {snapshot.snapshot_id}: {_first_line(exc)}"
         ) from None
 
     specs = meta.specs()
+    schema_by_id = _fields_by_id(meta)
     root = _canon(location)
     files: list[ManifestFile] = []
     spec_ids: list[int] = []
@@ -94,7 +96,8 @@ def inspect(
             if spec.spec_id not in spec_ids:
                 spec_ids.append(spec.spec_id)
             partition = {
-                f.name: _jsonable(v) for f, v in zip(spec.fields, _record_values(data_file.partition))
+                f.name: iceberg_value(v, _result_type(f, schema_by_id), str(f.transform))
+                for f, v in zip(spec.fields, _record_values(data_file.partition))
             }
             files.append(
                 ManifestFile(path=rel, size=data_file.file_size_in_bytes, rows=data_file.record_count, partition=partition)
@@ -172,7 +175,7 @@ def _metadata_location(location: str, format_options: dict[str, Any]) -> str:
         fs.invalidate_cache(meta_dir)  # a long-lived process must see commits made since the last listing
         names = [p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(meta_dir, detail=False)]
     except Exception as exc:
-        raise TableUnreadable(f"{location}: cannot list {meta_dir}: {_first_line(exc)}") from None
+        raise classify(location, exc) or TableUnreadable(f"{location}: cannot list {meta_dir}: {_first_line(exc)}") from None
     candidates = {n: _metadata_number(n) for n in names}
     candidates = {n: v for n, v in candidates.items() if v is not None}
 
@@ -180,7 +183,7 @@ def _metadata_location(location: str, format_options: dict[str, Any]) -> str:
         try:
             hint = fs.cat_file(meta_dir + "/version-hint.text").decode().strip()
         except Exception as exc:
-            raise TableUnreadable(f"{location}: cannot read metadata/version-hint.text: {_first_line(exc)}") from None
+            raise classify(location, exc) or TableUnreadable(f"{location}: cannot read metadata/version-hint.text: {_first_line(exc)}") from None
         if hint.isdigit():
             wanted = int(hint)
             matches = sorted(n for n, v in candidates.items() if v == wanted)
@@ -189,10 +192,20 @@ def _metadata_location(location: str, format_options: dict[str, Any]) -> str:
                     f"{location}: metadata/version-hint.text says version {wanted} but no such metadata JSON exists"
                 )
             return storage.join(location, "metadata/" + matches[-1])
-        if hint:  # some writers put a file name or a full path in the hint
-            if "://" in hint or hint.startswith("/"):
-                return hint
-            return storage.join(location, "metadata/" + hint.rsplit("/", 1)[-1])
+        if hint:  # some writers put a file name, a path relative to metadata/ or a full URI in the hint
+            first = hint.splitlines()[0].strip()
+            if "://" in first or first.startswith("/"):
+                uri = first
+                hfs, hpath = storage.filesystem(uri)
+            else:
+                name = first.rsplit("/", 1)[-1]
+                uri = storage.join(location, "metadata/" + name)
+                hfs, hpath = fs, meta_dir + "/" + name
+            if not probe(location, hfs, hpath):
+                raise TableUnreadable(
+                    f"{location}: metadata/version-hint.text names {first!r}, which does not exist"
+                )
+            return uri
     if not candidates:
         raise TableUnreadable(f"{location}: not an Iceberg table (no metadata/*.metadata.json)")
     newest = max(candidates, key=lambda n: (candidates[n], n))
@@ -207,10 +220,7 @@ def _metadata_number(name: str) -> Optional[int]:
 
 
 def _exists(fs: Any, path: str, location: str) -> bool:
-    try:
-        return bool(fs.exists(path))
-    except Exception as exc:
-        raise TableUnreadable(f"{location}: cannot reach {path}: {_first_line(exc)}") from None
+    return probe(location, fs, path)
 
 
 # ---- snapshot contents ----------------------------------------------------------------------------
@@ -265,6 +275,28 @@ def _partition_columns(specs: list[Any], schema: Any) -> tuple[list[str], list[d
     return names, described
 
 
+def _fields_by_id(meta: Any) -> dict[int, Any]:
+    """Source field types by field id, across every schema (a partition's source may be dropped)."""
+    from pyiceberg.schema import index_by_id
+
+    out: dict[int, Any] = {}
+    for sch in meta.schemas:
+        for fid, fld in index_by_id(sch).items():
+            out.setdefault(fid, fld.field_type)
+    return out
+
+
+def _result_type(field: Any, types_by_id: dict[int, Any]) -> Any:
+    """The type a partition field's values have in the manifest (`day(ts)` -> date)."""
+    source = types_by_id.get(field.source_id)
+    if source is None:
+        return None
+    try:
+        return field.transform.result_type(source)
+    except Exception:  # noqa: BLE001 - an unknown transform: keep the raw value
+        return None
+
+
 def _summary(snapshot: Any) -> dict[str, str]:
     s = snapshot.summary
     if s is None:
@@ -305,20 +337,6 @@ def _relative(file_path: str, root: str, location: str) -> str:
     )
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, (_dt.date, _dt.datetime, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
-
 def _int(v: Any) -> Optional[int]:
     try:
         return int(v)
@@ -327,5 +345,4 @@ def _int(v: Any) -> Optional[int]:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:500]
+    return summary(exc)
