@@ -52,12 +52,30 @@ def inspect_table(
     format_options: Optional[dict[str, Any]] = None,
     progress: Optional[ProgressCallback] = None,
 ) -> TableInspection:
-    """Inspect the table at `location` in `format`, pinned to `table_version` (default: latest)."""
+    """Inspect the table at `location` in `format`, pinned to `table_version` (default: latest).
+
+    Raises `TableUnreadable` (exit 2) for every table that cannot be inspected, also when a format
+    library trips over a layout it does not expect (a writer's quirk): the message names the
+    location and the library's words, never a traceback.
+    """
+    from ..errors import BadInput
+    from .access import classify, summary
+
     fmt = Format(format)
     module = importlib.import_module(_MODULES[fmt])
-    return module.inspect(
-        location,
-        table_version=table_version,
-        format_options=dict(format_options or {}),
-        progress=progress,
-    )
+    try:
+        return module.inspect(
+            location,
+            table_version=table_version,
+            format_options=dict(format_options or {}),
+            progress=progress,
+        )
+    except BadInput:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a library's internal error on an unexpected layout
+        from ..errors import TableUnreadable
+
+        raise classify(location, exc) or TableUnreadable(
+            f"{location}: the {fmt.value} metadata has a layout this inspector does not understand "
+            f"({type(exc).__name__}: {summary(exc)})"
+        ) from exc

@@ -19,7 +19,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from .. import storage
 from ..errors import TableUnreadable
@@ -321,7 +321,9 @@ def _canon(uri: str) -> str:
     parsed = urlparse(uri)
     scheme = parsed.scheme.lower()
     if not scheme or len(scheme) == 1 or scheme == "file":
-        path = unquote(parsed.path) if scheme == "file" else uri
+        # Not percent-decoded: Iceberg writers (Java, pyiceberg) store the object name as it is on
+        # disk, where an escaped partition value (`tz=2024-01-31T10%3A05%3A00`) is literal.
+        path = parsed.path if scheme == "file" else uri
         return "file://" + os.path.abspath(path)
     scheme = {"s3a": "s3", "s3n": "s3", "gcs": "gs"}.get(scheme, scheme)
     return f"{scheme}://{parsed.netloc}{parsed.path}".rstrip("/")

@@ -117,9 +117,9 @@ def inspect(
     total = len(entries)
     footers = read_footers(fs, entries, progress)
 
-    schema = footers[0].schema.to_arrow_schema()
+    schema = _arrow_schema(footers[0])
     warnings: list[str] = []
-    differing = [rel for (rel, _, _), md in zip(entries, footers) if not md.schema.to_arrow_schema().equals(schema)]
+    differing = [rel for (rel, _, _), md in zip(entries, footers) if not _arrow_schema(md).equals(schema)]
     if differing:
         warnings.append(
             f"{len(differing)} of {total} files have a different schema from the first "
@@ -171,6 +171,22 @@ def inspect(
         reader_features={"faithful_file_list": True, **({"footer_row_count_mismatch": len(mismatched)} if mismatched else {})},
         warnings=warnings,
     )
+
+
+def _arrow_schema(md: pq.FileMetaData) -> pa.Schema:
+    """The Arrow schema a reader gets: the footer's, with Parquet UUID columns as Arrow's uuid
+    extension type (what `pq.read_table` returns) rather than the bare fixed_size_binary[16]."""
+    schema = md.schema.to_arrow_schema()
+    uuid_type = getattr(pa, "uuid", None)
+    if uuid_type is None:
+        return schema
+    for i in range(len(md.schema)):
+        col = md.schema.column(i)
+        if str(col.logical_type.type) == "UUID" and "." not in col.path:
+            idx = schema.get_field_index(col.path)
+            if idx >= 0 and pa.types.is_fixed_size_binary(schema.field(idx).type):
+                schema = schema.set(idx, schema.field(idx).with_type(uuid_type()))
+    return schema
 
 
 def read_footers(
