@@ -30,7 +30,7 @@ _CREDENTIALS = re.compile(
     r"loading credentials|NoCredentials|Unable to locate credentials|InvalidAccessKeyId|"
     r"SignatureDoesNotMatch|ExpiredToken|InvalidToken|AccessDenied|Access Denied|Forbidden|"
     r"\b403\b|\b401\b|Unauthenticated|PermissionDenied|permission denied|Missing credentials|"
-    r"invalid_grant|DefaultCredentialsError|credentials were not found",
+    r"invalid_grant|DefaultCredentialsError|credentials were not found|169\.254\.169\.254|IMDS",
     re.IGNORECASE,
 )
 _ENDPOINT = re.compile(
@@ -84,7 +84,8 @@ def summary(exc: BaseException | str, limit: int = MAX_MESSAGE) -> str:
     # A Rust debug dump (`Error { kind: ..., source: Some(...) }`) says nothing a person needs.
     dump = re.search(r"\s*\b[A-Z][A-Za-z]*\s*\{\s*[a-z_]+:", out)
     if dump:
-        out = out[: dump.start()].rstrip(" :(,") + " (details omitted)"
+        names = list(dict.fromkeys(re.findall(r'filename: "([^"]+)"', out[dump.start() :])))
+        out = out[: dump.start()].rstrip(" :(,") + (f" ({', '.join(names)})" if names else " (details omitted)")
     out = re.sub(r"\s+", " ", out).strip()
     return out if len(out) <= limit else out[: limit - 1].rstrip() + "…"
 
