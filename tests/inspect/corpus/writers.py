@@ -592,3 +592,23 @@ def lance_migrated_from_0_7(d: Path) -> Case:
     lance.write_dataset(pa.table({"id": pa.array([100, 101, 102], pa.int64()), "label": ["x", "y", "z"]}), out, mode="append")
     lance.dataset(out).delete("id = 101 or id = 20")
     return Case("lance_migrated_from_0_7", "lance", str(out), writer=f"pylance 0.7.5 + {lance.__version__}")
+
+
+# ---- public test data: delta-rs's own test tables (Spark, Databricks, delta-rs writers) -----------
+
+DELTA_RS = CORPUS_DIR / "delta-rs"
+# Tables whose log lists data files the delta-rs repository does not ship (its tests read the log
+# only): the inspector must refuse them (exit 2, a missing file named), tested in test_corpus.py.
+DELTA_RS_FILES_MISSING = ("checkpoints_vacuumed", "latest_not_checkpointed")
+
+
+def _public_delta(name: str) -> Writer:
+    def write(d: Path) -> Case:
+        return Case(f"delta-rs:{name}", "delta", str(DELTA_RS / name), writer="delta-rs test data (see README)")
+
+    write.__name__ = f"public_delta_{name}"
+    return write
+
+
+for _name in sorted(p.name for p in DELTA_RS.iterdir() if p.is_dir() and p.name not in DELTA_RS_FILES_MISSING):
+    writer(_public_delta(_name))
