@@ -50,7 +50,7 @@ def inspect(
         table = StaticTable.from_metadata(metadata_uri, properties=properties)
     except Exception as exc:  # pyiceberg raises JSON, validation and IO errors alike
         raise classify(location, exc) or TableUnreadable(
-            f"{location}: cannot read Iceberg metadata {metadata_uri} (truncated or corrupt?): {_first_line(exc)}"
+            f"{location}: cannot read Iceberg metadata {metadata_uri} ({_why(exc)}): {_first_line(exc)}"
         ) from None
     meta = table.metadata
 
@@ -348,3 +348,22 @@ def _int(v: Any) -> Optional[int]:
 
 def _first_line(exc: BaseException) -> str:
     return summary(exc)
+
+
+def _why(exc: BaseException) -> str:
+    """Bytes that do not parse are a truncated or corrupt file; JSON that parses but does not fit
+    the Iceberg spec as pyiceberg reads it is a writer's layout (BigQuery, old Java releases)."""
+    import gzip
+    import json
+
+    from pydantic import ValidationError
+    from pyiceberg.exceptions import ValidationError as IcebergValidationError
+
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError, EOFError, gzip.BadGzipFile)):
+        return "truncated or corrupt?"
+    if "Invalid JSON" in str(exc) or "EOF while parsing" in str(exc):  # pydantic's JSON parser
+        return "truncated or corrupt?"
+    layout = (ValidationError, IcebergValidationError, TypeError, KeyError, IndexError, AttributeError, ValueError)
+    if isinstance(exc, layout):
+        return "a layout pyiceberg does not accept"
+    return "truncated or corrupt?"
