@@ -305,3 +305,77 @@ def test_missing_endpoint_or_credentials_is_reported_as_such(fmt, missing, s3_bu
         assert "cannot be reached" in text and "AWS_ENDPOINT_URL not set" in text, text
     else:
         assert "credentials" in text and "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY not set" in text, text
+
+
+# ---- what publish writes --------------------------------------------------------------------------
+
+
+def _spec(location: str, fmt: str) -> dict:
+    return {
+        "name": "t", "version": "1", "title": "T", "description": "d", "datastack": "minnie65_phase3_v1",
+        "aligned_volume": "minnie65_phase3", "materialization": {"version": 1078}, "location": location,
+        "format": fmt,
+    }
+
+
+def test_published_manifest_carries_the_normalised_partition_values(tmp_path):
+    """The manifest (which the signer returns as is) holds ISO dates for Iceberg's day transform and
+    null for a Hive default partition, with the integer type kept."""
+    from pyiceberg.transforms import DayTransform
+
+    from registry.documents import Registry
+    from registry.publish import publish
+
+    from .conftest import iceberg_catalog
+
+    (tmp_path / "wh").mkdir()
+    catalog = iceberg_catalog(str(tmp_path / "wh"), tmp_path)
+    data = pa.table({"id": pa.array([1, 2], pa.int64()),
+                     "ts": pa.array([dt.datetime(2024, 1, 31, 10), dt.datetime(2024, 2, 1, 9)], pa.timestamp("us"))})
+    tbl = catalog.create_table("minnie.t", schema=data.schema)
+    with tbl.update_spec() as spec:
+        spec.add_field("ts", DayTransform(), "ts_day")
+    tbl.append(data)
+    registry = str(tmp_path / "registry")
+    publish(_spec(tbl.location()[len("file://"):], "iceberg"), registry)
+    manifest = Registry(registry).manifest("t", "1")
+    assert sorted(f.partition["ts_day"] for f in manifest.files) == ["2024-01-31", "2024-02-01"]
+
+    hive = tmp_path / "hive"
+    for key in ("7", "__HIVE_DEFAULT_PARTITION__"):
+        (hive / f"k={key}").mkdir(parents=True)
+        pq.write_table(pa.table({"id": [1]}), hive / f"k={key}" / "p.parquet")
+    spec = dict(_spec(str(hive), "parquet"), name="h")
+    publish(spec, registry)
+    raw = json.loads(Path(registry, "datasets", "h", "1.files.json").read_text())
+    assert sorted(json.dumps(f["partition"]) for f in raw["files"]) == ['{"k": 7}', '{"k": null}']
+
+
+def test_delta_footer_counts_read_footers_only(tmp_path, monkeypatch):
+    """Logs without statistics: rows come from footers, and the bytes read stay a small fraction."""
+    import registry.storage as storage_module
+    from registry.inspect.counting import CountingFileSystem
+
+    from .corpus.writers import strip_delta_stats
+
+    big = pa.table({"id": pa.array(range(200_000), pa.int64()), "split": pa.array([i % 2 for i in range(200_000)], pa.int32()),
+                    "v": pa.array([float(i) for i in range(200_000)])})
+    from deltalake import write_deltalake
+
+    uri = str(tmp_path / "d")
+    write_deltalake(uri, big, partition_by=["split"])
+    strip_delta_stats(uri)
+    data_bytes = sum(p.stat().st_size for p in Path(uri).rglob("*.parquet"))
+    seen: list[CountingFileSystem] = []
+    real = storage_module.range_read_filesystem
+
+    def counting(u: str):
+        fs, path = real(u)
+        seen.append(CountingFileSystem(fs))
+        return seen[-1], path
+
+    monkeypatch.setattr(storage_module, "range_read_filesystem", counting)
+    got = inspect_table(uri, "delta")
+    assert got.row_count == 200_000 and got.reader_features["row_count_source"] == "footers"
+    read = sum(c.bytes_read for c in seen)
+    assert 0 < read < 0.02 * data_bytes, f"read {read} of {data_bytes} bytes"
