@@ -379,3 +379,28 @@ def test_delta_footer_counts_read_footers_only(tmp_path, monkeypatch):
     assert got.row_count == 200_000 and got.reader_features["row_count_source"] == "footers"
     read = sum(c.bytes_read for c in seen)
     assert 0 < read < 0.02 * data_bytes, f"read {read} of {data_bytes} bytes"
+
+
+def test_cli_publish_of_an_uninspectable_table_is_exit_2_naming_the_file(tmp_path):
+    """In a real process: a pin whose files were vacuumed gives exit 2, a message naming a missing
+    file, no traceback, nothing written."""
+    import subprocess
+    import sys
+
+    import yaml
+    from deltalake import DeltaTable, write_deltalake
+
+    fixture = write_delta(str(tmp_path / "d"))
+    write_deltalake(fixture.uri, fixture.versions[0].slice(0, 3), mode="overwrite", partition_by=["split"])
+    DeltaTable(fixture.uri).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    spec = dict(_spec(fixture.uri, "delta"), table_version=0)
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    registry = tmp_path / "registry"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    done = subprocess.run(
+        [sys.executable, "-m", "registry.cli", "publish", str(tmp_path / "spec.yaml"), "--registry", str(registry)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "no longer exist" in done.stderr and ".parquet" in done.stderr
+    assert not (registry / "datasets").exists()
