@@ -53,6 +53,10 @@ def inspect(
             f"{location}: cannot read Iceberg metadata {metadata_uri} ({_why(exc)}): {_first_line(exc)}"
         ) from None
     meta = table.metadata
+    # Relocate only a table that moved as a whole: its metadata file lies under `location`.
+    moved = _canon(metadata_uri).startswith(_canon(location) + "/")
+    relocate = _relocation(meta.location, location) if moved else None
+    io = _RelocatedIO.wrap(table.io, properties, meta, relocate) if relocate else table.io
 
     if table_version is None:
         snapshot = meta.current_snapshot()
@@ -74,7 +78,7 @@ def inspect(
         col.nullable = not field.required
 
     try:
-        entries = _live_entries(table, snapshot, progress)
+        entries = _live_entries(io, snapshot, progress)
     except TableUnreadable:
         raise
     except Exception as exc:
@@ -91,7 +95,7 @@ def inspect(
     data_rows = data_bytes = 0
     for data_file in entries:
         if data_file.content == DataFileContent.DATA:
-            rel = _relative(data_file.file_path, root, location)
+            rel = _relative(relocate(data_file.file_path) if relocate else data_file.file_path, root, location)
             spec = specs.get(data_file.spec_id, meta.spec())
             if spec.spec_id not in spec_ids:
                 spec_ids.append(spec.spec_id)
@@ -119,6 +123,12 @@ def inspect(
     partition_columns, partition_spec = _partition_columns(used_specs, schema)
 
     warnings: list[str] = []
+    if relocate:
+        warnings.append(
+            f"the metadata says the table was written at {meta.location}; its paths were read relative to "
+            f"{location}. Iceberg readers that follow the metadata's paths (most do) cannot read it here; "
+            "the file list in the manifest is right"
+        )
     if total_records is not None and total_records != data_rows:
         warnings.append(
             f"snapshot summary total-records ({total_records}) differs from the data files' record counts ({data_rows})"
@@ -137,6 +147,7 @@ def inspect(
         "faithful_file_list": delete_files == 0,
         "row_count_exact": delete_files == 0,
         "partition_spec": partition_spec,
+        **({"written_at": meta.location} if relocate else {}),
     }
     return TableInspection(
         columns=columns,
@@ -223,6 +234,50 @@ def _exists(fs: Any, path: str, location: str) -> bool:
     return probe(location, fs, path)
 
 
+# ---- tables that moved, and relative paths --------------------------------------------------------
+
+
+def _relocation(written_at: str, location: str) -> Optional[Any]:
+    """A path mapper when the metadata's `location` is not where the table is now: a table copied
+    from another warehouse, or written with relative paths (some writers' test data). Every path
+    under the written location is read under the given one instead. None when they agree."""
+    if not written_at:
+        return None
+    old, new = _canon(written_at), _canon(location)
+    if old == new:
+        return None
+    raw_old = written_at.rstrip("/")
+    target = location.rstrip("/")
+
+    def relocate(path: str) -> str:
+        if path.startswith(raw_old + "/"):
+            return target + path[len(raw_old) :]
+        canon = _canon(path)
+        if canon.startswith(old + "/"):
+            return target + canon[len(old) :]
+        return path
+
+    return relocate
+
+
+class _RelocatedIO:
+    """A pyiceberg FileIO whose reads go through `relocate` (manifest lists, manifests)."""
+
+    def __init__(self, inner: Any, relocate: Any):
+        self._inner = inner
+        self._relocate = relocate
+
+    @classmethod
+    def wrap(cls, inner: Any, properties: dict[str, str], meta: Any, relocate: Any) -> Any:
+        return cls(inner, relocate)
+
+    def new_input(self, location: str) -> Any:
+        return self._inner.new_input(self._relocate(location))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
 # ---- snapshot contents ----------------------------------------------------------------------------
 
 
@@ -235,9 +290,8 @@ def _schema_of(meta: Any, snapshot: Any) -> Any:
     return meta.schema()
 
 
-def _live_entries(table: Any, snapshot: Any, progress: Optional[ProgressCallback]) -> list[Any]:
+def _live_entries(io: Any, snapshot: Any, progress: Optional[ProgressCallback]) -> list[Any]:
     """Every live data and delete file of the snapshot, from its manifests (read concurrently)."""
-    io = table.io
     manifests = snapshot.manifests(io)
     total = len(manifests)
     out: list[Any] = []

@@ -170,6 +170,12 @@ def _transform(value: Any, transform: str) -> Any:
 def _iceberg(case: Case, got: Any) -> None:
     from pyiceberg.table import StaticTable
 
+    if "written_at" in case.expect_features:  # moved: no Iceberg reader follows its old paths here
+        root = os.path.abspath(case.location) + "/"
+        present = {str(p)[len(root):]: pq.read_table(p).num_rows for p in Path(root, "data").rglob("*.parquet")}
+        assert {f.path: f.rows for f in got.files} == present
+        assert got.row_count == sum(present.values())
+        return
     metadata = case.expect_features.get("metadata_location") or _newest_metadata(case.location)
     assert got.reader_features["metadata_location"].endswith(metadata.rsplit("/", 1)[-1])
     table = StaticTable.from_metadata(metadata)

@@ -612,3 +612,18 @@ def _public_delta(name: str) -> Writer:
 
 for _name in sorted(p.name for p in DELTA_RS.iterdir() if p.is_dir() and p.name not in DELTA_RS_FILES_MISSING):
     writer(_public_delta(_name))
+
+
+@writer
+def iceberg_moved_table(d: Path) -> Case:
+    """A table copied from the warehouse it was written in: every path in its metadata still points
+    at the old place (absolute `file://` paths), so it is read relative to where it is now."""
+    cat = _catalog(d, "moved")
+    tbl = cat.create_table("ns.t", schema=_ice_rows(0, 1).schema)
+    tbl.append(_ice_rows(0, 6))
+    old = _location(tbl)
+    new = d / "copied" / "t"
+    shutil.copytree(old, new)
+    shutil.rmtree(old)
+    return Case("iceberg_moved_table", "iceberg", str(new), writer="pyiceberg, then copied",
+                expect_features={"written_at": "file://" + old}, expect_warning="was written at")
