@@ -56,7 +56,7 @@ def inspect(
     # Relocate only a table that moved as a whole: its metadata file lies under `location`.
     moved = _canon(metadata_uri).startswith(_canon(location) + "/")
     relocate = _relocation(meta.location, location) if moved else None
-    io = _RelocatedIO.wrap(table.io, properties, meta, relocate) if relocate else table.io
+    io = _RelocatedIO(table.io, relocate) if relocate else table.io
 
     if table_version is None:
         snapshot = meta.current_snapshot()
@@ -266,10 +266,6 @@ class _RelocatedIO:
     def __init__(self, inner: Any, relocate: Any):
         self._inner = inner
         self._relocate = relocate
-
-    @classmethod
-    def wrap(cls, inner: Any, properties: dict[str, str], meta: Any, relocate: Any) -> Any:
-        return cls(inner, relocate)
 
     def new_input(self, location: str) -> Any:
         return self._inner.new_input(self._relocate(location))

@@ -627,3 +627,18 @@ def iceberg_moved_table(d: Path) -> Case:
     shutil.rmtree(old)
     return Case("iceberg_moved_table", "iceberg", str(new), writer="pyiceberg, then copied",
                 expect_features={"written_at": "file://" + old}, expect_warning="was written at")
+
+
+# ---- committed Parquet written by Spark 3.5.9 (see spark-3.5.9/README.md) -----------------------
+
+SPARK = CORPUS_DIR / "spark-3.5.9"
+
+
+@writer
+def spark_partitioned(d: Path) -> Case:
+    return Case("spark_partitioned", "parquet", str(SPARK / "spark_partitioned"), writer="Spark 3.5.9 (committed)")
+
+
+@writer
+def spark_legacy_format(d: Path) -> Case:
+    return Case("spark_legacy_format", "parquet", str(SPARK / "spark_legacy"), writer="Spark 3.5.9 legacy format (committed)")
