@@ -392,6 +392,43 @@ def delta_deletion_vectors(d: Path) -> Case:
                 expect_features={"deleted_rows": 2, "faithful_file_list": False})
 
 
+@writer
+def delta_multipart_checkpoint(d: Path) -> Case:
+    """A classic checkpoint split into two parts (`N.checkpoint.0000000001.0000000002.parquet`, as
+    Spark writes large ones), the commits before it removed, then one more commit."""
+    from deltalake import DeltaTable, write_deltalake
+
+    out = str(d / "delta_multipart")
+    for i in range(4):
+        write_deltalake(out, _delta_rows(i * 5, 5), mode="append", partition_by=["day"])
+    DeltaTable(out).create_checkpoint()
+    log = Path(out) / "_delta_log"
+    single = log / f"{3:020d}.checkpoint.parquet"
+    actions = pq.read_table(single)
+    half = actions.num_rows // 2
+    for part, (start, stop) in enumerate([(0, half), (half, actions.num_rows)], start=1):
+        pq.write_table(actions.slice(start, stop - start), log / f"{3:020d}.checkpoint.{part:010d}.{2:010d}.parquet")
+    single.unlink()
+    (log / "_last_checkpoint").write_text(json.dumps({"version": 3, "size": actions.num_rows, "parts": 2}))
+    for v in range(3):
+        (log / f"{v:020d}.json").unlink()
+    write_deltalake(out, _delta_rows(100, 2), mode="append", partition_by=["day"])
+    return Case("delta_multipart_checkpoint", "delta", out, writer="deltalake, checkpoint split by hand")
+
+
+@writer
+def delta_column_mapping_id(d: Path) -> Case:
+    from deltalake import write_deltalake
+
+    out = str(d / "delta_colmap_id")
+    write_deltalake(
+        out, _delta_rows(0, 7), partition_by=["day"],
+        configuration={"delta.columnMapping.mode": "id", "delta.minReaderVersion": "2", "delta.minWriterVersion": "5"},
+    )
+    return Case("delta_column_mapping_id", "delta", out, writer="deltalake",
+                expect_features={"column_mapping": "id", "faithful_file_list": False})
+
+
 # ---- Iceberg ----------------------------------------------------------------------------------------
 
 
@@ -498,6 +535,39 @@ def iceberg_position_deletes(d: Path) -> Case:
     add_position_delete(tbl, d, [0, 1])
     return Case("iceberg_position_deletes", "iceberg", _location(tbl), writer="pyiceberg + position delete",
                 exact_rows=False, expect_features={"position_delete_files": 1, "row_count_exact": False})
+
+
+def add_equality_delete(tbl: Any, ids: list[int]) -> str:
+    """Commit an equality delete file (`id` in `ids`) with pyiceberg's own writers: it cannot write
+    merge-on-read deletes itself, but Flink and Spark do."""
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+
+    target = next(iter(tbl.scan().plan_files())).file
+    path = target.file_path.rsplit("/", 1)[0] + "/eq-delete-00001.parquet"
+    deletes = pa.table({"id": pa.array(ids, pa.int64())})
+    with tbl.io.new_output(path).create(overwrite=True) as fh:
+        pq.write_table(deletes, fh)
+    size = len(tbl.io.new_input(path).open().read())
+    delete_file = DataFile.from_args(
+        content=DataFileContent.EQUALITY_DELETES, file_path=path, file_format=FileFormat.PARQUET,
+        partition=target.partition, record_count=len(ids), file_size_in_bytes=size,
+        equality_ids=[tbl.schema().find_field("id").field_id],
+    )
+    delete_file.spec_id = target.spec_id
+    with tbl.transaction() as tx:
+        with tx.update_snapshot().fast_append() as append:
+            append.append_data_file(delete_file)
+    return path
+
+
+@writer
+def iceberg_equality_deletes(d: Path) -> Case:
+    cat = _catalog(d, "eqdel")
+    tbl = cat.create_table("ns.t", schema=_ice_rows(0, 1).schema)
+    tbl.append(_ice_rows(0, 10))
+    add_equality_delete(tbl, [2, 3, 4])
+    return Case("iceberg_equality_deletes", "iceberg", _location(tbl), writer="pyiceberg + equality delete",
+                exact_rows=False, expect_features={"equality_delete_files": 1, "row_count_exact": False})
 
 
 def gzip_metadata(location: str, java_names: bool = True) -> str:
