@@ -11,6 +11,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from ..errors import BadInput, TableUnreadable
 from ..model import Format, InspectedColumn, ManifestFile
 
 ProgressCallback = Callable[[int, int], None]
@@ -58,8 +59,7 @@ def inspect_table(
     library trips over a layout it does not expect (a writer's quirk): the message names the
     location and the library's words, never a traceback.
     """
-    from ..errors import BadInput
-    from .access import classify, summary
+    from .access import classify, summary  # imports fsspec: only when inspecting
 
     fmt = Format(format)
     module = importlib.import_module(_MODULES[fmt])
@@ -73,8 +73,6 @@ def inspect_table(
     except BadInput:
         raise
     except Exception as exc:  # noqa: BLE001 - a library's internal error on an unexpected layout
-        from ..errors import TableUnreadable
-
         raise classify(location, exc) or TableUnreadable(
             f"{location}: the {fmt.value} metadata has a layout this inspector does not understand "
             f"({type(exc).__name__}: {summary(exc)})"
