@@ -78,7 +78,7 @@ def inspect(
         col.nullable = not field.required
 
     try:
-        entries = _live_entries(io, snapshot, progress)
+        entries = _live_entries(io, snapshot, progress, location)
     except TableUnreadable:
         raise
     except Exception as exc:
@@ -208,15 +208,15 @@ def _metadata_location(location: str, format_options: dict[str, Any]) -> str:
             if "://" in first or first.startswith("/"):
                 uri = first
                 hfs, hpath = storage.filesystem(uri)
-            else:
-                name = first.rsplit("/", 1)[-1]
-                uri = storage.join(location, "metadata/" + name)
-                hfs, hpath = fs, meta_dir + "/" + name
-            if not probe(location, hfs, hpath):
-                raise TableUnreadable(
-                    f"{location}: metadata/version-hint.text names {first!r}, which does not exist"
-                )
-            return uri
+                if not probe(location, hfs, hpath):
+                    raise TableUnreadable(f"{location}: metadata/version-hint.text names {first!r}, which does not exist")
+                return uri
+            # A name, with or without its suffix (some writers store `00001-<uuid>`).
+            stem = first.rsplit("/", 1)[-1]
+            for name in (stem, stem + ".metadata.json", stem + ".gz.metadata.json"):
+                if name in names:
+                    return storage.join(location, "metadata/" + name)
+            raise TableUnreadable(f"{location}: metadata/version-hint.text names {first!r}, which does not exist")
     if not candidates:
         raise TableUnreadable(f"{location}: not an Iceberg table (no metadata/*.metadata.json)")
     newest = max(candidates, key=lambda n: (candidates[n], n))
@@ -255,6 +255,14 @@ def _relocation(written_at: str, location: str) -> Optional[Any]:
         canon = _canon(path)
         if canon.startswith(old + "/"):
             return target + canon[len(old) :]
+        if "://" not in path and not path.startswith("/"):
+            # A relative path that is not under the written location either (BigQuery's test
+            # export: location gs://..., paths relative to another root): the table's own
+            # `metadata/` or `data/` folder is the last such segment.
+            parts = path.split("/")
+            for i in range(len(parts) - 2, -1, -1):
+                if parts[i] in ("metadata", "data"):
+                    return target + "/" + "/".join(parts[i:])
         return path
 
     return relocate
@@ -265,10 +273,10 @@ class _RelocatedIO:
 
     def __init__(self, inner: Any, relocate: Any):
         self._inner = inner
-        self._relocate = relocate
+        self.relocate = relocate
 
     def new_input(self, location: str) -> Any:
-        return self._inner.new_input(self._relocate(location))
+        return self._inner.new_input(self.relocate(location))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -286,16 +294,23 @@ def _schema_of(meta: Any, snapshot: Any) -> Any:
     return meta.schema()
 
 
-def _live_entries(io: Any, snapshot: Any, progress: Optional[ProgressCallback]) -> list[Any]:
+def _live_entries(io: Any, snapshot: Any, progress: Optional[ProgressCallback], location: str) -> list[Any]:
     """Every live data and delete file of the snapshot, from its manifests (read concurrently)."""
-    manifests = snapshot.manifests(io)
+    where = getattr(io, "relocate", lambda path: path)  # name files where they were looked for
+    try:
+        manifests = snapshot.manifests(io)
+    except Exception as exc:  # noqa: BLE001
+        raise _avro_error(location, snapshot, "manifest list", where(snapshot.manifest_list), exc) from None
     total = len(manifests)
     out: list[Any] = []
     if progress:
         progress(0, total)
 
     def read(manifest: Any) -> list[Any]:
-        return [e.data_file for e in manifest.fetch_manifest_entry(io, discard_deleted=True)]
+        try:
+            return [e.data_file for e in manifest.fetch_manifest_entry(io, discard_deleted=True)]
+        except Exception as exc:  # noqa: BLE001
+            raise _avro_error(location, snapshot, "manifest", where(manifest.manifest_path), exc) from None
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         for done, files in enumerate(pool.map(read, manifests), start=1):
@@ -303,6 +318,24 @@ def _live_entries(io: Any, snapshot: Any, progress: Optional[ProgressCallback]) 
             if progress:
                 progress(done, total)
     return out
+
+
+def _avro_error(location: str, snapshot: Any, what: str, path: str, exc: BaseException) -> TableUnreadable:
+    """A manifest (list) that cannot be read, named. Avro that reads but whose schema is not the
+    spec's (BigQuery writes maps and field ids its own way) makes pyiceberg fail with an internal
+    TypeError/KeyError; say that rather than pass the Python message on alone."""
+    access = classify(location, exc)
+    if access is not None:
+        return access
+    head = f"{location}: cannot read the manifests of Iceberg snapshot {snapshot.snapshot_id}: {what} {path}"
+    if isinstance(exc, FileNotFoundError):
+        return TableUnreadable(f"{head} does not exist")
+    if isinstance(exc, (TypeError, KeyError, IndexError, AttributeError)):
+        return TableUnreadable(
+            f"{head} has an Avro schema pyiceberg does not understand (not the one the Iceberg spec "
+            f"gives; BigQuery-written manifests are like this): {type(exc).__name__}: {summary(exc)}"
+        )
+    return TableUnreadable(f"{head} cannot be read: {summary(exc)}")
 
 
 def _partition_columns(specs: list[Any], schema: Any) -> tuple[list[str], list[dict[str, Any]]]:

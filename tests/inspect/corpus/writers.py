@@ -712,3 +712,26 @@ def spark_partitioned(d: Path) -> Case:
 @writer
 def spark_legacy_format(d: Path) -> Case:
     return Case("spark_legacy_format", "parquet", str(SPARK / "spark_legacy"), writer="Spark 3.5.9 legacy format (committed)")
+
+
+# ---- public test data: duckdb-iceberg's persistent tables (Spark, pyiceberg, BigQuery writers) -----
+
+DUCKDB_ICEBERG = CORPUS_DIR / "duckdb-iceberg"
+# Refused with the file named (tested in test_corpus.py): BigQuery's manifest Avro schema, and the
+# deprecated v1 `manifests` list that pyiceberg does not read.
+DUCKDB_ICEBERG_REFUSED = ("big_query_error", "legacy_v1")
+
+
+def _public_iceberg(name: str) -> Writer:
+    def write(d: Path) -> Case:
+        loc = DUCKDB_ICEBERG / name
+        meta = json.loads(sorted((loc / "metadata").glob("*.metadata.json"))[-1].read_text())
+        return Case(f"duckdb-iceberg:{name}", "iceberg", str(loc), writer="duckdb-iceberg test data (see README)",
+                    expect_features={"written_at": meta["location"]})
+
+    write.__name__ = f"public_iceberg_{name}"
+    return write
+
+
+for _name in sorted(p.name for p in DUCKDB_ICEBERG.iterdir() if p.is_dir() and p.name not in DUCKDB_ICEBERG_REFUSED):
+    writer(_public_iceberg(_name))
