@@ -220,6 +220,11 @@ def _metadata_location(location: str, format_options: dict[str, Any]) -> str:
     if not candidates:
         raise TableUnreadable(f"{location}: not an Iceberg table (no metadata/*.metadata.json)")
     newest = max(candidates, key=lambda n: (candidates[n], n))
+    if newest.endswith(".metadata.json.gz"):  # pyiceberg takes any other ending for a hint folder
+        raise TableUnreadable(
+            f"{location}: metadata/{newest} is gzip metadata under a name pyiceberg cannot read; Iceberg's "
+            f"own name for it is v{candidates[newest]}.gz.metadata.json"
+        )
     return storage.join(location, "metadata/" + newest)
 
 

@@ -404,3 +404,15 @@ def test_cli_publish_of_an_uninspectable_table_is_exit_2_naming_the_file(tmp_pat
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "no longer exist" in done.stderr and ".parquet" in done.stderr
     assert not (registry / "datasets").exists()
+
+
+def test_gzip_metadata_under_a_name_pyiceberg_cannot_read_is_refused_clearly(iceberg):
+    import gzip
+
+    meta = Path(iceberg.location, "metadata")
+    newest = max(meta.glob("*.metadata.json"), key=lambda p: int(p.name.split("-", 1)[0]))
+    Path(str(newest) + ".gz").write_bytes(gzip.compress(newest.read_bytes()))
+    newest.unlink()
+    with pytest.raises(TableUnreadable) as err:
+        inspect_table(iceberg.location, "iceberg")
+    assert newest.name + ".gz" in str(err.value) and ".gz.metadata.json" in str(err.value)
