@@ -223,7 +223,7 @@ def build_document(
     warnings.extend(
         f"check {c.check}{' ' + c.subject if c.subject else ''} not done: {c.detail}" for c in checks if c.ok is None
     )
-    manifest = FileManifest(files=found.files)
+    manifest = FileManifest(files=_normalised_files(found.files))
     status = Status.DRAFT if draft else spec.status
     fields = spec.model_dump(exclude={"columns", "table_version", "status"})
     doc = DatasetDocument.model_validate(
@@ -249,6 +249,18 @@ def build_document(
         }
     )
     return doc, manifest, warnings
+
+
+def _normalised_files(files: list[Any]) -> list[Any]:
+    """The manifest's files with partition values in the one JSON shape every format shares
+    (`registry.inspect.partitions`); the signer returns them as written here."""
+    from .inspect.partitions import normalise
+
+    out = []
+    for f in files:
+        values = {k: normalise(v) for k, v in f.partition.items()}
+        out.append(f if values == f.partition else f.model_copy(update={"partition": values}))
+    return out
 
 
 def publish(

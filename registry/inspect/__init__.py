@@ -11,6 +11,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
+from ..errors import BadInput, TableUnreadable
 from ..model import Format, InspectedColumn, ManifestFile
 
 ProgressCallback = Callable[[int, int], None]
@@ -52,12 +53,27 @@ def inspect_table(
     format_options: Optional[dict[str, Any]] = None,
     progress: Optional[ProgressCallback] = None,
 ) -> TableInspection:
-    """Inspect the table at `location` in `format`, pinned to `table_version` (default: latest)."""
+    """Inspect the table at `location` in `format`, pinned to `table_version` (default: latest).
+
+    Raises `TableUnreadable` (exit 2) for every table that cannot be inspected, also when a format
+    library trips over a layout it does not expect (a writer's quirk): the message names the
+    location and the library's words, never a traceback.
+    """
+    from .access import classify, summary  # imports fsspec: only when inspecting
+
     fmt = Format(format)
     module = importlib.import_module(_MODULES[fmt])
-    return module.inspect(
-        location,
-        table_version=table_version,
-        format_options=dict(format_options or {}),
-        progress=progress,
-    )
+    try:
+        return module.inspect(
+            location,
+            table_version=table_version,
+            format_options=dict(format_options or {}),
+            progress=progress,
+        )
+    except BadInput:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a library's internal error on an unexpected layout
+        raise classify(location, exc) or TableUnreadable(
+            f"{location}: the {fmt.value} metadata has a layout this inspector does not understand "
+            f"({type(exc).__name__}: {summary(exc)})"
+        ) from exc

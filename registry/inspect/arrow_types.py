@@ -27,6 +27,8 @@ def type_string(t: pa.DataType) -> str:
         return f"map<{type_string(t.key_type)}, {type_string(t.item_type)}>"
     if pa.types.is_dictionary(t):
         return type_string(t.value_type)
+    if getattr(t, "extension_name", None) == "arrow.uuid":
+        return "uuid"
     s = str(t)
     return _LARGE.get(s, s)
 

@@ -2,7 +2,10 @@
 
 What is read: the `_delta_log` (JSON commits and checkpoints) at the pinned version, and, only when
 the table uses deletion vectors, the small deletion-vector sidecars (inline or `*.bin`) so the row
-count can subtract deleted rows. Data files are never opened.
+count can subtract deleted rows. One recursive listing of the table directory checks that every
+file of the pinned version still exists (a version older than a VACUUM lists files that are gone).
+Data pages are never read; when the log carries no `numRecords` statistics (writers may omit
+them), the row counts come from the Parquet footers of those files, as for a Parquet table.
 
 The file list is the add actions of the pinned version. It is a *faithful* description of the
 table (reading exactly those Parquet files, plus the per-file partition values, yields the table's
@@ -24,7 +27,9 @@ from .. import storage
 from ..errors import TableUnreadable
 from ..model import ManifestFile
 from . import ProgressCallback, TableInspection
+from .access import bounded_object_store_options, classify, probe, summary, unreadable
 from .arrow_types import columns_from_schema
+from .partitions import normalise
 
 _PROGRESS_EVERY = 500
 
@@ -41,7 +46,7 @@ def inspect(
     if table_version is not None and (not isinstance(table_version, int) or table_version < 0):
         raise TableUnreadable(f"{location}: Delta table version must be a non-negative integer, got {table_version!r}")
     uri = _table_uri(location)
-    options = storage.object_store_options(location)
+    options = bounded_object_store_options(location, "delta")
     try:
         dt = DeltaTable(uri, version=table_version, storage_options=options)
     except Exception as exc:  # delta-rs raises a handful of internal classes; all mean "cannot read"
@@ -54,7 +59,7 @@ def inspect(
         protocol = dt.protocol()
         actions = pa.table(dt.get_add_actions(flatten=True))
     except Exception as exc:
-        raise TableUnreadable(f"{location}: cannot read the Delta log at version {table_version}: {_first_line(exc)}") from None
+        raise unreadable(location, f"cannot read the Delta log at version {table_version}", exc) from None
 
     partition_columns = list(metadata.partition_columns or [])
     configuration = dict(metadata.configuration or {})
@@ -75,10 +80,14 @@ def inspect(
     dv_files = sum(1 for n in deleted_by_path.values() if n > 0)
     deleted_rows = sum(deleted_by_path.values())
 
+    listed = _existing_files(location)
+    _check_present(location, version, files, listed, lambda: _latest(uri, options))
     warnings: list[str] = []
     if stats_missing:
+        row_count = _count_from_footers(location, files, listed, deleted_by_path, uri)
         warnings.append(
-            f"{stats_missing} add action(s) carry no numRecords statistic: the row count is unknown"
+            f"{stats_missing} add action(s) carry no numRecords statistic: their rows were counted "
+            "from the Parquet footers"
         )
     reader_features: dict[str, Any] = {
         "min_reader_version": protocol.min_reader_version,
@@ -89,7 +98,8 @@ def inspect(
         "deleted_rows": deleted_rows,
         "column_mapping": column_mapping,
         "faithful_file_list": dv_files == 0 and column_mapping is None,
-        "row_count_exact": not stats_missing,
+        "row_count_exact": True,
+        "row_count_source": "footers" if stats_missing else "log",
     }
     if column_mapping is not None:
         warnings.append(
@@ -107,7 +117,7 @@ def inspect(
         files=files,
         fingerprint=f"delta:v{version}",
         table_version=version,
-        row_count=None if stats_missing else row_count,
+        row_count=row_count,
         bytes=total_bytes,
         partition_columns=partition_columns,
         reader_features=reader_features,
@@ -128,8 +138,75 @@ def _table_uri(location: str) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:500]
+    return summary(exc)
+
+
+def _existing_files(location: str) -> dict[str, int]:
+    """Every object under the table root (relative path -> size), from one recursive listing.
+
+    Raises when a file of the pinned version is missing: such a version cannot be read by anyone,
+    and publishing it would hand readers a list of dead objects.
+    """
+    fs, root = storage.range_read_filesystem(location)
+    if storage.protocol_of(location) == "file":
+        root = os.path.abspath(_table_uri(location))
+    base = root.rstrip("/") + "/"
+    try:
+        fs.invalidate_cache(root)
+        found = fs.find(root, detail=True)
+    except Exception as exc:  # noqa: BLE001
+        raise unreadable(location, "cannot list the table's files", exc) from None
+    listed: dict[str, int] = {}
+    for path, meta in found.items():
+        path = os.path.abspath(path) if storage.protocol_of(location) == "file" else path
+        if path.startswith(base) and meta.get("type", "file") == "file":
+            listed[path[len(base) :]] = int(meta.get("size") or 0)
+    return listed
+
+
+def _latest(uri: str, options: dict[str, str]) -> Optional[int]:
+    from deltalake import DeltaTable
+
+    try:
+        return DeltaTable(uri, storage_options=options).version()
+    except Exception:  # noqa: BLE001 - only used to make a message more helpful
+        return None
+
+
+def _check_present(
+    location: str, version: int, files: list[ManifestFile], listed: dict[str, int], latest_of: Any
+) -> None:
+    missing = [f.path for f in files if f.path not in listed]
+    if missing:
+        latest = latest_of()
+        raise TableUnreadable(
+            f"{location}: Delta table version {version} lists {len(missing)} data file(s) that no longer "
+            f"exist (removed by VACUUM?), e.g. {missing[0]}; pin a newer version"
+            + (f" (the latest is {latest})" if latest is not None and latest != version else "")
+        )
+
+
+def _count_from_footers(
+    location: str, files: list[ManifestFile], listed: dict[str, int], deleted_by_path: dict[str, int], uri: str
+) -> int:
+    """Fill in `rows` of files the log has no statistics for, from their Parquet footers; return the
+    table's live row count."""
+    from .parquet import read_footers, rows_of
+
+    fs, root = storage.range_read_filesystem(location)
+    if storage.protocol_of(location) == "file":
+        root = os.path.abspath(_table_uri(location))
+    todo = [f for f in files if f.rows is None]
+    entries = [(f.path, root.rstrip("/") + "/" + f.path, {"size": f.size or listed.get(f.path, 0)}) for f in todo]
+    for f, md in zip(todo, read_footers(fs, entries)):
+        f.rows = rows_of(md)
+    deleted_rel = {}
+    for path, n in deleted_by_path.items():
+        try:
+            deleted_rel[_relative(path, location, uri)] = n
+        except TableUnreadable:
+            deleted_rel[path] = n
+    return sum((f.rows or 0) - deleted_rel.get(f.path, 0) for f in files)
 
 
 def _diagnose(
@@ -138,12 +215,12 @@ def _diagnose(
     """Turn a delta-rs failure into a message that says what is wrong with `location`."""
     from deltalake import DeltaTable
 
-    try:
-        fs, path = storage.filesystem(location if storage.protocol_of(location) != "file" else uri)
-        exists = fs.exists(path)
-        has_log = exists and fs.exists(path.rstrip("/") + "/_delta_log")
-    except Exception:  # diagnosis is best effort; fall back to the library's words
-        exists = has_log = True
+    access = classify(location, exc)
+    if access is not None:
+        return access
+    fs, path = storage.filesystem(location if storage.protocol_of(location) != "file" else uri)
+    exists = probe(location, fs, path)
+    has_log = exists and probe(location, fs, path.rstrip("/") + "/_delta_log")
     if not exists:
         return TableUnreadable(f"{location}: location does not exist")
     if not has_log:
@@ -257,19 +334,10 @@ def _manifest(
             rows_total += rows - deleted_rel.get(rel, 0)
         bytes_total += size or 0
         files.append(
-            ManifestFile(path=rel, size=size, rows=rows, partition={c: _jsonable(part_values[c][i]) for c in partition_columns})
+            ManifestFile(path=rel, size=size, rows=rows, partition={c: normalise(part_values[c][i]) for c in partition_columns})
         )
         if progress and ((i + 1) % _PROGRESS_EVERY == 0 or i + 1 == total):
             progress(i + 1, total)
     return files, rows_total, bytes_total, missing
 
 
-def _jsonable(value: Any) -> Any:
-    """Partition values as JSON-friendly scalars (dates and timestamps as ISO strings)."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)

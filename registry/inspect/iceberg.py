@@ -15,22 +15,23 @@ can list it relative to the location (as the contract wants); one that does not 
 
 from __future__ import annotations
 
-import datetime as _dt
-import decimal
 import os
 import re
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
 from .. import storage
 from ..errors import TableUnreadable
 from ..model import ManifestFile
 from . import ProgressCallback, TableInspection
+from .access import classify, probe, summary
 from .arrow_types import columns_from_schema
+from .partitions import iceberg_value
 
-_METADATA_NAME = re.compile(r"^(?:v(?P<v>\d+)|(?P<n>\d+)-[^/]*)\.metadata\.json(?:\.gz)?$")
+# v3.metadata.json, 00003-<uuid>.metadata.json, and their gzip forms: Iceberg Java writes
+# v3.gz.metadata.json / 00003-<uuid>.gz.metadata.json, some tools v3.metadata.json.gz.
+_METADATA_NAME = re.compile(r"^(?:v(?P<v>\d+)|(?P<n>\d+)-[^/]*?)(?:\.gz)?\.metadata\.json(?:\.gz)?$")
 
 
 def inspect(
@@ -48,10 +49,14 @@ def inspect(
     try:
         table = StaticTable.from_metadata(metadata_uri, properties=properties)
     except Exception as exc:  # pyiceberg raises JSON, validation and IO errors alike
-        raise TableUnreadable(
-            f"{location}: cannot read Iceberg metadata {metadata_uri} (truncated or corrupt?): {_first_line(exc)}"
+        raise classify(location, exc) or TableUnreadable(
+            f"{location}: cannot read Iceberg metadata {metadata_uri} ({_why(exc)}): {_first_line(exc)}"
         ) from None
     meta = table.metadata
+    # Relocate only a table that moved as a whole: its metadata file lies under `location`.
+    moved = _canon(metadata_uri).startswith(_canon(location) + "/")
+    relocate = _relocation(meta.location, location) if moved else None
+    io = _RelocatedIO(table.io, relocate) if relocate else table.io
 
     if table_version is None:
         snapshot = meta.current_snapshot()
@@ -73,15 +78,16 @@ def inspect(
         col.nullable = not field.required
 
     try:
-        entries = _live_entries(table, snapshot, progress)
+        entries = _live_entries(io, snapshot, progress, location)
     except TableUnreadable:
         raise
     except Exception as exc:
-        raise TableUnreadable(
+        raise classify(location, exc) or TableUnreadable(
             f"{location}: cannot read the manifests of Iceberg snapshot {snapshot.snapshot_id}: {_first_line(exc)}"
         ) from None
 
     specs = meta.specs()
+    schema_by_id = _fields_by_id(meta)
     root = _canon(location)
     files: list[ManifestFile] = []
     spec_ids: list[int] = []
@@ -89,12 +95,13 @@ def inspect(
     data_rows = data_bytes = 0
     for data_file in entries:
         if data_file.content == DataFileContent.DATA:
-            rel = _relative(data_file.file_path, root, location)
+            rel = _relative(relocate(data_file.file_path) if relocate else data_file.file_path, root, location)
             spec = specs.get(data_file.spec_id, meta.spec())
             if spec.spec_id not in spec_ids:
                 spec_ids.append(spec.spec_id)
             partition = {
-                f.name: _jsonable(v) for f, v in zip(spec.fields, _record_values(data_file.partition))
+                f.name: iceberg_value(v, _result_type(f, schema_by_id), str(f.transform))
+                for f, v in zip(spec.fields, _record_values(data_file.partition))
             }
             files.append(
                 ManifestFile(path=rel, size=data_file.file_size_in_bytes, rows=data_file.record_count, partition=partition)
@@ -116,6 +123,12 @@ def inspect(
     partition_columns, partition_spec = _partition_columns(used_specs, schema)
 
     warnings: list[str] = []
+    if relocate:
+        warnings.append(
+            f"the metadata says the table was written at {meta.location}; its paths were read relative to "
+            f"{location}. Iceberg readers that follow the metadata's paths (most do) cannot read it here; "
+            "the file list in the manifest is right"
+        )
     if total_records is not None and total_records != data_rows:
         warnings.append(
             f"snapshot summary total-records ({total_records}) differs from the data files' record counts ({data_rows})"
@@ -134,6 +147,7 @@ def inspect(
         "faithful_file_list": delete_files == 0,
         "row_count_exact": delete_files == 0,
         "partition_spec": partition_spec,
+        **({"written_at": meta.location} if relocate else {}),
     }
     return TableInspection(
         columns=columns,
@@ -172,7 +186,7 @@ def _metadata_location(location: str, format_options: dict[str, Any]) -> str:
         fs.invalidate_cache(meta_dir)  # a long-lived process must see commits made since the last listing
         names = [p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(meta_dir, detail=False)]
     except Exception as exc:
-        raise TableUnreadable(f"{location}: cannot list {meta_dir}: {_first_line(exc)}") from None
+        raise classify(location, exc) or TableUnreadable(f"{location}: cannot list {meta_dir}: {_first_line(exc)}") from None
     candidates = {n: _metadata_number(n) for n in names}
     candidates = {n: v for n, v in candidates.items() if v is not None}
 
@@ -180,7 +194,7 @@ def _metadata_location(location: str, format_options: dict[str, Any]) -> str:
         try:
             hint = fs.cat_file(meta_dir + "/version-hint.text").decode().strip()
         except Exception as exc:
-            raise TableUnreadable(f"{location}: cannot read metadata/version-hint.text: {_first_line(exc)}") from None
+            raise classify(location, exc) or TableUnreadable(f"{location}: cannot read metadata/version-hint.text: {_first_line(exc)}") from None
         if hint.isdigit():
             wanted = int(hint)
             matches = sorted(n for n, v in candidates.items() if v == wanted)
@@ -189,13 +203,28 @@ def _metadata_location(location: str, format_options: dict[str, Any]) -> str:
                     f"{location}: metadata/version-hint.text says version {wanted} but no such metadata JSON exists"
                 )
             return storage.join(location, "metadata/" + matches[-1])
-        if hint:  # some writers put a file name or a full path in the hint
-            if "://" in hint or hint.startswith("/"):
-                return hint
-            return storage.join(location, "metadata/" + hint.rsplit("/", 1)[-1])
+        if hint:  # some writers put a file name, a path relative to metadata/ or a full URI in the hint
+            first = hint.splitlines()[0].strip()
+            if "://" in first or first.startswith("/"):
+                uri = first
+                hfs, hpath = storage.filesystem(uri)
+                if not probe(location, hfs, hpath):
+                    raise TableUnreadable(f"{location}: metadata/version-hint.text names {first!r}, which does not exist")
+                return uri
+            # A name, with or without its suffix (some writers store `00001-<uuid>`).
+            stem = first.rsplit("/", 1)[-1]
+            for name in (stem, stem + ".metadata.json", stem + ".gz.metadata.json"):
+                if name in names:
+                    return storage.join(location, "metadata/" + name)
+            raise TableUnreadable(f"{location}: metadata/version-hint.text names {first!r}, which does not exist")
     if not candidates:
         raise TableUnreadable(f"{location}: not an Iceberg table (no metadata/*.metadata.json)")
     newest = max(candidates, key=lambda n: (candidates[n], n))
+    if newest.endswith(".metadata.json.gz"):  # pyiceberg takes any other ending for a hint folder
+        raise TableUnreadable(
+            f"{location}: metadata/{newest} is gzip metadata under a name pyiceberg cannot read; Iceberg's "
+            f"own name for it is v{candidates[newest]}.gz.metadata.json"
+        )
     return storage.join(location, "metadata/" + newest)
 
 
@@ -207,10 +236,55 @@ def _metadata_number(name: str) -> Optional[int]:
 
 
 def _exists(fs: Any, path: str, location: str) -> bool:
-    try:
-        return bool(fs.exists(path))
-    except Exception as exc:
-        raise TableUnreadable(f"{location}: cannot reach {path}: {_first_line(exc)}") from None
+    return probe(location, fs, path)
+
+
+# ---- tables that moved, and relative paths --------------------------------------------------------
+
+
+def _relocation(written_at: str, location: str) -> Optional[Any]:
+    """A path mapper when the metadata's `location` is not where the table is now: a table copied
+    from another warehouse, or written with relative paths (some writers' test data). Every path
+    under the written location is read under the given one instead. None when they agree."""
+    if not written_at:
+        return None
+    old, new = _canon(written_at), _canon(location)
+    if old == new:
+        return None
+    raw_old = written_at.rstrip("/")
+    target = location.rstrip("/")
+
+    def relocate(path: str) -> str:
+        if path.startswith(raw_old + "/"):
+            return target + path[len(raw_old) :]
+        canon = _canon(path)
+        if canon.startswith(old + "/"):
+            return target + canon[len(old) :]
+        if "://" not in path and not path.startswith("/"):
+            # A relative path that is not under the written location either (BigQuery's test
+            # export: location gs://..., paths relative to another root): the table's own
+            # `metadata/` or `data/` folder is the last such segment.
+            parts = path.split("/")
+            for i in range(len(parts) - 2, -1, -1):
+                if parts[i] in ("metadata", "data"):
+                    return target + "/" + "/".join(parts[i:])
+        return path
+
+    return relocate
+
+
+class _RelocatedIO:
+    """A pyiceberg FileIO whose reads go through `relocate` (manifest lists, manifests)."""
+
+    def __init__(self, inner: Any, relocate: Any):
+        self._inner = inner
+        self.relocate = relocate
+
+    def new_input(self, location: str) -> Any:
+        return self._inner.new_input(self.relocate(location))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 # ---- snapshot contents ----------------------------------------------------------------------------
@@ -225,17 +299,23 @@ def _schema_of(meta: Any, snapshot: Any) -> Any:
     return meta.schema()
 
 
-def _live_entries(table: Any, snapshot: Any, progress: Optional[ProgressCallback]) -> list[Any]:
+def _live_entries(io: Any, snapshot: Any, progress: Optional[ProgressCallback], location: str) -> list[Any]:
     """Every live data and delete file of the snapshot, from its manifests (read concurrently)."""
-    io = table.io
-    manifests = snapshot.manifests(io)
+    where = getattr(io, "relocate", lambda path: path)  # name files where they were looked for
+    try:
+        manifests = snapshot.manifests(io)
+    except Exception as exc:  # noqa: BLE001
+        raise _avro_error(location, snapshot, "manifest list", where(snapshot.manifest_list), exc) from None
     total = len(manifests)
     out: list[Any] = []
     if progress:
         progress(0, total)
 
     def read(manifest: Any) -> list[Any]:
-        return [e.data_file for e in manifest.fetch_manifest_entry(io, discard_deleted=True)]
+        try:
+            return [e.data_file for e in manifest.fetch_manifest_entry(io, discard_deleted=True)]
+        except Exception as exc:  # noqa: BLE001
+            raise _avro_error(location, snapshot, "manifest", where(manifest.manifest_path), exc) from None
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         for done, files in enumerate(pool.map(read, manifests), start=1):
@@ -243,6 +323,24 @@ def _live_entries(table: Any, snapshot: Any, progress: Optional[ProgressCallback
             if progress:
                 progress(done, total)
     return out
+
+
+def _avro_error(location: str, snapshot: Any, what: str, path: str, exc: BaseException) -> TableUnreadable:
+    """A manifest (list) that cannot be read, named. Avro that reads but whose schema is not the
+    spec's (BigQuery writes maps and field ids its own way) makes pyiceberg fail with an internal
+    TypeError/KeyError; say that rather than pass the Python message on alone."""
+    access = classify(location, exc)
+    if access is not None:
+        return access
+    head = f"{location}: cannot read the manifests of Iceberg snapshot {snapshot.snapshot_id}: {what} {path}"
+    if isinstance(exc, FileNotFoundError):
+        return TableUnreadable(f"{head} does not exist")
+    if isinstance(exc, (TypeError, KeyError, IndexError, AttributeError)):
+        return TableUnreadable(
+            f"{head} has an Avro schema pyiceberg does not understand (not the one the Iceberg spec "
+            f"gives; BigQuery-written manifests are like this): {type(exc).__name__}: {summary(exc)}"
+        )
+    return TableUnreadable(f"{head} cannot be read: {summary(exc)}")
 
 
 def _partition_columns(specs: list[Any], schema: Any) -> tuple[list[str], list[dict[str, Any]]]:
@@ -263,6 +361,28 @@ def _partition_columns(specs: list[Any], schema: Any) -> tuple[list[str], list[d
         names.append(f.name)
         described.append({"field": f.name, "source": source, "transform": str(f.transform)})
     return names, described
+
+
+def _fields_by_id(meta: Any) -> dict[int, Any]:
+    """Source field types by field id, across every schema (a partition's source may be dropped)."""
+    from pyiceberg.schema import index_by_id
+
+    out: dict[int, Any] = {}
+    for sch in meta.schemas:
+        for fid, fld in index_by_id(sch).items():
+            out.setdefault(fid, fld.field_type)
+    return out
+
+
+def _result_type(field: Any, types_by_id: dict[int, Any]) -> Any:
+    """The type a partition field's values have in the manifest (`day(ts)` -> date)."""
+    source = types_by_id.get(field.source_id)
+    if source is None:
+        return None
+    try:
+        return field.transform.result_type(source)
+    except Exception:  # noqa: BLE001 - an unknown transform: keep the raw value
+        return None
 
 
 def _summary(snapshot: Any) -> dict[str, str]:
@@ -289,7 +409,9 @@ def _canon(uri: str) -> str:
     parsed = urlparse(uri)
     scheme = parsed.scheme.lower()
     if not scheme or len(scheme) == 1 or scheme == "file":
-        path = unquote(parsed.path) if scheme == "file" else uri
+        # Not percent-decoded: Iceberg writers (Java, pyiceberg) store the object name as it is on
+        # disk, where an escaped partition value (`tz=2024-01-31T10%3A05%3A00`) is literal.
+        path = parsed.path if scheme == "file" else uri
         return "file://" + os.path.abspath(path)
     scheme = {"s3a": "s3", "s3n": "s3", "gcs": "gs"}.get(scheme, scheme)
     return f"{scheme}://{parsed.netloc}{parsed.path}".rstrip("/")
@@ -305,20 +427,6 @@ def _relative(file_path: str, root: str, location: str) -> str:
     )
 
 
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if isinstance(value, (_dt.date, _dt.datetime, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
-
-
 def _int(v: Any) -> Optional[int]:
     try:
         return int(v)
@@ -327,5 +435,23 @@ def _int(v: Any) -> Optional[int]:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:500]
+    return summary(exc)
+
+
+def _why(exc: BaseException) -> str:
+    """Bytes that do not parse are a truncated or corrupt file; JSON that parses but does not fit
+    the Iceberg spec as pyiceberg reads it is a writer's layout (BigQuery, old Java releases)."""
+    import gzip
+    import json
+
+    from pydantic import ValidationError
+    from pyiceberg.exceptions import ValidationError as IcebergValidationError
+
+    if isinstance(exc, (json.JSONDecodeError, UnicodeDecodeError, EOFError, gzip.BadGzipFile)):
+        return "truncated or corrupt?"
+    if "Invalid JSON" in str(exc) or "EOF while parsing" in str(exc):  # pydantic's JSON parser
+        return "truncated or corrupt?"
+    layout = (ValidationError, IcebergValidationError, TypeError, KeyError, IndexError, AttributeError, ValueError)
+    if isinstance(exc, layout):
+        return "a layout pyiceberg does not accept"
+    return "truncated or corrupt?"

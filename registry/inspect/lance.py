@@ -1,8 +1,15 @@
 """Lance inspection from the dataset manifest only (pylance 14).
 
 What is read: the version manifest under `_versions/` (one small file holding the schema and every
-fragment with its data files, row counts and deletion-file descriptors). Data files and deletion
-files are never opened: row counts come from `physical_rows - num_deleted_rows` per fragment.
+fragment with its data files, row counts and deletion-file descriptors). Row counts come from
+`physical_rows - num_deleted_rows` per fragment when the manifest has them.
+
+Datasets written before Lance 0.8 have neither (`physical_rows` is None): then the fragment's own
+reader metadata is asked (`LanceFragment.physical_rows` / `num_deletions`: the data file's footer
+and the deletion file, never data pages), and `reader_features["row_count_source"]` says so. The
+table's `row_count` is always Lance's own `count_rows()` (metadata-only without a filter); when the
+manifest's numbers disagree with it (seen in datasets migrated from 0.7), Lance's count is
+recorded and a warning names the difference.
 
 Lance cannot be read through plain signed URLs (its readers need object-store credentials), so
 `reader_features["needs_credentials"]` is always true; the file list is still recorded so the
@@ -19,6 +26,7 @@ from .. import storage
 from ..errors import TableUnreadable
 from ..model import ManifestFile
 from . import ProgressCallback, TableInspection
+from .access import bounded_object_store_options, classify, probe, summary, unreadable
 from .arrow_types import columns_from_schema
 
 _PROGRESS_EVERY = 500
@@ -36,28 +44,29 @@ def inspect(
     if table_version is not None and (not isinstance(table_version, int) or table_version < 1):
         raise TableUnreadable(f"{location}: Lance version must be a positive integer, got {table_version!r}")
     uri = _dataset_uri(location)
-    options = storage.object_store_options(location)
+    options = bounded_object_store_options(location, "lance")
     try:
         ds = lance.dataset(uri, version=table_version, storage_options=options)
         version = ds.version
         schema = ds.schema
-        fragments = [f.metadata for f in ds.get_fragments()]
+        lance_fragments = list(ds.get_fragments())
+        fragments = [f.metadata for f in lance_fragments]
     except Exception as exc:  # lance raises ValueError/OSError with Rust backtraces inside
         raise _diagnose(location, uri, options, table_version, exc) from None
 
     files: list[ManifestFile] = []
     row_count = total_bytes = deletion_files = deleted_rows = 0
+    from_reader = 0  # fragments whose counts came from the data files' footers, not the manifest
     sizes_known = True
     warnings: list[str] = []
     total = len(fragments)
-    for i, frag in enumerate(fragments):
-        deleted = 0
+    for i, (frag, lfrag) in enumerate(zip(fragments, lance_fragments)):
+        physical, deleted, asked = _fragment_rows(frag, lfrag, location)
+        from_reader += asked
         if frag.deletion_file is not None:
             deletion_files += 1
-            deleted = int(frag.deletion_file.num_deleted_rows or 0)
-        live = int(frag.physical_rows) - deleted
         deleted_rows += deleted
-        row_count += live
+        row_count += physical - deleted
         for j, data_file in enumerate(frag.files):
             if getattr(data_file, "base_id", None) is not None:
                 raise TableUnreadable(
@@ -74,13 +83,26 @@ def inspect(
                     path="data/" + data_file.path.lstrip("/"),
                     size=size,
                     # A fragment split into column files holds its rows once: count them on the first.
-                    rows=int(frag.physical_rows) if j == 0 else None,
+                    rows=physical if j == 0 else None,
                     partition={},
                 )
             )
         if progress and ((i + 1) % _PROGRESS_EVERY == 0 or i + 1 == total):
             progress(i + 1, total)
 
+    lance_count = _lance_count(ds, location)
+    if lance_count != row_count:
+        warnings.append(
+            f"the manifest's fragment row counts give {row_count} rows but Lance counts {lance_count}: "
+            "recorded Lance's count (the manifest's physical_rows cannot be trusted; written by an "
+            "old Lance release?)"
+        )
+        row_count = lance_count
+    if from_reader:
+        warnings.append(
+            f"{from_reader} fragment(s) have no row counts in the manifest (written before Lance 0.8): "
+            "counted from their data files' footers and deletion files"
+        )
     if deletion_files:
         warnings.append(
             f"{deletion_files} fragment(s) carry deletion files ({deleted_rows} deleted row(s)): the data "
@@ -93,6 +115,7 @@ def inspect(
         "deleted_rows": deleted_rows,
         "faithful_file_list": deletion_files == 0,
         "data_storage_version": _data_storage_version(ds),
+        "row_count_source": "manifest" if not from_reader else "fragment_footers",
     }
     return TableInspection(
         columns=columns_from_schema(schema),
@@ -105,6 +128,29 @@ def inspect(
         reader_features=reader_features,
         warnings=warnings,
     )
+
+
+def _fragment_rows(frag: Any, lfrag: Any, location: str) -> tuple[int, int, bool]:
+    """(physical rows, deleted rows, whether the reader had to be asked) for one fragment."""
+    physical = frag.physical_rows
+    deleted = 0 if frag.deletion_file is None else frag.deletion_file.num_deleted_rows
+    if physical is not None and deleted is not None:
+        return int(physical), int(deleted), False
+    try:  # pre-0.8 manifest: the data file footer and the deletion file know
+        if physical is None:
+            physical = lfrag.physical_rows
+        if deleted is None:
+            deleted = lfrag.num_deletions
+    except Exception as exc:  # noqa: BLE001
+        raise unreadable(location, f"cannot count the rows of Lance fragment {frag.id}", exc) from None
+    return int(physical), int(deleted or 0), True
+
+
+def _lance_count(ds: Any, location: str) -> int:
+    try:
+        return int(ds.count_rows())
+    except Exception as exc:  # noqa: BLE001
+        raise unreadable(location, "Lance cannot count the dataset's rows", exc) from None
 
 
 def _dataset_uri(location: str) -> str:
@@ -122,23 +168,18 @@ def _data_storage_version(ds: Any) -> Optional[str]:
         return None
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0].split(", /")[0][:500]
-
-
 def _diagnose(
     location: str, uri: str, options: dict[str, str], version: Optional[int], exc: BaseException
 ) -> TableUnreadable:
     """Say what is wrong with `location` instead of passing on a Rust error with source paths."""
     import lance
 
-    try:
-        fs, path = storage.filesystem(location if storage.protocol_of(location) != "file" else uri)
-        exists = fs.exists(path)
-        has_versions = exists and fs.exists(path.rstrip("/") + "/_versions")
-    except Exception:
-        exists = has_versions = True
+    access = classify(location, exc)
+    if access is not None:
+        return access
+    fs, path = storage.filesystem(location if storage.protocol_of(location) != "file" else uri)
+    exists = probe(location, fs, path)
+    has_versions = exists and probe(location, fs, path.rstrip("/") + "/_versions")
     if not exists:
         return TableUnreadable(f"{location}: location does not exist")
     if not has_versions:
@@ -152,4 +193,4 @@ def _diagnose(
             return TableUnreadable(
                 f"{location}: Lance version {version} does not exist (or was cleaned up); the latest is {latest}"
             )
-    return TableUnreadable(f"{location}: the Lance manifest cannot be read (truncated or corrupt?): {_first_line(exc)}")
+    return TableUnreadable(f"{location}: the Lance manifest cannot be read (truncated or corrupt?): {summary(exc)}")

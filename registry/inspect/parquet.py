@@ -24,7 +24,9 @@ from ..errors import TableUnreadable
 from ..model import ManifestFile
 from ..storage import range_read_filesystem
 from . import ProgressCallback, TableInspection
+from .access import classify, summary
 from .arrow_types import columns_from_schema
+from .partitions import hive_is_integer, hive_value
 
 TAIL_SLACK = 1024  # footers of one table differ by a few bytes (statistics); room to spare
 BATCH = 256  # footers fetched per cat_ranges call: bounds memory and lets progress advance
@@ -49,21 +51,29 @@ def hive_partition(rel: str) -> dict[str, str]:
 
 
 def _partition_type(values: list[str]) -> pa.DataType:
-    """The type pyarrow's hive discovery gives: int32 when every value is an integer, else string."""
-    try:
-        for v in values:
-            int(v)
-        return pa.int32()
-    except ValueError:
-        return pa.string()
+    """The type pyarrow's hive discovery gives: int32 when every value is an integer (Hive's null
+    directory `__HIVE_DEFAULT_PARTITION__` aside), else string."""
+    return pa.int32() if hive_is_integer(values) else pa.string()
 
 
 def _coerce(value: str, t: pa.DataType) -> Any:
-    return int(value) if pa.types.is_integer(t) else value
+    return hive_value(value, pa.types.is_integer(t))
 
 
-def _footer(tail: bytes, path: str) -> Optional[int]:
-    """Footer length, or None when the tail holds the whole footer already parsed below."""
+def rows_of(md: pq.FileMetaData) -> int:
+    """The rows a reader gets from a file: the sum over its row groups. Readers (Arrow, DuckDB,
+    Spark) read row groups; the footer's file-level `num_rows` is a separate field that some
+    writers leave at 0 or get wrong."""
+    return sum(md.row_group(i).num_rows for i in range(md.num_row_groups))
+
+
+def _footer(tail: bytes, path: str) -> int:
+    """Footer length from the 8-byte trailer; a trailer without `PAR1` is named for what it is."""
+    if len(tail) >= 8 and tail[-4:] == b"PARE":
+        raise TableUnreadable(
+            f"{path}: encrypted Parquet (PARE footer): the footer is encrypted, so its schema and row "
+            "counts cannot be read without the keys; publish a table with a plaintext footer"
+        )
     if len(tail) < 8 or tail[-4:] != b"PAR1":
         raise TableUnreadable(f"{path}: not a Parquet file (no PAR1 magic at the end; truncated?)")
     return struct.unpack("<I", tail[-8:-4])[0]
@@ -89,7 +99,7 @@ def inspect(
     except FileNotFoundError:
         raise TableUnreadable(f"{location}: does not exist") from None
     except Exception as exc:  # noqa: BLE001 - any storage error is an unreadable table to the user
-        raise TableUnreadable(f"{location}: cannot be read ({exc})") from exc
+        raise classify(location, exc) or TableUnreadable(f"{location}: cannot be read ({summary(exc)})") from None
 
     if info.get("type") == "directory":
         listing = fs.find(root, detail=True)
@@ -105,18 +115,11 @@ def inspect(
         entries = [("", root, info)]
 
     total = len(entries)
-    first = _read_footer_exactly(fs, entries[0])
-    footers: list[pq.FileMetaData] = [first]
-    tail = first.serialized_size + 8 + TAIL_SLACK
-    for start in range(1, total, BATCH):
-        batch = entries[start : start + BATCH]
-        footers.extend(_read_footers(fs, batch, tail))
-        if progress:
-            progress(len(footers), total)
+    footers = read_footers(fs, entries, progress)
 
-    schema = footers[0].schema.to_arrow_schema()
+    schema = _arrow_schema(footers[0])
     warnings: list[str] = []
-    differing = [rel for (rel, _, _), md in zip(entries, footers) if not md.schema.to_arrow_schema().equals(schema)]
+    differing = [rel for (rel, _, _), md in zip(entries, footers) if not _arrow_schema(md).equals(schema)]
     if differing:
         warnings.append(
             f"{len(differing)} of {total} files have a different schema from the first "
@@ -136,14 +139,23 @@ def inspect(
         if col not in schema.names:
             schema = schema.append(pa.field(col, t))
 
+    rows = [rows_of(md) for md in footers]
+    mismatched = [(rel, md.num_rows, n) for (rel, _, _), md, n in zip(entries, footers, rows) if md.num_rows != n]
+    if mismatched:
+        rel, said, n = mismatched[0]
+        warnings.append(
+            f"{len(mismatched)} file(s) have a footer num_rows that disagrees with their row groups "
+            f"(e.g. {rel or location}: footer says {said}, row groups hold {n}); recorded the row groups' "
+            "count, which is what readers return"
+        )
     files = [
         ManifestFile(
             path=rel,
             size=int(meta.get("size") or 0),
-            rows=md.num_rows,
+            rows=n,
             partition={c: _coerce(p[c], part_types[c]) for c in partition_columns},
         )
-        for (rel, _, meta), md, p in zip(entries, footers, partitions)
+        for (rel, _, meta), n, p in zip(entries, rows, partitions)
     ]
     digest = hashlib.sha256(
         json.dumps([[rel, meta.get("size"), _etag(meta)] for rel, _, meta in entries]).encode()
@@ -153,12 +165,45 @@ def inspect(
         files=files,
         fingerprint=f"parquet:sha256:{digest}",
         table_version=0,  # Parquet has no table version: the fingerprint is the pin
-        row_count=sum(md.num_rows for md in footers),
+        row_count=sum(rows),
         bytes=sum(f.size or 0 for f in files),
         partition_columns=partition_columns,
-        reader_features={"faithful_file_list": True},
+        reader_features={"faithful_file_list": True, **({"footer_row_count_mismatch": len(mismatched)} if mismatched else {})},
         warnings=warnings,
     )
+
+
+def _arrow_schema(md: pq.FileMetaData) -> pa.Schema:
+    """The Arrow schema a reader gets: the footer's, with Parquet UUID columns as Arrow's uuid
+    extension type (what `pq.read_table` returns) rather than the bare fixed_size_binary[16]."""
+    schema = md.schema.to_arrow_schema()
+    uuid_type = getattr(pa, "uuid", None)
+    if uuid_type is None:
+        return schema
+    for i in range(len(md.schema)):
+        col = md.schema.column(i)
+        if str(col.logical_type.type) == "UUID" and "." not in col.path:
+            idx = schema.get_field_index(col.path)
+            if idx >= 0 and pa.types.is_fixed_size_binary(schema.field(idx).type):
+                schema = schema.set(idx, schema.field(idx).with_type(uuid_type()))
+    return schema
+
+
+def read_footers(
+    fs: Any, entries: list[tuple[str, str, dict[str, Any]]], progress: Optional[ProgressCallback] = None
+) -> list[pq.FileMetaData]:
+    """Footers of `entries` ((relative path, path in `fs`, listing info with `size`)), in order:
+    the first exactly, the others as tails of about its size in concurrent batches."""
+    if not entries:
+        return []
+    first = _read_footer_exactly(fs, entries[0])
+    footers: list[pq.FileMetaData] = [first]
+    tail = first.serialized_size + 8 + TAIL_SLACK
+    for start in range(1, len(entries), BATCH):
+        footers.extend(_read_footers(fs, entries[start : start + BATCH], tail))
+        if progress:
+            progress(len(footers), len(entries))
+    return footers
 
 
 def _check_size(path: str, size: int) -> None:
@@ -174,7 +219,7 @@ def _read_footer_exactly(fs: Any, entry: tuple[str, str, dict[str, Any]]) -> pq.
     try:
         trailer = fs.cat_file(path, start=size - 8, end=size)
     except Exception as exc:  # noqa: BLE001
-        raise TableUnreadable(f"{path}: cannot be read ({exc})") from exc
+        raise classify(path, exc) or TableUnreadable(f"{path}: cannot be read ({summary(exc)})") from None
     return _read_footers(fs, [entry], 8, trailers=[trailer])[0]
 
 
@@ -198,8 +243,10 @@ def _read_footers(
     tails = fs.cat_ranges(paths, starts, sizes, on_error="return")
     out = []
     for path, size, tail in zip(paths, sizes, tails):
+        if isinstance(tail, FileNotFoundError):
+            raise TableUnreadable(f"{path}: does not exist (listed, then gone?)")
         if isinstance(tail, Exception):
-            raise TableUnreadable(f"{path}: cannot be read ({tail})")
+            raise classify(path, tail) or TableUnreadable(f"{path}: cannot be read ({summary(tail)})")
         flen = _footer(tail, path)
         if flen + 8 > size:
             raise TableUnreadable(f"{path}: footer length {flen} exceeds the file size (truncated?)")

@@ -70,12 +70,30 @@ def test_negative_version_is_bad_input(delta_table):
 
 
 def test_never_reads_data_files(delta_table):
-    """Metadata only: with every data file removed, inspection gives the same answer."""
+    """Metadata only: with every data file's content replaced by zeros (same names and sizes, so
+    the listing that checks they exist still finds them), inspection gives the same answer."""
     before = inspect_table(delta_table.uri, "delta")
     for rel in _data_files(delta_table.uri):
-        os.remove(os.path.join(delta_table.uri, rel))
+        path = os.path.join(delta_table.uri, rel)
+        size = os.path.getsize(path)
+        with open(path, "wb") as fh:
+            fh.write(b"\0" * size)
     after = inspect_table(delta_table.uri, "delta")
     assert after.files == before.files and after.row_count == before.row_count
+
+
+def test_version_whose_files_were_vacuumed_is_refused_naming_a_file(delta_table):
+    """A pin older than a VACUUM lists files that are gone: exit 2 naming one, not a silent publish."""
+    from deltalake import DeltaTable, write_deltalake
+
+    write_deltalake(delta_table.uri, delta_table.versions[-1].slice(0, 5), mode="overwrite", partition_by=["split"])
+    DeltaTable(delta_table.uri).vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False)
+    assert inspect_table(delta_table.uri, "delta").row_count == 5  # the latest version is fine
+    with pytest.raises(TableUnreadable) as err:
+        inspect_table(delta_table.uri, "delta", table_version=1)
+    text = str(err.value)
+    latest = DeltaTable(delta_table.uri).version()  # vacuum commits its own versions
+    assert "version 1" in text and "no longer exist" in text and ".parquet" in text and f"latest is {latest}" in text
 
 
 def test_file_uri_location(delta_table):
