@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 SEVEN_DAYS = 7 * 24 * 3600
 """The longest a SigV4 or GCS V4 signature may live; MAX_EXPIRES is clamped to it."""
@@ -31,12 +31,19 @@ class Config:
     allow_dev_auth: bool = False
     dev_tokens_file: str = ""
     auth_service_token: str = ""  # the signer's own CAVE token, for the datastack->dataset lookup
-    auth_timeout: float = 5.0
+    auth_timeout: float = 5.0  # a total deadline per auth call, retries included (not per read)
     auth_cache_ttl: float = 300.0  # CAVE's own client caches users 300 s
     auth_invalid_cache_ttl: float = 60.0
     auth_cache_size: int = 1024
     registry_cache_ttl: float = 60.0
     allowed_locations: tuple[str, ...] = ()
+    # LOCATION_PERMISSIONS: location prefix -> the CAVE dataset/permission required to read it,
+    # checked in addition to the document's own `access` (a JSON object, its text, or "" = none).
+    location_permissions: Any = ""
+    location_permissions_file: str = ""
+    outbound_deadline: float = 10.0  # total deadline for each IAM signBlob / token / STS call
+    max_answer_bytes: int = 5_500_000  # Lambda and API Gateway cap a synchronous answer at 6 MB
+    max_manifest_bytes: int = 64 << 20
     max_expires: int = 3600 * 12
     default_expires: int = 3600
     max_body_bytes: int = 16 * 1024
@@ -77,6 +84,11 @@ class Config:
             auth_invalid_cache_ttl=float(e.get("AUTH_INVALID_CACHE_TTL") or 60),
             registry_cache_ttl=float(e.get("REGISTRY_CACHE_TTL") or 60),
             allowed_locations=_split(e.get("ALLOWED_LOCATIONS")),
+            location_permissions=e.get("LOCATION_PERMISSIONS") or "",
+            location_permissions_file=e.get("LOCATION_PERMISSIONS_FILE") or "",
+            outbound_deadline=float(e.get("SIGNER_OUTBOUND_DEADLINE") or 10),
+            max_answer_bytes=int(e.get("SIGNER_MAX_ANSWER_BYTES") or 5_500_000),
+            max_manifest_bytes=int(e.get("SIGNER_MAX_MANIFEST_BYTES") or (64 << 20)),
             max_expires=max_expires,
             default_expires=min(3600, max_expires),
             max_body_bytes=int(e.get("MAX_BODY_BYTES") or 16 * 1024),
