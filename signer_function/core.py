@@ -55,9 +55,8 @@ MODES = ("urls", "credentials", "auto")
 # fullmatch with the anchors dropped: `$` would also accept a trailing newline.
 _NAME = re.compile(NAME_PATTERN.lstrip("^").rstrip("$"))
 _VERSION = re.compile(VERSION_PATTERN.lstrip("^").rstrip("$"))
-URL_ENTRY_BYTES = 300
-"""A lower bound on what one signed-URL file entry adds to an answer beyond twice its URI (the
-signature alone is 64-512 hex characters): used to refuse before signing, not after."""
+ENTRY_JSON_BYTES = 80
+"""What one file entry's JSON adds besides its URL, URI and partition values (keys, size, rows)."""
 SERVICE_VERSION = "1"
 
 
@@ -121,9 +120,13 @@ def parse_body(body: bytes) -> SignRequest:
     return SignRequest(name, version, expires, mode)
 
 
-def url_answer_floor(objects: list) -> int:
-    """The least number of bytes an answer with one signed URL per object can take."""
-    return sum(2 * len(o.uri) + URL_ENTRY_BYTES for o in objects)
+def url_answer_estimate(objects: list, url_overhead: int) -> int:
+    """The size of an answer listing one signed URL per object, from the overhead one URL really
+    has over its key (signature, credential, and the session token a Lambda's keys carry)."""
+    return sum(
+        len(o.uri) + len(o.key) + url_overhead + ENTRY_JSON_BYTES + len(json.dumps(o.partition, separators=(",", ":")))
+        for o in objects
+    )
 
 
 def credentials_reasons(doc: Any, objects: list, config: Config) -> list[str]:
@@ -141,8 +144,6 @@ def credentials_reasons(doc: Any, objects: list, config: Config) -> list[str]:
         )
     if file_count > config.max_url_files:
         out.append(f"{file_count} files is more than this signer lists as URLs ({config.max_url_files})")
-    elif url_answer_floor(objects) > config.max_answer_bytes:
-        out.append(f"signed URLs for {file_count} files would exceed the answer limit ({config.max_answer_bytes} bytes)")
     return out
 
 
@@ -307,6 +308,14 @@ class Signer:
             user.require(rule.dataset, rule.permission)
         return loc
 
+    def _sign_urls(self, loc: TableLocation, objects: list, expires_in: int) -> tuple[list[Optional[str]], str]:
+        if loc.scheme == "s3":
+            from .signing_s3 import sign_s3
+
+            return list(sign_s3(self.config, objects, expires_in, client=self.s3)), "sigv4"
+        urls, how = self.gcs.sign(objects, expires_in)
+        return list(urls), f"gcs_v4_{how}"
+
     def _answer(self, req: SignRequest, doc: Any, loc: Any, objects: list, user: Any, facts: dict) -> dict[str, Any]:
         cfg = self.config
         asked = req.expires_in if req.expires_in is not None else cfg.default_expires
@@ -321,10 +330,21 @@ class Signer:
             why = "requested"
             if mode == "urls" and len(objects) > cfg.max_url_files:
                 raise urls_refused(f"{len(objects)} files is more than this signer signs as URLs ({cfg.max_url_files})")
-            if mode == "urls" and url_answer_floor(objects) > cfg.max_answer_bytes:
-                raise urls_refused(f"signed URLs for {len(objects)} files would exceed the answer limit ({cfg.max_answer_bytes} bytes)")
             if mode == "urls" and reasons:
                 warnings.extend(f"signed URLs may not read this table correctly: {r}" for r in reasons)
+        probe: list[Optional[str]] = []
+        if mode == "urls" and objects:
+            # Sign one URL first: its real length bounds the answer before thousands are signed.
+            probe, _ = self._sign_urls(loc, objects[:1], expires_in)
+            estimate = url_answer_estimate(objects, len(probe[0]) - len(objects[0].key))
+            if estimate > cfg.max_answer_bytes:
+                too_big = (
+                    f"signed URLs for {len(objects)} files would make a {estimate}-byte answer, "
+                    f"over this signer's limit ({cfg.max_answer_bytes} bytes)"
+                )
+                if req.mode == "urls":
+                    raise urls_refused(too_big)
+                mode, why = "credentials", too_big
         if asked > expires_in:
             warnings.append(f"expires_in {asked} was clamped to {expires_in} seconds (MAX_EXPIRES)")
         now = dt.datetime.now(dt.timezone.utc)
@@ -334,13 +354,8 @@ class Signer:
         signing = None
         expires_at = _iso(now + dt.timedelta(seconds=expires_in))
         if mode == "urls":
-            if loc.scheme == "s3":
-                from .signing_s3 import sign_s3
-
-                urls, signing = sign_s3(cfg, objects, expires_in, client=self.s3), "sigv4"
-            else:
-                urls, signing = self.gcs.sign(objects, expires_in)
-                signing = f"gcs_v4_{signing}"
+            rest, signing = self._sign_urls(loc, objects[len(probe):], expires_in)
+            urls = probe + rest
         else:
             from . import credentials as creds
 

@@ -69,6 +69,7 @@ def cave_server() -> Iterator[CaveAuth]:
 def cave(cave_server: CaveAuth) -> CaveAuth:
     cave_server.reset_counts()
     cave_server.failing = False
+    cave_server.unavailable_next = 0
     return cave_server
 
 
