@@ -29,7 +29,7 @@ from cachetools import TTLCache
 
 from registry.model import VERSION_PATTERN, DatasetDocument, FileManifest, Status
 
-from .errors import BadRequest, NotFound, SignerError
+from .errors import BadRequest, NotFound, SignerError, SigningFailed
 from .locations import (  # noqa: F401  (re-exported: the names other modules import from here)
     ObjectRef,
     TableLocation,
@@ -105,25 +105,36 @@ class Lookup:
             raise ValueError("REGISTRY_URI is not set")
         self.registry_uri = registry_uri
         self.max_manifest_bytes = max_manifest_bytes
-        self._store: Any = None
+        self._reader: Any = None
         self._cache: TTLCache = TTLCache(size, ttl)
         self._lock = threading.Lock()
 
     @property
-    def store(self) -> Any:
-        if self._store is None:
-            from registry.storage import Store
+    def reader(self) -> Any:
+        with self._lock:
+            if self._reader is None:
+                from .registry_reader import reader_for
 
-            self._store = Store(self.registry_uri)
-        return self._store
+                self._reader = reader_for(self.registry_uri)
+            return self._reader
 
-    def _read(self, rel: str) -> Optional[bytes]:
+    def _read(self, rel: str, limit: int = MAX_DOCUMENT_BYTES) -> Optional[bytes]:
+        """The object's bytes (at most `limit` + 1), None when it does not exist; a registry that
+        cannot be read fails closed with a 502 that does not name it."""
+        from .registry_reader import RegistryUnreadable
+
         try:
-            return self.store.read_bytes(rel)
-        except FileNotFoundError:
-            return None
-        except OSError:
-            return None
+            return self.reader.read(rel, limit)
+        except RegistryUnreadable as exc:
+            raise SigningFailed(f"the registry could not be read ({exc})") from None
+
+    def _list(self, prefix: str) -> list[str]:
+        from .registry_reader import RegistryUnreadable
+
+        try:
+            return self.reader.list(prefix, DOC_SUFFIX)
+        except RegistryUnreadable as exc:
+            raise SigningFailed(f"the registry could not be listed ({exc})") from None
 
     def find(self, name: str, version: str) -> Found:
         key = (name, version)
@@ -151,10 +162,7 @@ class Lookup:
 
     def _find_latest(self, name: str) -> Found:
         prefix = f"{DATASETS}/{name}/"
-        try:
-            paths = self.store.list(prefix, DOC_SUFFIX)
-        except OSError:
-            paths = []
+        paths = self._list(prefix)
         best: Optional[tuple[DatasetDocument, str]] = None
         for path in paths:
             label = path[len(prefix) : -len(DOC_SUFFIX)] if path.startswith(prefix) else ""
@@ -176,7 +184,7 @@ class Lookup:
     def _with_manifest(self, doc: DatasetDocument, path: str, asked: str) -> Found:
         if doc.status == Status.DRAFT:
             return Found(doc, None, path)
-        data = self._read(f"{DATASETS}/{doc.name}/{doc.version}{MANIFEST_SUFFIX}")
+        data = self._read(f"{DATASETS}/{doc.name}/{doc.version}{MANIFEST_SUFFIX}", self.max_manifest_bytes)
         if data is None:
             raise Missing(doc.name, asked, "no_manifest")
         if len(data) > self.max_manifest_bytes:
