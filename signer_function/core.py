@@ -22,14 +22,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from registry.model import NAME_PATTERN, VERSION_PATTERN, Format
+from registry.model import Format
 
 from . import audit
 from .access import ConfigurationError, load_rules, parse_allowed, rules_for
@@ -48,13 +47,11 @@ from .errors import (
     SignerError,
 )
 from .locations import TableLocation, canonical_location, check_allowed
-from .lookup import Lookup, Missing, resolve_files, version_warnings
+from .lookup import NAME, VERSION, Lookup, Missing, resolve_files, version_warnings
 
 logger = logging.getLogger("signer_function")
 MODES = ("urls", "credentials", "auto")
-# fullmatch with the anchors dropped: `$` would also accept a trailing newline.
-_NAME = re.compile(NAME_PATTERN.lstrip("^").rstrip("$"))
-_VERSION = re.compile(VERSION_PATTERN.lstrip("^").rstrip("$"))
+_NAME, _VERSION = NAME, VERSION  # fullmatch only: see lookup.py
 ENTRY_JSON_BYTES = 80
 """What one file entry's JSON adds besides its URL, URI and partition values (keys, size, rows)."""
 SERVICE_VERSION = "1"

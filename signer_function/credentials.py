@@ -83,7 +83,7 @@ def s3_session_policy(loc: TableLocation, single_file: bool) -> dict[str, Any]:
 
 
 def _session_name(user_id: Any, limit: int) -> str:
-    name = re.sub(r"[^\w+=,.@-]", "-", f"cave-{user_id}")
+    name = re.sub(r"[^\w+=,.@-]", "-", f"cave-{user_id}", flags=re.ASCII)  # STS takes ASCII only
     return name[:limit]
 
 

@@ -27,10 +27,10 @@ from typing import Any, Optional
 
 from cachetools import TTLCache
 
-from registry.model import VERSION_PATTERN, DatasetDocument, FileManifest, Status
+from registry.model import NAME_PATTERN, VERSION_PATTERN, DatasetDocument, FileManifest, Status
 
 from .errors import BadRequest, NotFound, SignerError, SigningFailed
-from .locations import (  # noqa: F401  (re-exported: the names other modules import from here)
+from .locations import (  # re-exported (__all__): the names other modules import from here
     ObjectRef,
     TableLocation,
     canonical_location,
@@ -44,7 +44,9 @@ DOC_SUFFIX = ".json"
 MANIFEST_SUFFIX = ".files.json"
 MAX_DOCUMENT_BYTES = 1 << 20
 """A document is a few KiB; anything above 1 MiB is not one the signer will parse."""
-_VERSION = re.compile(VERSION_PATTERN.lstrip("^").rstrip("$"))
+# The contract's grammars, for fullmatch (a `$` anchor would also accept a trailing newline).
+NAME = re.compile(NAME_PATTERN.lstrip("^").rstrip("$"))
+VERSION = re.compile(VERSION_PATTERN.lstrip("^").rstrip("$"))
 
 
 class Missing(NotFound):
@@ -166,7 +168,7 @@ class Lookup:
         best: Optional[tuple[DatasetDocument, str]] = None
         for path in paths:
             label = path[len(prefix) : -len(DOC_SUFFIX)] if path.startswith(prefix) else ""
-            if path.endswith(MANIFEST_SUFFIX) or not _VERSION.fullmatch(label):
+            if path.endswith(MANIFEST_SUFFIX) or not VERSION.fullmatch(label):
                 continue
             data = self._read(path)
             if data is None:
@@ -214,4 +216,7 @@ def version_warnings(document: DatasetDocument, today: Optional[dt.date] = None)
     return out
 
 
-__all__ = ["Lookup", "Found", "Missing", "ObjectRef", "TableLocation", "resolve_files", "check_allowed", "version_warnings", "SignerError"]
+__all__ = [
+    "Lookup", "Found", "Missing", "ObjectRef", "TableLocation", "resolve_files", "check_allowed", "version_warnings",
+    "SignerError", "canonical_location", "location_allowed", "safe_relative",
+]

@@ -14,7 +14,7 @@ Application Default Credentials or `STORAGE_EMULATOR_HOST` for GCS.
 from __future__ import annotations
 
 import os
-from typing import Any, Optional, Protocol
+from typing import Optional, Protocol
 from urllib.parse import urlparse
 
 

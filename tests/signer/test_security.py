@@ -17,7 +17,7 @@ from signer_function.core import Signer
 
 from .conftest import CAVE_DATASET, TOKENS, call, document
 from .standins import Trickle
-from .test_lambda import event, lambda_env  # noqa: F401  (a fixture, used by lambda_signer)
+from .test_lambda import event
 
 LOC = "s3://lab-tables/features/synapses"
 GLOC = "gs://lab-tables/features/synapses"
