@@ -252,24 +252,8 @@ class Signer:
             facts.update(dataset=req.dataset, version=req.version)
             user = self.auth.user(token)
             facts["user_id"] = user.id
-            if self.problem:
-                raise AuthUnavailable(f"the signer is misconfigured: {self.problem}")
-            if self.lookup is None:
-                raise NotFound("this signer has no REGISTRY_URI configured")
-            found = self.lookup.find(req.dataset, req.version)
+            found, loc, objects = self.resolve(user, token, req.dataset, req.version, facts)
             doc = found.document
-            facts.update(version=doc.version, format=doc.format.value)
-            try:
-                loc = self.authorize(user, doc, token)
-            except (NoPermission, MissingTos, LocationNotAllowed):
-                if doc.status.value == "draft":  # say nothing about drafts to who may not read them
-                    raise Missing(req.dataset, req.version, "draft_not_permitted") from None
-                raise
-            if doc.status.value == "draft" or found.manifest is None:
-                draft = NotFound(f"{req.dataset}@{doc.version} is a draft; drafts are not signed")
-                draft.reason = "draft"  # type: ignore[attr-defined]
-                raise draft
-            loc, objects = resolve_files(doc, found.manifest, loc)
             body = self._answer(req, doc, loc, objects, user, facts)
             facts.update(outcome="granted", status=200)
             headers = {}
@@ -288,6 +272,32 @@ class Signer:
         finally:
             facts["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
             audit.record(**facts)
+
+    def resolve(self, user: User, token: Token, name: str, version: str, facts: Optional[dict] = None) -> tuple[Any, TableLocation, list]:
+        """Everything every route that grants a table must do, in this order: find the version
+        at its own path, `authorize` before saying anything about it (a draft the user may not
+        read is a plain 404), refuse drafts, and resolve the manifest inside the location.
+        Returns (Found, canonical location, objects). New routes (e.g. Delta Sharing) call this."""
+        if self.problem:
+            raise AuthUnavailable(f"the signer is misconfigured: {self.problem}")
+        if self.lookup is None:
+            raise NotFound("this signer has no REGISTRY_URI configured")
+        found = self.lookup.find(name, version)
+        doc = found.document
+        if facts is not None:
+            facts.update(version=doc.version, format=doc.format.value)
+        try:
+            loc = self.authorize(user, doc, token)
+        except (NoPermission, MissingTos, LocationNotAllowed):
+            if doc.status.value == "draft":  # say nothing about drafts to who may not read them
+                raise Missing(name, version, "draft_not_permitted") from None
+            raise
+        if doc.status.value == "draft" or found.manifest is None:
+            draft = NotFound(f"{name}@{doc.version} is a draft; drafts are not signed")
+            draft.reason = "draft"  # type: ignore[attr-defined]
+            raise draft
+        loc, objects = resolve_files(doc, found.manifest, loc)
+        return found, loc, objects
 
     def authorize(self, user: User, doc: Any, token: Token) -> TableLocation:
         """The checks every route that reveals or grants a table makes, before saying anything

@@ -193,3 +193,69 @@ def test_the_checker_itself_catches_the_old_injection():
     with pytest.raises(CelError):
         parse_cel("resource.name.startsWith('projects/_/buckets/b/objects/a/') || true")
     assert iam_language("lab-tables/features/syn*/*") is None and iam_match("lab-tables/features/syn*/*", "lab-tables/features/synapses_private/x")
+
+
+# ---- the lookup and the request body, against hostile names and versions -------------------------
+
+labels = st.one_of(
+    st.sampled_from(["1", "2", "3", "1.files", "latest", "..", "1\n", "a/b", "", "v1 ", "é"]),
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,4}", fullmatch=True),
+)
+names = st.sampled_from(["victim", "evil", "other", "Victim", "victim\n", "a-b"])
+entries = st.one_of(
+    st.tuples(names, labels, names, labels),  # a body that may lie about its path
+    st.tuples(names, labels).map(lambda t: (t[0], t[1], t[0], t[1])),  # an honest one
+)
+
+
+@settings(max_examples=120)
+@given(st.lists(entries, min_size=1, max_size=6), names, labels)
+def test_lookup_answers_only_documents_whose_body_matches_their_path(stored, asked_name, asked_version):
+    """Whatever documents sit at whatever paths, `find(n, v)` answers a document that says it is
+    n@v and sits at datasets/n/v.json, or not found; `latest` answers one of n's own documents."""
+    import tempfile
+    from pathlib import Path
+
+    from registry.documents import dumps
+    from signer_function.errors import NotFound
+    from signer_function.lookup import NAME, VERSION, Lookup
+
+    from .conftest import document
+
+    with tempfile.TemporaryDirectory() as root:
+        for path_name, path_version, body_name, body_version in stored:
+            if not (NAME.fullmatch(path_name) and VERSION.fullmatch(path_version)):
+                continue  # not a path a registry can hold
+            try:
+                doc, manifest = document(body_name, body_version, "s3://lab-tables/features/t")
+            except Exception:
+                continue  # a body the model refuses is just an invalid document: covered elsewhere
+            folder = Path(root) / "datasets" / path_name
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{path_version}.json").write_bytes(dumps(doc.to_dict()))
+            (folder / f"{path_version}.files.json").write_bytes(dumps(manifest.to_dict()))
+        lookup = Lookup(root, ttl=0.0001)
+        for version in (asked_version, "latest"):
+            try:
+                found = lookup.find(asked_name, version)
+            except NotFound as exc:
+                assert root not in exc.message
+                continue
+            assert found.document.name == asked_name
+            assert found.path == f"datasets/{asked_name}/{found.document.version}.json"
+            if version != "latest":
+                assert found.document.version == version
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=200) | st.builds(lambda n, v: json.dumps({"dataset": n, "version": v}).encode(), names, labels))
+def test_parse_body_accepts_only_the_grammar(raw):
+    from signer_function.core import parse_body
+    from signer_function.errors import BadRequest
+    from signer_function.lookup import NAME, VERSION
+
+    try:
+        req = parse_body(raw)
+    except BadRequest:
+        return
+    assert NAME.fullmatch(req.dataset) and (req.version == "latest" or VERSION.fullmatch(req.version))
