@@ -172,6 +172,8 @@ class Signer:
             self.rules = load_rules(config.location_permissions, config.location_permissions_file)
         except ConfigurationError as exc:
             self.allowed, self.rules, self.problem = (), (), str(exc)
+        if config.problems:
+            self.problem = "; ".join(config.problems)
         self._gcs: Any = None
         self._s3: Any = None
         self._lock = threading.Lock()
@@ -244,6 +246,8 @@ class Signer:
         started = time.perf_counter()
         facts: dict[str, Any] = {"request_id": uuid.uuid4().hex[:16], "origin": request.headers.get("origin")}
         try:
+            if self.problem:  # fail closed before contacting anything
+                raise AuthUnavailable(f"the signer is misconfigured: {self.problem}")
             if request.too_large or (request.body is not None and len(request.body) > self.config.max_body_bytes):
                 raise PayloadTooLarge(f"the body is larger than {self.config.max_body_bytes} bytes")
             token = extract_token(request.headers, request.cookies, request.query)

@@ -372,3 +372,13 @@ def test_lambda_base64_body_still_works(lambda_signer):
     body = base64.b64encode(json.dumps({"dataset": "syn"}).encode()).decode()
     ev = rest_v1_event("POST", "/sign", body, {"Authorization": f"Bearer {TOKENS['reader']}"}, b64=True)
     assert lambda_signer(ev, None)["statusCode"] == 200
+
+
+@pytest.mark.parametrize("key,value", [("AUTH_TIMEOUT", "soon"), ("MAX_EXPIRES", "-1"), ("SIGNER_MAX_URL_FILES", "1e9x"), ("SIGNER_OUTBOUND_DEADLINE", "nan")])
+def test_unreadable_numbers_in_the_environment_fail_closed(tmp_registry, key, value):
+    signer = Signer(Config.from_env({"REGISTRY_URI": tmp_registry, "AUTH_URL": "http://127.0.0.1:9/auth",
+                                     "ALLOWED_LOCATIONS": "s3://lab-tables", key: value}))
+    health = call(signer, method="GET", path="/health", token=None)
+    assert health.status == 503 and key in health.body["problem"]
+    resp = call(signer, {"dataset": "syn"})
+    assert resp.status == 503 and key in resp.body["message"]
