@@ -14,7 +14,9 @@
 7. drafts are not signed (404); 8. manifest paths stay inside the location (400);
 9. sign, within the answer-size bound (400 telling to ask for credentials).
 
-Every decision is one audit line. See docs/security.md for the threat model.
+Steps 5-8 are `Signer.resolve`: a new route that grants a table (e.g. Delta Sharing) calls it
+rather than repeating them. Every decision is one audit line. See docs/security.md for the
+threat model.
 """
 
 from __future__ import annotations
