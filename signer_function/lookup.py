@@ -120,6 +120,17 @@ class Lookup:
                 self._reader = reader_for(self.registry_uri)
             return self._reader
 
+    @property
+    def registry(self) -> Any:
+        """The full `registry.documents.Registry` (fsspec), for code that must list the whole
+        registry. Its documents are not path-checked: use `find` for anything that grants."""
+        with self._lock:
+            if getattr(self, "_registry", None) is None:
+                from registry.documents import Registry
+
+                self._registry = Registry(self.registry_uri)
+            return self._registry
+
     def _read(self, rel: str, limit: int = MAX_DOCUMENT_BYTES) -> Optional[bytes]:
         """The object's bytes (at most `limit` + 1), None when it does not exist; a registry that
         cannot be read fails closed with a 502 that does not name it."""

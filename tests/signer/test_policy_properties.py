@@ -259,3 +259,26 @@ def test_parse_body_accepts_only_the_grammar(raw):
     except BadRequest:
         return
     assert NAME.fullmatch(req.dataset) and (req.version == "latest" or VERSION.fullmatch(req.version))
+
+
+@settings(max_examples=300)
+@given(clean_locations, st.lists(st.sampled_from(PIECES + ["part-0.parquet", "region=a", "", "/"]), max_size=8).map("".join))
+def test_manifest_paths_stay_inside_the_location(location, path):
+    """Whatever a manifest says, every object the signer would sign is strictly under the table."""
+    from signer_function.errors import BadRequest
+    from signer_function.lookup import resolve_files
+
+    from .conftest import document
+
+    try:
+        doc, manifest = document("syn", "1", location, files=[{"path": path, "size": 1, "rows": 1, "partition": {}}])
+    except Exception:
+        return  # the model refused the manifest itself
+    try:
+        loc, objects = resolve_files(doc, manifest)
+    except BadRequest:
+        return
+    for o in objects:
+        assert (o.scheme, o.bucket) == (loc.scheme, loc.bucket)
+        assert o.key == loc.prefix or o.key.startswith(loc.prefix + "/")
+        assert ".." not in o.key.split("/") and "" not in o.key.split("/")
