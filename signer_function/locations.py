@@ -129,6 +129,8 @@ def canonical_location(uri: Any) -> TableLocation:
     key = path[1:]
     if key.endswith("/"):
         key = key[:-1]
+        if key == "" and path != "/":  # "gs://b//" is not the bucket root spelled differently
+            raise _refuse("the key has an empty segment")
     check_key(key)
     return TableLocation(scheme, bucket, key)
 

@@ -18,10 +18,8 @@ from signer_function.locations import TableLocation, canonical_location, locatio
 
 from .policies import CelError, iam_language, iam_match, parse_cel
 
-settings.register_profile(
-    "signer", database=None, deadline=None, max_examples=400, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile("signer")
+# Per test, not a global profile: other modules' Hypothesis tests keep their own settings.
+SIGNER = settings(database=None, deadline=None, max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 
 HOSTILE = list("'\"\\*?${}/.%#& \n\t\r\x00\x7f=+-_~:@,|()[]<>`!") + ["é", "\u202e", "\u2028", "ｆ"]
 PIECES = HOSTILE + ["..", "//", "%2F", "${aws:username}", "abc", "X", "0", "_", "=a"]
@@ -41,6 +39,7 @@ INJECTIONS = [
     "t/",
     "t%27",
     "t/\u0000",
+    "/",
 ]
 segment_text = st.lists(
     st.sampled_from(PIECES) | st.characters(codec="utf-8", max_codepoint=0x2FFF), max_size=20
@@ -49,7 +48,7 @@ suffix = st.one_of(segment_text, st.sampled_from(INJECTIONS), st.builds(lambda a
 locations = st.builds(
     lambda scheme, base, tail: f"{scheme}://lab-tables/{base}{tail}",
     st.sampled_from(["gs", "s3", "gcs", "s3a", "GS", "http", "file"]),
-    st.sampled_from(["features/", "features", "features-other/", "", "features/t/", "features/t"]),
+    st.sampled_from(["features/", "features", "features-other/", "", "/", "features/t/", "features/t"]),
     suffix,
 )
 clean_segment = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9._=+-]{0,12}", fullmatch=True).filter(lambda s: s not in (".", ".."))
@@ -133,6 +132,7 @@ def check_iam(loc: TableLocation, single: bool) -> None:
             assert not any(iam_match(r[len(arn) :], f"{loc.bucket}/{other}") for r in read)
 
 
+@SIGNER
 @given(locations, st.booleans())
 def test_cel_from_hostile_locations_grants_only_the_table(text, single):
     loc = canonical_or_none(text)
@@ -144,6 +144,7 @@ def test_cel_from_hostile_locations_grants_only_the_table(text, single):
     check_cel(loc, single)
 
 
+@SIGNER
 @given(locations, st.booleans())
 def test_iam_from_hostile_locations_grants_only_the_table(text, single):
     loc = canonical_or_none(text)
@@ -155,6 +156,7 @@ def test_iam_from_hostile_locations_grants_only_the_table(text, single):
     check_iam(loc, single)
 
 
+@SIGNER
 @given(locations)
 def test_allowlist_matches_whole_segments(text):
     loc = canonical_or_none(text)
@@ -163,6 +165,7 @@ def test_allowlist_matches_whole_segments(text):
     assert loc.bucket == "lab-tables" and (loc.prefix == "features" or loc.prefix.startswith("features/"))
 
 
+@SIGNER
 @given(clean_locations, st.booleans())
 def test_clean_locations_are_accepted_and_bounded(text, single):
     """The grammar is not so strict that it refuses real tables (this keeps the tests above honest)."""
@@ -178,6 +181,13 @@ def test_known_injections_are_refused_or_literal(payload):
         loc = canonical_or_none(f"{scheme}://lab-tables/features/{payload}")
         if loc is not None:  # only the harmless "t/" (a trailing slash) may pass
             assert loc.prefix == "features/t", payload
+
+
+@pytest.mark.parametrize("text", ["gs://lab-tables//", "s3://lab-tables//", "gs://lab-tables///x", "gs:///features"])
+def test_double_slashes_never_become_the_bucket_root(text):
+    """Found by test_cel_from_hostile_locations_grants_only_the_table: `gs://lab-tables//` was
+    once canonicalised to the whole bucket."""
+    assert canonical_or_none(text) is None
 
 
 def test_the_checker_itself_catches_the_old_injection():
@@ -208,7 +218,7 @@ entries = st.one_of(
 )
 
 
-@settings(max_examples=120)
+@settings(SIGNER, max_examples=120)
 @given(st.lists(entries, min_size=1, max_size=6), names, labels)
 def test_lookup_answers_only_documents_whose_body_matches_their_path(stored, asked_name, asked_version):
     """Whatever documents sit at whatever paths, `find(n, v)` answers a document that says it is
@@ -247,7 +257,7 @@ def test_lookup_answers_only_documents_whose_body_matches_their_path(stored, ask
                 assert found.document.version == version
 
 
-@settings(max_examples=200)
+@settings(SIGNER, max_examples=200)
 @given(st.binary(max_size=200) | st.builds(lambda n, v: json.dumps({"dataset": n, "version": v}).encode(), names, labels))
 def test_parse_body_accepts_only_the_grammar(raw):
     from signer_function.core import parse_body
@@ -261,7 +271,7 @@ def test_parse_body_accepts_only_the_grammar(raw):
     assert NAME.fullmatch(req.dataset) and (req.version == "latest" or VERSION.fullmatch(req.version))
 
 
-@settings(max_examples=300)
+@settings(SIGNER, max_examples=300)
 @given(clean_locations, st.lists(st.sampled_from(PIECES + ["part-0.parquet", "region=a", "", "/"]), max_size=8).map("".join))
 def test_manifest_paths_stay_inside_the_location(location, path):
     """Whatever a manifest says, every object the signer would sign is strictly under the table."""
