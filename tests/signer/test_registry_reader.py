@@ -66,9 +66,11 @@ def test_s3_reader(s3_env, s3_bucket):
 def test_gcs_reader(gcs_env):
     from google.cloud import storage
 
-    client = storage.Client.create_anonymous_client()
-    client.create_bucket("signer-registry-test")
-    uri = "gs://signer-registry-test/reg"
+    import uuid
+
+    bucket = f"signer-registry-{uuid.uuid4().hex[:10]}"
+    storage.Client.create_anonymous_client().create_bucket(bucket)
+    uri = f"gs://{bucket}/reg"
     fill(uri)
     reader = reader_for(uri)
     assert isinstance(reader, GcsReader)
