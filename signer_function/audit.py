@@ -17,7 +17,7 @@ _lock = threading.Lock()
 
 FIELDS = (
     "request_id", "outcome", "status", "error", "user_id", "dataset", "version", "format", "mode",
-    "signing", "files", "expires_in", "token_source", "latency_ms", "origin",
+    "signing", "files", "expires_in", "token_source", "latency_ms", "origin", "reason",
 )
 
 

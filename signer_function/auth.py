@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Protocol
@@ -24,9 +25,13 @@ import requests
 from cachetools import TTLCache
 
 from .config import Config
+from .deadline import DeadlineSession, auth_retries
 from .errors import AuthUnavailable, BadRequest, InvalidToken, MissingTos, NoPermission, NoToken
 
 TOKEN_NAME = "middle_auth_token"
+TOKEN_GRAMMAR = re.compile(r"[A-Za-z0-9._~+/=-]{1,4096}")
+"""RFC 6750's b64token characters: what a CAVE token is made of. Anything else (a non-latin-1
+character, a space, a control character) is refused before it reaches a header or a cache key."""
 
 
 @dataclass(frozen=True)
@@ -45,16 +50,21 @@ class Token:
 def extract_token(headers: Mapping[str, str], cookies: Mapping[str, str], query: Mapping[str, str]) -> Token:
     """The caller's token; `headers` must be keyed lower-case."""
     header = headers.get("authorization")
+    found: Optional[Token] = None
     if header:
         if not header.startswith("Bearer "):
             raise BadRequest("the Authorization header must be 'Bearer <token>'")
         value = header[len("Bearer ") :].strip()
         if value:
-            return Token(value, "header")
-    if cookies.get(TOKEN_NAME):
-        return Token(cookies[TOKEN_NAME], "cookie")
-    if query.get(TOKEN_NAME):
-        return Token(query[TOKEN_NAME], "query")
+            found = Token(value, "header")
+    if found is None and cookies.get(TOKEN_NAME):
+        found = Token(cookies[TOKEN_NAME], "cookie")
+    if found is None and query.get(TOKEN_NAME):
+        found = Token(query[TOKEN_NAME], "query")
+    if found is not None:
+        if not isinstance(found.value, str) or not TOKEN_GRAMMAR.fullmatch(found.value):
+            raise InvalidToken("the token is not valid (it has characters a CAVE token never has)")
+        return found
     raise NoToken("a CAVE token is required: 'Authorization: Bearer <token>' (or the middle_auth_token cookie)")
 
 
@@ -100,7 +110,8 @@ class Authenticator(Protocol):
 
 
 class MiddleAuth:
-    """CAVE's middle_auth over HTTP, with TTL caches. One `requests.Session` (connection reuse)."""
+    """CAVE's middle_auth over HTTP, with TTL caches. One session (connection reuse) whose every
+    call, retries included, ends within `AUTH_TIMEOUT` seconds: a deadline, not a per-read timeout."""
 
     def __init__(self, config: Config, session: Optional[requests.Session] = None):
         if not config.auth_url:
@@ -108,7 +119,7 @@ class MiddleAuth:
         self.base = config.auth_url
         self.timeout = config.auth_timeout
         self.service_token = config.auth_service_token
-        self.session = session or requests.Session()
+        self.session = session or DeadlineSession(config.auth_timeout, retries=auth_retries())
         self._valid: TTLCache = TTLCache(config.auth_cache_size, config.auth_cache_ttl)
         self._invalid: TTLCache = TTLCache(config.auth_cache_size, config.auth_invalid_cache_ttl)
         self._datasets: TTLCache = TTLCache(1024, config.auth_cache_ttl)

@@ -3,13 +3,20 @@
 `Signer.handle(Request) -> Response` knows nothing of Flask or API Gateway; `main.py` and
 `aws_lambda.py` only translate. The order of checks is deliberate:
 
-1. size (413) before reading anything; 2. token present (401) before any work;
+1. size (413) before reading anything; 2. token present and well-formed (401) before any work;
 3. body well-formed (400); 4. token valid (401, or 503 when auth is down: never grants);
-5. the version exists and is not a draft (404); 6. its location may be signed (403);
-7. the user holds the document's `access` permission on the CAVE dataset (403 / `missing_tos`);
-8. manifest paths stay inside the location (400); 9. sign.
+5. the document stored at the version's own path, whose body names that version (404: one
+   message for every reason, never the registry's URI);
+6. `authorize` (before anything about the version is revealed): the location is canonical and
+   inside `ALLOWED_LOCATIONS`, and the user holds both the permission the operator bound to that
+   location (`LOCATION_PERMISSIONS`) and the document's own `access` (403 / `missing_tos`;
+   a draft the user may not read is a plain 404);
+7. drafts are not signed (404); 8. manifest paths stay inside the location (400);
+9. sign, within the answer-size bound (400 telling to ask for credentials).
 
-Every decision is one audit line.
+Steps 5-8 are `Signer.resolve`: a new route that grants a table (e.g. Delta Sharing) calls it
+rather than repeating them. Every decision is one audit line. See docs/security.md for the
+threat model.
 """
 
 from __future__ import annotations
@@ -17,26 +24,38 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from registry.model import NAME_PATTERN, VERSION_PATTERN, Format
+from registry.model import Format
 
 from . import audit
-from .auth import Authenticator, build_authenticator, extract_token
+from .access import ConfigurationError, load_rules, parse_allowed, rules_for
+from .auth import Authenticator, Token, User, build_authenticator, extract_token
 from .config import Config, SEVEN_DAYS
 from .cors import cors_headers, preflight_headers
-from .errors import BadRequest, MethodNotAllowed, NotFound, PayloadTooLarge, SignerError
-from .lookup import Lookup, check_allowed, resolve_files, version_warnings
+from .errors import (
+    AuthUnavailable,
+    BadRequest,
+    LocationNotAllowed,
+    MethodNotAllowed,
+    MissingTos,
+    NoPermission,
+    NotFound,
+    PayloadTooLarge,
+    SignerError,
+)
+from .locations import TableLocation, canonical_location, check_allowed
+from .lookup import NAME, VERSION, Lookup, Missing, resolve_files, version_warnings
 
 logger = logging.getLogger("signer_function")
 MODES = ("urls", "credentials", "auto")
-_NAME = re.compile(NAME_PATTERN)
-_VERSION = re.compile(VERSION_PATTERN)
+_NAME, _VERSION = NAME, VERSION  # fullmatch only: see lookup.py
+ENTRY_JSON_BYTES = 80
+"""What one file entry's JSON adds besides its URL, URI and partition values (keys, size, rows)."""
 SERVICE_VERSION = "1"
 
 
@@ -52,6 +71,7 @@ class Request:
     query: dict[str, str] = field(default_factory=dict)
     body: Optional[bytes] = b""
     too_large: bool = False
+    malformed: Optional[str] = None  # the adapter could not read the request (e.g. bad base64)
 
 
 @dataclass
@@ -75,7 +95,7 @@ class SignRequest:
 def parse_body(body: bytes) -> SignRequest:
     try:
         data = json.loads(body.decode("utf-8") if body else "")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # bad UTF-8 or JSON, or nested too deep to parse
         raise BadRequest('the body must be JSON: {"dataset": NAME, "version": V|"latest", ...}') from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
@@ -83,12 +103,12 @@ def parse_body(body: bytes) -> SignRequest:
     if unknown:
         raise BadRequest(f"unknown field(s): {', '.join(unknown)}")
     name = data.get("dataset")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise BadRequest("'dataset' must be a dataset name ([a-z][a-z0-9_]*)")
     version = data.get("version", "latest")
     if isinstance(version, int) and not isinstance(version, bool):
         version = str(version)
-    if not isinstance(version, str) or not (version == "latest" or _VERSION.match(version)):
+    if not isinstance(version, str) or not (version == "latest" or _VERSION.fullmatch(version)):
         raise BadRequest("'version' must be a version label or \"latest\"")
     expires = data.get("expires_in")
     if expires is not None and (isinstance(expires, bool) or not isinstance(expires, int) or expires <= 0):
@@ -99,8 +119,19 @@ def parse_body(body: bytes) -> SignRequest:
     return SignRequest(name, version, expires, mode)
 
 
-def credentials_reasons(doc: Any, file_count: int, config: Config) -> list[str]:
-    """Why plain signed URLs would not read this version faithfully (empty: they would)."""
+def url_answer_estimate(objects: list, url_overhead: int) -> int:
+    """The size of an answer listing one signed URL per object, from the overhead one URL really
+    has over its key (signature, credential, and the session token a Lambda's keys carry)."""
+    return sum(
+        len(o.uri) + len(o.key) + url_overhead + ENTRY_JSON_BYTES + len(json.dumps(o.partition, separators=(",", ":")))
+        for o in objects
+    )
+
+
+def credentials_reasons(doc: Any, objects: list, config: Config) -> list[str]:
+    """Why plain signed URLs would not read this version faithfully, or could not be answered
+    (empty: they would)."""
+    file_count = len(objects)
     out = []
     rf = doc.inspected.reader_features or {}
     if doc.format == Format.LANCE or rf.get("needs_credentials"):
@@ -115,6 +146,13 @@ def credentials_reasons(doc: Any, file_count: int, config: Config) -> list[str]:
     return out
 
 
+def urls_refused(why: str) -> BadRequest:
+    return BadRequest(
+        f"{why}; ask for mode \"credentials\" (scoped read credentials for the whole table) instead",
+        extra={"use_mode": "credentials"},
+    )
+
+
 def _iso(t: dt.datetime) -> str:
     return t.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -125,7 +163,19 @@ class Signer:
     def __init__(self, config: Config, authenticator: Optional[Authenticator] = None):
         self.config = config
         self.auth = authenticator or build_authenticator(config)
-        self.lookup = Lookup(config.registry_uri, ttl=config.registry_cache_ttl) if config.registry_uri else None
+        self.lookup = (
+            Lookup(config.registry_uri, ttl=config.registry_cache_ttl, max_manifest_bytes=config.max_manifest_bytes)
+            if config.registry_uri
+            else None
+        )
+        self.problem: Optional[str] = None  # a configuration error: then nothing is signed
+        try:
+            self.allowed = parse_allowed(config.allowed_locations)
+            self.rules = load_rules(config.location_permissions, config.location_permissions_file)
+        except ConfigurationError as exc:
+            self.allowed, self.rules, self.problem = (), (), str(exc)
+        if config.problems:
+            self.problem = "; ".join(config.problems)
         self._gcs: Any = None
         self._s3: Any = None
         self._lock = threading.Lock()
@@ -152,11 +202,13 @@ class Signer:
     # ---- entry
     def handle(self, request: Request) -> Response:
         origin = request.headers.get("origin")
-        method = request.method.upper()
+        method = (request.method or "GET").upper()
         route = request.path.rstrip("/").rsplit("/", 1)[-1] if request.path.strip("/") else ""
         if method == "OPTIONS":
             return Response(204, None, preflight_headers(self.config, origin))
-        if route == "health":
+        if request.malformed:
+            resp = self._error(BadRequest(request.malformed))
+        elif route == "health":
             resp = self.health() if method in ("GET", "HEAD") else self._error(MethodNotAllowed("use GET /health"))
         elif route in ("sign", ""):
             resp = self.sign(request) if method == "POST" else self._error(MethodNotAllowed("use POST /sign"))
@@ -168,18 +220,24 @@ class Signer:
 
     def health(self) -> Response:
         auth = self.auth.health()
-        ok = auth.get("mode") != "refused" and self.lookup is not None
+        ok = auth.get("mode") != "refused" and self.lookup is not None and self.problem is None
         body = {
             "status": "ok" if ok else "misconfigured",
             "service": "feature-registry-signer",
             "version": SERVICE_VERSION,
             "auth": auth.get("mode"),
             "registry_configured": self.lookup is not None,
-            "allowed_locations": len(self.config.allowed_locations),
+            "allowed_locations": len(self.allowed),
+            "location_permissions": len(self.rules),
             "max_expires": self.config.effective_max_expires,
         }
+        if not self.rules:
+            body["warning"] = (
+                "LOCATION_PERMISSIONS is not set: permissions come from the documents alone, so a "
+                "publisher can re-expose a table under a weaker permission (docs/security.md)"
+            )
         if not ok:
-            body["problem"] = auth.get("error") or "REGISTRY_URI is not set"
+            body["problem"] = self.problem or auth.get("error") or "REGISTRY_URI is not set"
         return Response(200 if ok else 503, body)
 
     @staticmethod
@@ -190,6 +248,8 @@ class Signer:
         started = time.perf_counter()
         facts: dict[str, Any] = {"request_id": uuid.uuid4().hex[:16], "origin": request.headers.get("origin")}
         try:
+            if self.problem:  # fail closed before contacting anything
+                raise AuthUnavailable(f"the signer is misconfigured: {self.problem}")
             if request.too_large or (request.body is not None and len(request.body) > self.config.max_body_bytes):
                 raise PayloadTooLarge(f"the body is larger than {self.config.max_body_bytes} bytes")
             token = extract_token(request.headers, request.cookies, request.query)
@@ -198,15 +258,8 @@ class Signer:
             facts.update(dataset=req.dataset, version=req.version)
             user = self.auth.user(token)
             facts["user_id"] = user.id
-            if self.lookup is None:
-                raise NotFound("this signer has no REGISTRY_URI configured")
-            found = self.lookup.find(req.dataset, req.version)
+            found, loc, objects = self.resolve(user, token, req.dataset, req.version, facts)
             doc = found.document
-            facts.update(version=doc.version, format=doc.format.value)
-            access_dataset = doc.access.dataset or self.auth.dataset_for(doc.datastack, token)
-            user.require(access_dataset, doc.access.permission)
-            check_allowed(doc.location, self.config.allowed_locations)
-            loc, objects = resolve_files(doc, found.manifest)
             body = self._answer(req, doc, loc, objects, user, facts)
             facts.update(outcome="granted", status=200)
             headers = {}
@@ -215,6 +268,7 @@ class Signer:
             return Response(200, body, headers)
         except SignerError as err:
             facts.update(outcome="denied" if err.status < 500 else "error", status=err.status, error=err.code)
+            facts["reason"] = getattr(err, "reason", None)
             return self._error(err)
         except Exception as exc:  # never leak internals (or a token) in the answer
             # The traceback goes to stderr (no locals are printed; Token redacts itself anyway).
@@ -225,11 +279,61 @@ class Signer:
             facts["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
             audit.record(**facts)
 
+    def resolve(self, user: User, token: Token, name: str, version: str, facts: Optional[dict] = None) -> tuple[Any, TableLocation, list]:
+        """Everything every route that grants a table must do, in this order: find the version
+        at its own path, `authorize` before saying anything about it (a draft the user may not
+        read is a plain 404), refuse drafts, and resolve the manifest inside the location.
+        Returns (Found, canonical location, objects). New routes (e.g. Delta Sharing) call this."""
+        if self.problem:
+            raise AuthUnavailable(f"the signer is misconfigured: {self.problem}")
+        if self.lookup is None:
+            raise NotFound("this signer has no REGISTRY_URI configured")
+        found = self.lookup.find(name, version)
+        doc = found.document
+        if facts is not None:
+            facts.update(version=doc.version, format=doc.format.value)
+        try:
+            loc = self.authorize(user, doc, token)
+        except (NoPermission, MissingTos, LocationNotAllowed):
+            if doc.status.value == "draft":  # say nothing about drafts to who may not read them
+                raise Missing(name, version, "draft_not_permitted") from None
+            raise
+        if doc.status.value == "draft" or found.manifest is None:
+            draft = NotFound(f"{name}@{doc.version} is a draft; drafts are not signed")
+            draft.reason = "draft"  # type: ignore[attr-defined]
+            raise draft
+        loc, objects = resolve_files(doc, found.manifest, loc)
+        return found, loc, objects
+
+    def authorize(self, user: User, doc: Any, token: Token) -> TableLocation:
+        """The checks every route that reveals or grants a table makes, before saying anything
+        about it: the canonical location, inside ALLOWED_LOCATIONS, covered by the operator's
+        LOCATION_PERMISSIONS rules (all of them, when any is configured), and the document's own
+        `access`. Returns the canonical location; raises 403s."""
+        loc = canonical_location(doc.location)
+        check_allowed(loc, self.allowed)
+        rules = rules_for(loc, self.rules)
+        if self.rules and not rules:
+            raise LocationNotAllowed("no LOCATION_PERMISSIONS rule of this signer covers the dataset's location")
+        access_dataset = doc.access.dataset or self.auth.dataset_for(doc.datastack, token)
+        user.require(access_dataset, doc.access.permission)
+        for rule in rules:
+            user.require(rule.dataset, rule.permission)
+        return loc
+
+    def _sign_urls(self, loc: TableLocation, objects: list, expires_in: int) -> tuple[list[Optional[str]], str]:
+        if loc.scheme == "s3":
+            from .signing_s3 import sign_s3
+
+            return list(sign_s3(self.config, objects, expires_in, client=self.s3)), "sigv4"
+        urls, how = self.gcs.sign(objects, expires_in)
+        return list(urls), f"gcs_v4_{how}"
+
     def _answer(self, req: SignRequest, doc: Any, loc: Any, objects: list, user: Any, facts: dict) -> dict[str, Any]:
         cfg = self.config
         asked = req.expires_in if req.expires_in is not None else cfg.default_expires
         expires_in = min(asked, cfg.effective_max_expires, SEVEN_DAYS)
-        reasons = credentials_reasons(doc, len(objects), cfg)
+        reasons = credentials_reasons(doc, objects, cfg)
         warnings = version_warnings(doc)
         if req.mode == "auto":
             mode = "credentials" if reasons else "urls"
@@ -237,8 +341,23 @@ class Signer:
         else:
             mode = req.mode
             why = "requested"
+            if mode == "urls" and len(objects) > cfg.max_url_files:
+                raise urls_refused(f"{len(objects)} files is more than this signer signs as URLs ({cfg.max_url_files})")
             if mode == "urls" and reasons:
                 warnings.extend(f"signed URLs may not read this table correctly: {r}" for r in reasons)
+        probe: list[Optional[str]] = []
+        if mode == "urls" and objects:
+            # Sign one URL first: its real length bounds the answer before thousands are signed.
+            probe, _ = self._sign_urls(loc, objects[:1], expires_in)
+            estimate = url_answer_estimate(objects, len(probe[0]) - len(objects[0].key))
+            if estimate > cfg.max_answer_bytes:
+                too_big = (
+                    f"signed URLs for {len(objects)} files would make a {estimate}-byte answer, "
+                    f"over this signer's limit ({cfg.max_answer_bytes} bytes)"
+                )
+                if req.mode == "urls":
+                    raise urls_refused(too_big)
+                mode, why = "credentials", too_big
         if asked > expires_in:
             warnings.append(f"expires_in {asked} was clamped to {expires_in} seconds (MAX_EXPIRES)")
         now = dt.datetime.now(dt.timezone.utc)
@@ -248,13 +367,8 @@ class Signer:
         signing = None
         expires_at = _iso(now + dt.timedelta(seconds=expires_in))
         if mode == "urls":
-            if loc.scheme == "s3":
-                from .signing_s3 import sign_s3
-
-                urls, signing = sign_s3(cfg, objects, expires_in, client=self.s3), "sigv4"
-            else:
-                urls, signing = self.gcs.sign(objects, expires_in)
-                signing = f"gcs_v4_{signing}"
+            rest, signing = self._sign_urls(loc, objects[len(probe):], expires_in)
+            urls = probe + rest
         else:
             from . import credentials as creds
 
@@ -291,6 +405,17 @@ class Signer:
             body["metadata_location"] = doc.inspected.reader_features["metadata_location"]
         if doc.status.value == "deprecated":
             body["deprecated"] = {"superseded_by": doc.lineage.superseded_by}
+        size = len(json.dumps(body, separators=(",", ":")))
+        if size > cfg.max_answer_bytes:
+            if mode == "urls":
+                raise urls_refused(f"the answer ({size} bytes) would exceed the answer limit ({cfg.max_answer_bytes} bytes)")
+            # Credentials read the whole prefix: the list is a convenience, dropped to stay in bounds.
+            body["files_omitted"] = len(body["files"])
+            body["files"] = []
+            warnings.append(
+                f"the file list ({len(objects)} files) is left out to keep the answer under "
+                f"{cfg.max_answer_bytes} bytes; read the table with its format's reader and the credentials"
+            )
         return body
 
 

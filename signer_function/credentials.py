@@ -11,6 +11,11 @@ URLs), Delta with deletion vectors, Iceberg with delete files, or very many file
   Access Boundary (objectViewer on the bucket, condition: object names under `prefix/` — a `/`
   boundary, so `synapses` does not open `synapses_v2/` — or a listing of that prefix). One
   exchange per request, not per file. Its lifetime is the source token's (at most 1 h).
+
+Both policy languages are code: CEL string literals end at `'` and escape with `\\`; IAM reads
+`*`, `?` and `${...}` as wildcards and variables. Locations reach these builders only through
+`locations.canonical_location`, whose grammar has none of those characters, and the builders check
+every literal again (`_literal`) so that no caller can hand them an unchecked prefix.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 from typing import Any, Optional
 
 from .config import Config
-from .errors import SigningFailed
-from .lookup import TableLocation
+from .errors import LocationNotAllowed, SigningFailed
+from .locations import BUCKET, TableLocation, check_key
 
 _STS_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange"
 _ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
@@ -36,11 +42,22 @@ def _iso(t: Optional[dt.datetime]) -> Optional[str]:
     return t.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def _literal(loc: TableLocation) -> TableLocation:
+    """`loc` again, after proving its bucket and prefix are inside the location grammar (no quote,
+    backslash, wildcard, `$`, `..` or empty segment can reach a policy)."""
+    if loc.scheme not in ("s3", "gs") or not BUCKET.fullmatch(loc.bucket) or ".." in loc.bucket:
+        raise LocationNotAllowed("the dataset's location cannot be put into a storage policy")
+    check_key(loc.prefix, "the location's key")
+    return loc
+
+
 # ---- S3 ----------------------------------------------------------------------------------------
 
 
 def s3_session_policy(loc: TableLocation, single_file: bool) -> dict[str, Any]:
-    """Read-only policy for the table: objects under `prefix/` (or exactly the one file)."""
+    """Read-only policy for the table: objects under `prefix/` (or exactly the one file).
+    The only `*` in it is the one written here, at the end of a checked literal."""
+    loc = _literal(loc)
     if single_file:
         objects = [f"arn:aws:s3:::{loc.bucket}/{loc.prefix}"]
         list_prefixes = [loc.prefix]
@@ -66,30 +83,58 @@ def s3_session_policy(loc: TableLocation, single_file: bool) -> dict[str, Any]:
 
 
 def _session_name(user_id: Any, limit: int) -> str:
-    name = re.sub(r"[^\w+=,.@-]", "-", f"cave-{user_id}")
+    name = re.sub(r"[^\w+=,.@-]", "-", f"cave-{user_id}", flags=re.ASCII)  # STS takes ASCII only
     return name[:limit]
 
 
+_STS_POOL: Any = None
+_STS_POOL_LOCK = threading.Lock()
+
+
+def _sts_pool() -> Any:
+    """A small bounded pool for STS calls: botocore has per-read timeouts only, so the call runs
+    here and the request waits at most the deadline. A stuck call occupies one of few threads
+    (then ends by botocore's own read timeout); it never holds the request."""
+    global _STS_POOL
+    with _STS_POOL_LOCK:
+        if _STS_POOL is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _STS_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sts")
+        return _STS_POOL
+
+
 def aws_credentials(config: Config, loc: TableLocation, single_file: bool, expires_in: int, user_id: Any) -> dict[str, Any]:
+    import concurrent.futures
+
     import boto3
     import botocore.exceptions
+    from botocore.config import Config as BotoConfig
 
     policy = json.dumps(s3_session_policy(loc, single_file), separators=(",", ":"))
-    sts = boto3.session.Session().client("sts", region_name=config.aws_region)
-    try:
+    deadline = config.outbound_deadline
+    sts = boto3.session.Session().client(
+        "sts",
+        region_name=config.aws_region,
+        config=BotoConfig(connect_timeout=deadline, read_timeout=deadline, retries={"max_attempts": 2, "mode": "standard"}),
+    )
+
+    def call() -> tuple[Any, str]:
         if config.role_arn:
             duration = max(config.credentials_min_seconds, min(int(expires_in), 3600))
-            got = sts.assume_role(
+            return sts.assume_role(
                 RoleArn=config.role_arn,
                 RoleSessionName=_session_name(user_id, 64),
                 Policy=policy,
                 DurationSeconds=duration,
-            )
-            method = "AssumeRole"
-        else:
-            duration = max(config.credentials_min_seconds, min(int(expires_in), 129600))
-            got = sts.get_federation_token(Name=_session_name(user_id, 32), Policy=policy, DurationSeconds=duration)
-            method = "GetFederationToken"
+            ), "AssumeRole"
+        duration = max(config.credentials_min_seconds, min(int(expires_in), 129600))
+        return sts.get_federation_token(Name=_session_name(user_id, 32), Policy=policy, DurationSeconds=duration), "GetFederationToken"
+
+    try:
+        got, method = _sts_pool().submit(call).result(timeout=deadline)
+    except concurrent.futures.TimeoutError:
+        raise SigningFailed(f"STS did not answer within {deadline:g} s") from None
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         raise SigningFailed(f"STS refused to issue credentials ({type(exc).__name__})") from None
     c = got["Credentials"]
@@ -123,9 +168,11 @@ def aws_credentials(config: Config, loc: TableLocation, single_file: bool, expir
 
 
 def gcs_access_boundary(loc: TableLocation, single_file: bool) -> Any:
-    """The Credential Access Boundary for one table (read-only, prefix with a `/` boundary)."""
+    """The Credential Access Boundary for one table (read-only, prefix with a `/` boundary).
+    Every CEL string literal is a checked location literal: it cannot hold `'` or `\\`."""
     from google.auth import downscoped
 
+    loc = _literal(loc)
     objects = f"projects/_/buckets/{loc.bucket}/objects/"
     if single_file:
         expression = f"resource.name == '{objects}{loc.prefix}'"

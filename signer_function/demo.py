@@ -95,6 +95,8 @@ def serve(work: Path, port: int, ttl: float, registry: Path | None = None) -> No
         **os.environ, **env,
         "REGISTRY_URI": str(registry), "SIGNER_AUTH": "dev", "SIGNER_ALLOW_DEV_AUTH": "1",
         "SIGNER_DEV_TOKENS": str(tokens), "ALLOWED_LOCATIONS": "s3://demo-tables",
+        # The operator's binding of table prefixes to CAVE permissions (docs/security.md).
+        "LOCATION_PERMISSIONS": json.dumps({"s3://demo-tables": {"dataset": "minnie65_public", "permission": "view"}}),
         "CORS_ORIGINS": "http://127.0.0.1:8000", "PYTHONUNBUFFERED": "1",
     }
     exe = Path(sys.executable).with_name("functions-framework")

@@ -1,119 +1,76 @@
 """Find the pinned dataset version and its file manifest in the registry, and resolve files safely.
 
+Documents in the registry bucket may be hand-crafted (docs/security.md), so the signer trusts a
+document only for what its *path* says it is:
+
+* `name@version` is read from `datasets/<name>/<version>.json` and nowhere else; a body whose
+  `name`/`version` differ from the path is not that version (not found, and audited as
+  `document_mismatch`). The cache is keyed by the path read, never by what a body claims.
+* `latest` is the newest published version among the documents under `datasets/<name>/` whose
+  bodies match their paths; unreadable, mis-encoded, oversized or lying documents are skipped.
+* Every "not found" answer has the same message whatever the reason (missing, invalid, lying, a
+  draft the caller may not see), and never names the registry: the reason goes to the audit line.
+
 Documents are immutable once published (only `deprecate` changes one), so a short TTL cache is
-safe and keeps warm requests off the registry bucket. `latest` resolves to the newest published
-version; drafts are never signed. Manifest paths are relative to the document's `location`; one
-that climbs out (`..`), is absolute or names another scheme is refused, and a location outside
-`ALLOWED_LOCATIONS` is never signed.
+safe and keeps warm requests off the registry bucket. Drafts are found (so that the caller's
+permission can be checked before anything is said about them) but never signed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Optional
-from urllib.parse import urlparse
 
 from cachetools import TTLCache
 
-from registry import errors as registry_errors
-from registry.documents import Registry
-from registry.model import DatasetDocument, FileManifest, Status
+from registry.model import NAME_PATTERN, VERSION_PATTERN, DatasetDocument, FileManifest, Status
 
-from .errors import BadRequest, LocationNotAllowed, NotFound, SignerError
+from .errors import BadRequest, NotFound, SignerError, SigningFailed
+from .locations import (  # re-exported (__all__): the names other modules import from here
+    ObjectRef,
+    TableLocation,
+    canonical_location,
+    check_allowed,
+    location_allowed,
+    safe_relative,
+)
+
+DATASETS = "datasets"
+DOC_SUFFIX = ".json"
+MANIFEST_SUFFIX = ".files.json"
+MAX_DOCUMENT_BYTES = 1 << 20
+"""A document is a few KiB; anything above 1 MiB is not one the signer will parse."""
+# The contract's grammars, for fullmatch (a `$` anchor would also accept a trailing newline).
+NAME = re.compile(NAME_PATTERN.lstrip("^").rstrip("$"))
+VERSION = re.compile(VERSION_PATTERN.lstrip("^").rstrip("$"))
 
 
-@dataclass(frozen=True)
-class ObjectRef:
-    """One object to sign: its scheme (`s3`/`gs`), bucket and key, plus manifest facts."""
+class Missing(NotFound):
+    """404 with one message for every reason; `reason` is for the audit line only."""
 
-    scheme: str
-    bucket: str
-    key: str
-    size: Optional[int]
-    rows: Optional[int]
-    partition: dict[str, Any]
-
-    @property
-    def uri(self) -> str:
-        return f"{self.scheme}://{self.bucket}/{self.key}"
-
-
-@dataclass(frozen=True)
-class TableLocation:
-    scheme: str
-    bucket: str
-    prefix: str  # key prefix of the location, no leading or trailing slash ("" = bucket root)
-
-    @property
-    def uri(self) -> str:
-        return f"{self.scheme}://{self.bucket}/{self.prefix}".rstrip("/")
+    def __init__(self, name: str, version: str, reason: str):
+        super().__init__(
+            f"no published version of {name!r} in the registry"
+            if version == "latest"
+            else f"{name}@{version} is not in the registry"
+        )
+        self.reason = reason
 
 
 @dataclass(frozen=True)
 class Found:
     document: DatasetDocument
-    manifest: FileManifest
+    manifest: Optional[FileManifest]  # None for a draft (never signed, so never read)
+    path: str
 
 
-def parse_location(location: str) -> TableLocation:
-    """`s3://b/p/t` -> ('s3', 'b', 'p/t'). Only object stores can be signed."""
-    parsed = urlparse(location)
-    scheme = {"gcs": "gs", "s3a": "s3"}.get(parsed.scheme, parsed.scheme)
-    if scheme not in ("s3", "gs") or not parsed.netloc:
-        raise BadRequest(f"location {location!r} is not on S3 or GCS; only object stores can be signed")
-    prefix = parsed.path.strip("/")
-    if any(part in ("..", ".") for part in prefix.split("/")):
-        raise BadRequest(f"location {location!r} contains '.' or '..' segments")
-    return TableLocation(scheme, parsed.netloc, prefix)
-
-
-def _normalise(uri: str) -> str:
-    for old, new in (("gcs://", "gs://"), ("s3a://", "s3://")):
-        if uri.startswith(old):
-            uri = new + uri[len(old) :]
-    return uri.rstrip("/")
-
-
-def location_allowed(location: str, allowed: tuple[str, ...]) -> bool:
-    """True when `location` is one of `allowed` or below one of them, at a `/` boundary (so
-    `s3://b/synapses` does not also allow `s3://b/synapses_v2`)."""
-    loc = _normalise(location)
-    for prefix in allowed:
-        p = _normalise(prefix)
-        if not p:
-            continue
-        if p.endswith(":/"):  # "s3://" normalised: a whole scheme, allowed on purpose
-            if loc.startswith(p + "/"):
-                return True
-        elif loc == p or loc.startswith(p + "/"):
-            return True
-    return False
-
-
-def check_allowed(location: str, allowed: tuple[str, ...]) -> None:
-    if not allowed:
-        raise LocationNotAllowed("this signer has no ALLOWED_LOCATIONS configured; it signs nothing")
-    if not location_allowed(location, allowed):
-        raise LocationNotAllowed("the location of this dataset is outside the locations this signer may sign")
-
-
-def safe_relative(path: str) -> str:
-    """Validate a manifest path relative to the location; raise BadRequest for anything else."""
-    if "\\" in path or "\x00" in path or any(ord(c) < 32 for c in path):
-        raise BadRequest(f"manifest path {path!r} has forbidden characters")
-    if "://" in path or path.startswith("/"):
-        raise BadRequest(f"manifest path {path!r} is absolute; paths must be relative to the location")
-    parts = path.split("/")
-    if any(p in ("..", ".", "") for p in parts):
-        raise BadRequest(f"manifest path {path!r} has '..', '.' or empty segments")
-    return path
-
-
-def resolve_files(document: DatasetDocument, manifest: FileManifest) -> tuple[TableLocation, list[ObjectRef]]:
-    """Every manifest file as an object inside the document's own location."""
-    loc = parse_location(document.location)
+def resolve_files(document: DatasetDocument, manifest: FileManifest, loc: Optional[TableLocation] = None) -> tuple[TableLocation, list[ObjectRef]]:
+    """Every manifest file as an object inside the document's own (canonical) location."""
+    loc = loc or canonical_location(document.location)
     out: list[ObjectRef] = []
     for f in manifest.files:
         if f.path == "":
@@ -127,22 +84,70 @@ def resolve_files(document: DatasetDocument, manifest: FileManifest) -> tuple[Ta
     return loc, out
 
 
-class Lookup:
-    """Documents and manifests by `name@version`, with a TTL cache over the registry reads."""
+def parse_document_at(data: bytes, name: str, version: str) -> DatasetDocument:
+    """The document stored at `datasets/<name>/<version>.json`, or ValueError (with the reason)
+    when it is oversized, not UTF-8 JSON, too deep, invalid, or claims another name/version."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise ValueError("oversized_document")
+    try:
+        raw = json.loads(data.decode("utf-8"))
+        doc = DatasetDocument.from_dict(raw)
+    except (ValueError, TypeError, RecursionError, AttributeError, KeyError):
+        raise ValueError("invalid_document") from None
+    if doc.name != name or doc.version != version:
+        raise ValueError("document_mismatch")
+    return doc
 
-    def __init__(self, registry_uri: str, ttl: float = 60.0, size: int = 512):
+
+class Lookup:
+    """Documents and manifests by `name@version`, with a TTL cache keyed by the path read."""
+
+    def __init__(self, registry_uri: str, ttl: float = 60.0, size: int = 512, max_manifest_bytes: int = 64 << 20):
         if not registry_uri:
             raise ValueError("REGISTRY_URI is not set")
         self.registry_uri = registry_uri
-        self._registry: Optional[Registry] = None
+        self.max_manifest_bytes = max_manifest_bytes
+        self._reader: Any = None
         self._cache: TTLCache = TTLCache(size, ttl)
         self._lock = threading.Lock()
 
     @property
-    def registry(self) -> Registry:
-        if self._registry is None:
-            self._registry = Registry(self.registry_uri)
-        return self._registry
+    def reader(self) -> Any:
+        with self._lock:
+            if self._reader is None:
+                from .registry_reader import reader_for
+
+                self._reader = reader_for(self.registry_uri)
+            return self._reader
+
+    @property
+    def registry(self) -> Any:
+        """The full `registry.documents.Registry` (fsspec), for code that must list the whole
+        registry. Its documents are not path-checked: use `find` for anything that grants."""
+        with self._lock:
+            if getattr(self, "_registry", None) is None:
+                from registry.documents import Registry
+
+                self._registry = Registry(self.registry_uri)
+            return self._registry
+
+    def _read(self, rel: str, limit: int = MAX_DOCUMENT_BYTES) -> Optional[bytes]:
+        """The object's bytes (at most `limit` + 1), None when it does not exist; a registry that
+        cannot be read fails closed with a 502 that does not name it."""
+        from .registry_reader import RegistryUnreadable
+
+        try:
+            return self.reader.read(rel, limit)
+        except RegistryUnreadable as exc:
+            raise SigningFailed(f"the registry could not be read ({exc})") from None
+
+    def _list(self, prefix: str) -> list[str]:
+        from .registry_reader import RegistryUnreadable
+
+        try:
+            return self.reader.list(prefix, DOC_SUFFIX)
+        except RegistryUnreadable as exc:
+            raise SigningFailed(f"the registry could not be listed ({exc})") from None
 
     def find(self, name: str, version: str) -> Found:
         key = (name, version)
@@ -150,25 +155,58 @@ class Lookup:
             hit = self._cache.get(key)
         if hit is not None:
             return hit
-        try:
-            doc = self.registry.get(name, version)
-        except registry_errors.NotFound as exc:
-            raise NotFound(str(exc).replace(self.registry_uri, "the registry")) from None
-        except registry_errors.SpecInvalid:
-            raise NotFound(f"{name}@{version} cannot be read from the registry (invalid document)") from None
-        except FileNotFoundError:
-            raise NotFound(f"{name}@{version} is not in the registry") from None
-        if doc.status == Status.DRAFT:
-            raise NotFound(f"{name}@{version} is a draft; drafts are not signed")
-        try:
-            manifest = self.registry.manifest(doc.name, doc.version)
-        except registry_errors.NotFound:
-            raise NotFound(f"{doc.ref} has no file manifest in the registry") from None
-        found = Found(doc, manifest)
+        found = self._find_latest(name) if version == "latest" else self._find_exact(name, version)
         with self._lock:
             self._cache[key] = found
-            self._cache[(doc.name, doc.version)] = found
         return found
+
+    def _find_exact(self, name: str, version: str) -> Found:
+        path = f"{DATASETS}/{name}/{version}{DOC_SUFFIX}"
+        if version.endswith(".files"):  # that path is a manifest, never a document
+            raise Missing(name, version, "manifest_path")
+        data = self._read(path)
+        if data is None:
+            raise Missing(name, version, "missing")
+        try:
+            doc = parse_document_at(data, name, version)
+        except ValueError as exc:
+            raise Missing(name, version, str(exc)) from None
+        return self._with_manifest(doc, path, version)
+
+    def _find_latest(self, name: str) -> Found:
+        prefix = f"{DATASETS}/{name}/"
+        paths = self._list(prefix)
+        best: Optional[tuple[DatasetDocument, str]] = None
+        for path in paths:
+            label = path[len(prefix) : -len(DOC_SUFFIX)] if path.startswith(prefix) else ""
+            if path.endswith(MANIFEST_SUFFIX) or not VERSION.fullmatch(label):
+                continue
+            data = self._read(path)
+            if data is None:
+                continue
+            try:
+                doc = parse_document_at(data, name, label)
+            except ValueError:
+                continue  # skipped: one bad document never hides the others
+            if doc.status == Status.PUBLISHED and (best is None or doc.published_at >= best[0].published_at):
+                best = (doc, path)
+        if best is None:
+            raise Missing(name, "latest", "no_published_version")
+        return self._with_manifest(best[0], best[1], "latest")
+
+    def _with_manifest(self, doc: DatasetDocument, path: str, asked: str) -> Found:
+        if doc.status == Status.DRAFT:
+            return Found(doc, None, path)
+        data = self._read(f"{DATASETS}/{doc.name}/{doc.version}{MANIFEST_SUFFIX}", self.max_manifest_bytes)
+        if data is None:
+            raise Missing(doc.name, asked, "no_manifest")
+        if len(data) > self.max_manifest_bytes:
+            raise Missing(doc.name, asked, "oversized_manifest")
+        try:
+            manifest = FileManifest.from_dict(json.loads(data.decode("utf-8")))
+        except (ValueError, TypeError, RecursionError, AttributeError, KeyError):
+            raise Missing(doc.name, asked, "invalid_manifest") from None
+        return Found(doc, manifest, path)
 
 
 def version_warnings(document: DatasetDocument, today: Optional[dt.date] = None) -> list[str]:
@@ -189,4 +227,7 @@ def version_warnings(document: DatasetDocument, today: Optional[dt.date] = None)
     return out
 
 
-__all__ = ["Lookup", "Found", "ObjectRef", "TableLocation", "resolve_files", "check_allowed", "version_warnings", "SignerError"]
+__all__ = [
+    "Lookup", "Found", "Missing", "ObjectRef", "TableLocation", "resolve_files", "check_allowed", "version_warnings",
+    "SignerError", "canonical_location", "location_allowed", "safe_relative",
+]

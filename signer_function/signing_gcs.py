@@ -23,6 +23,7 @@ from urllib.parse import quote
 import requests
 
 from .config import Config
+from .deadline import DeadlineSession, google_retries
 from .errors import SigningFailed
 from .lookup import ObjectRef
 
@@ -35,7 +36,8 @@ class GoogleIdentity:
 
     def __init__(self, config: Config, session: Optional[requests.Session] = None):
         self.config = config
-        self.session = session or requests.Session()
+        # Token refreshes and STS exchanges go through this session: each call has a deadline.
+        self.session = session or DeadlineSession(config.outbound_deadline, retries=google_retries())
         self._creds: Any = None
         self._lock = threading.Lock()
 
@@ -97,10 +99,9 @@ class IamSigner:
     def __init__(self, config: Config, identity: GoogleIdentity):
         self.config = config
         self.identity = identity
-        self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(4, config.iam_concurrency))
-        self.session.mount("https://", adapter)
-        self.session.mount("http://", adapter)
+        self.session = DeadlineSession(
+            config.outbound_deadline, retries=google_retries(), pool_maxsize=max(4, config.iam_concurrency)
+        )
         self.pool = ThreadPoolExecutor(max_workers=max(1, config.iam_concurrency), thread_name_prefix="signblob")
 
     def sign_blob(self, message: bytes) -> bytes:
@@ -112,13 +113,16 @@ class IamSigner:
                 url,
                 json={"payload": base64.b64encode(message).decode("ascii")},
                 headers={"Authorization": f"Bearer {token}"},
-                timeout=10,
+                timeout=self.config.outbound_deadline,
             )
         except requests.RequestException as exc:
             raise SigningFailed(f"IAM signBlob is unreachable ({type(exc).__name__})") from None
         if resp.status_code != 200:
             raise SigningFailed(f"IAM signBlob answered {resp.status_code}")
-        return base64.b64decode(resp.json()["signedBlob"])
+        try:
+            return base64.b64decode(resp.json()["signedBlob"], validate=True)
+        except (ValueError, KeyError, TypeError):
+            raise SigningFailed("IAM signBlob answered something that is not a signature") from None
 
 
 def _signing_credentials(email: str, sign: Any) -> Any:

@@ -14,7 +14,7 @@ import pytest
 from registry.documents import Registry
 from registry.model import DatasetDocument, FileManifest
 from signer_function.config import Config
-from signer_function.core import Request, Response, Signer
+from signer_function.core import Request, Response, Signer, reset_default_signer
 
 from .standins import CaveAuth, GoogleApis, new_service_account
 
@@ -69,6 +69,7 @@ def cave_server() -> Iterator[CaveAuth]:
 def cave(cave_server: CaveAuth) -> CaveAuth:
     cave_server.reset_counts()
     cave_server.failing = False
+    cave_server.unavailable_next = 0
     return cave_server
 
 
@@ -181,3 +182,21 @@ def audit_lines(capsys: pytest.CaptureFixture) -> Callable[[], list[dict[str, An
         return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
     return read
+
+
+@pytest.fixture
+def lambda_env(monkeypatch: pytest.MonkeyPatch, tmp_registry: str, cave: CaveAuth, put_doc: Callable[..., DatasetDocument]) -> Iterator[None]:
+    """The Lambda's environment (as deployed) and one published version, `syn@1`."""
+    monkeypatch.setenv("REGISTRY_URI", tmp_registry)
+    monkeypatch.setenv("AUTH_URL", cave.auth_url)
+    monkeypatch.setenv("ALLOWED_LOCATIONS", "s3://lab-tables/features")
+    monkeypatch.setenv("CORS_ORIGINS", "https://catalog.example.org")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDLAMBDA")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "lambda-secret")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    put_doc("syn", "1", "s3://lab-tables/features/syn",
+            files=[{"path": "region=a/p.parquet", "size": 5, "rows": 2, "partition": {"region": "a"}}])
+    reset_default_signer()
+    yield
+    reset_default_signer()

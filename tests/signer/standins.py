@@ -94,6 +94,7 @@ class CaveAuth(StandIn):
         self.users: dict[str, dict[str, Any]] = {}
         self.datastacks: dict[str, str] = {}
         self.failing = False  # answer 500 to everything (auth "down" but reachable)
+        self.unavailable_next = 0  # answer 503 to this many next requests (a blip a retry rides out)
 
     @property
     def auth_url(self) -> str:
@@ -120,6 +121,11 @@ class CaveAuth(StandIn):
     def route(self, h: Handler, method: str, path: str, query: dict, body: bytes) -> tuple[int, Any]:
         if self.failing:
             return 500, {"error": "internal"}
+        with self._lock:
+            blip = self.unavailable_next > 0
+            self.unavailable_next -= 1 if blip else 0
+        if blip:
+            return 503, {"error": "unavailable"}
         token = self._token(h)
         if path == f"{self.PREFIX}/api/v1/user/cache" and method == "GET":
             if token is None or token not in self.users:
@@ -232,3 +238,62 @@ class GoogleApis(StandIn):
                 "expires_in": 3599,
             }
         return 404, {"error": "not found"}
+
+
+class Trickle:
+    """An HTTP server that answers every request one byte at a time, `interval` seconds apart, for
+    at most `limit` bytes (a slow-loris *server*): per-read timeouts never fire against it. Binds
+    127.0.0.1; each connection is bounded by `limit`, and `stop()` ends the listener."""
+
+    def __init__(self, interval: float = 0.1, limit: int = 80) -> None:
+        import socket
+
+        self.interval, self.limit = interval, limit
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def start(self) -> "Trickle":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+
+    def _serve(self) -> None:
+        import socket
+
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: Any) -> None:
+        answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Slow: " + b"a" * self.limit
+        try:
+            conn.settimeout(2)
+            conn.recv(65536)
+            for i in range(min(self.limit, len(answer))):
+                if self._stop.is_set():
+                    break
+                conn.sendall(answer[i : i + 1])
+                time.sleep(self.interval)
+        except OSError:
+            pass
+        finally:
+            conn.close()

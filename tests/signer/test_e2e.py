@@ -177,3 +177,48 @@ def test_http_errors_cors_and_no_token_in_logs(e2e, cave_server):
     decisions = [json.loads(l) for l in log.splitlines() if l.startswith('{"ts"')]
     assert {d["outcome"] for d in decisions} >= {"granted", "denied"}
     assert {d.get("token_source") for d in decisions} >= {"header", "query", "cookie"}
+
+
+def test_hostile_requests_over_http_are_json_errors_and_leave_no_traceback(e2e):
+    """Issue 10 through the real server: deep JSON, an impossible token, a forged document in the
+    registry bucket and a wildcard location all answer JSON errors; the log has no traceback."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    import boto3
+
+    from registry.documents import dumps
+
+    from .conftest import document
+
+    s3 = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    manifest = b'{"files": [{"path": "part-0.parquet", "size": 1, "rows": 1, "partition": {}}]}'
+    for path, (name, version, location) in {
+        "evil/1": ("syn_plain", "1", f"s3://{e2e.bucket}/tables/attacker"),  # claims to be syn_plain@1
+        "wild/1": ("wild", "1", f"s3://{e2e.bucket}/tables/*"),
+    }.items():
+        doc, _ = document(name, version, location, datastack=DATASTACK)
+        s3.put_object(Bucket=e2e.bucket, Key=f"registry/datasets/{path}.json", Body=dumps(doc.to_dict()))
+        s3.put_object(Bucket=e2e.bucket, Key=f"registry/datasets/{path}.files.json", Body=manifest)
+    auth = {"Authorization": f"Bearer {TOKENS['reader']}"}
+    post = lambda body: requests.post(e2e.url + "/sign", data=body, headers=auth, timeout=30)  # noqa: E731
+    assert post(b"[" * 8000).status_code == 400
+    forged = post(json.dumps({"dataset": "evil", "version": "1"}))
+    assert forged.status_code == 404 and forged.json()["error"] == "not_found"
+    wild = post(json.dumps({"dataset": "wild", "version": "1", "mode": "credentials"}))
+    assert wild.status_code == 403 and wild.json()["error"] == "location_not_allowed"
+    assert sign(e2e, "syn_plain", version="1")["location"] == f"s3://{e2e.bucket}/tables/plain.parquet"
+    # A token with a non-latin-1 character, sent as raw UTF-8 bytes (requests refuses to).
+    parts = urlsplit(e2e.url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    body = json.dumps({"dataset": "syn_plain"}).encode()
+    conn.putrequest("POST", "/sign")
+    conn.putheader("Authorization", "Bearer tok-ŝ-reader".encode("utf-8"))
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Content-Length", str(len(body)))
+    conn.endheaders(body)
+    got = conn.getresponse()
+    assert got.status == 401 and json.loads(got.read())["error"] == "invalid_token"
+    conn.close()
+    time.sleep(0.2)
+    assert "Traceback" not in e2e.log.read_text()

@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import json
 
-import pytest
 
 from signer_function import aws_lambda
-from signer_function.core import reset_default_signer
 
 from .conftest import TOKENS
 from .verify import verify_sigv4
@@ -43,23 +41,6 @@ def event(method: str, path: str, *, body: str | None = None, headers: dict | No
     if body is not None:
         ev["body"] = base64.b64encode(body.encode()).decode() if b64 else body
     return ev
-
-
-@pytest.fixture
-def lambda_env(monkeypatch, tmp_registry, cave, put_doc):
-    monkeypatch.setenv("REGISTRY_URI", tmp_registry)
-    monkeypatch.setenv("AUTH_URL", cave.auth_url)
-    monkeypatch.setenv("ALLOWED_LOCATIONS", "s3://lab-tables/features")
-    monkeypatch.setenv("CORS_ORIGINS", "https://catalog.example.org")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDLAMBDA")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "lambda-secret")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    put_doc("syn", "1", "s3://lab-tables/features/syn",
-            files=[{"path": "region=a/p.parquet", "size": 5, "rows": 2, "partition": {"region": "a"}}])
-    reset_default_signer()
-    yield
-    reset_default_signer()
 
 
 def test_sign_with_bearer(lambda_env):

@@ -113,13 +113,13 @@ def test_gcs_downscoped_token_boundary(make_signer, put_doc, google_sa):
 
 
 def test_s3_session_policy_is_prefix_bounded():
-    pol = s3_session_policy(TableLocation("s3", "b", "features/synapses"), single_file=False)
+    pol = s3_session_policy(TableLocation("s3", "lab", "features/synapses"), single_file=False)
     read, listing = pol["Statement"]
     assert read["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
-    assert read["Resource"] == ["arn:aws:s3:::b/features/synapses/*"]
+    assert read["Resource"] == ["arn:aws:s3:::lab/features/synapses/*"]
     assert listing["Condition"]["StringLike"]["s3:prefix"] == ["features/synapses/", "features/synapses/*"]
-    single = s3_session_policy(TableLocation("s3", "b", "t/one.parquet"), single_file=True)
-    assert single["Statement"][0]["Resource"] == ["arn:aws:s3:::b/t/one.parquet"]
+    single = s3_session_policy(TableLocation("s3", "lab", "t/one.parquet"), single_file=True)
+    assert single["Statement"][0]["Resource"] == ["arn:aws:s3:::lab/t/one.parquet"]
     assert not any("Put" in a or "Delete" in a for s in pol["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
 
 
