@@ -148,7 +148,7 @@ def _registry_problems(spec: Any, registry: Any) -> list[tuple[str, str]]:
     if registry.exists(spec.name, spec.version):
         problems.append(("version", f"{spec.ref} is already published in {registry.uri}"))
     for i, ref in enumerate(spec.references):
-        if ref.dataset and not registry.exists(*split(ref.dataset)):
+        if ref.dataset and not (registry.exists(*split(ref.dataset)) if ref.pinned else registry.versions(ref.dataset)):
             problems.append((f"references[{i}].dataset", f"{ref.dataset} is not in {registry.uri}"))
     for field in ("derived_from", "supersedes"):
         for i, ref in enumerate(getattr(spec.lineage, field)):
