@@ -201,11 +201,38 @@ def show(ref: str, registry_uri: str, as_json: bool) -> None:
 
     def go() -> None:
         name, version = parse_ref(ref)
-        doc = _open(registry_uri).get(name, version)
+        source = _open(registry_uri)
+        doc = source.get(name, version)
         if as_json:
             output.print_json(doc.to_dict())
         else:
-            output.document(doc)
+            output.document(doc, joins=source.join_facts(doc))
+
+    run(go)
+
+
+@main.command("join-plan")
+@click.argument("left", metavar="LEFT")
+@click.argument("right", metavar="RIGHT")
+@click.option("--mat-version", type=int, required=True, help="The materialization version to join at.")
+@registry_option
+@json_option
+def join_plan(left: str, right: str, mat_version: int, registry_uri: str, as_json: bool) -> None:
+    """Plan LEFT joined with RIGHT at a materialization version: the versions valid there, the key
+    (stable ids first) and the DuckDB SQL. NAME picks the version valid at --mat-version;
+    NAME@VERSION pins one. Exit 0 when a plan is made, 2 when none can be."""
+    from .joinplan import plan_join
+
+    def go() -> None:
+        source = _open(registry_uri)
+        names = {left.partition("@")[0], right.partition("@")[0]}
+        plan = plan_join(left, right, mat_version, {n: source.documents_of(n) for n in names})
+        if as_json:
+            output.print_json(plan.to_json())
+        else:
+            output.join_plan(plan)
+        if not plan.ok:
+            sys.exit(2)
 
     run(go)
 

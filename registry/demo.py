@@ -49,12 +49,23 @@ def write_example_tables(out: str = TABLES_PREFIX) -> dict:
     return make_tables.make_tables(out)
 
 
-def publish_examples(registry: str, specs_dir: Path = SPECS) -> list[PublishResult]:
+def example_spec(path: Path, tables_prefix: str = TABLES_PREFIX) -> dict:
+    """One example spec, its location moved from the demo bucket to `tables_prefix` (e.g. a local
+    directory that `write_example_tables(out)` wrote to)."""
+    from .publish import load_yaml
+
+    spec = load_yaml(path)
+    if tables_prefix != TABLES_PREFIX and str(spec.get("location", "")).startswith(TABLES_PREFIX):
+        spec["location"] = tables_prefix.rstrip("/") + spec["location"][len(TABLES_PREFIX):]
+    return spec
+
+
+def publish_examples(registry: str, specs_dir: Path = SPECS, tables_prefix: str = TABLES_PREFIX) -> list[PublishResult]:
     """Publish every example spec, then the deprecations: the example registry."""
     results = []
     for name in EXAMPLE_ORDER:
         try:
-            results.append(publish(specs_dir / name, registry))
+            results.append(publish(example_spec(specs_dir / name, tables_prefix), registry))
         except AlreadyPublished:
             continue  # re-running the demo against a kept registry
     for ref, reason, successor in DEPRECATIONS:

@@ -155,16 +155,22 @@ def table_exists_at(source: DatasetDocument, table: str) -> tuple[list[int], boo
     return sorted(found), True
 
 
-def find_exports(versions_by_name: VersionsByName, datastack: str, table: str) -> dict[int, str]:
-    """Registered MaterializationEngine exports of `table` (`scan-exports`): mat version -> ref."""
-    out: dict[int, str] = {}
+ExportIndex = Mapping[tuple[str, str], Mapping[int, str]]
+
+
+def export_index(versions_by_name: VersionsByName) -> dict[tuple[str, str], dict[int, str]]:
+    """Registered MaterializationEngine exports (`scan-exports`): (datastack, annotation table) ->
+    {materialization version: NAME@VERSION}. Built once per catalog (one pass over the documents)."""
+    out: dict[tuple[str, str], dict[int, str]] = {}
     for docs in versions_by_name.values():
         for d in usable(docs):
             p = d.provenance
             params = (p.parameters or {}) if p else {}
-            if p and p.pipeline == EXPORT_PIPELINE and params.get("annotation_table") == table and d.datastack == datastack:
+            table = params.get("annotation_table")
+            if p and p.pipeline == EXPORT_PIPELINE and isinstance(table, str):
+                slot = out.setdefault((d.datastack, table), {})
                 for v in d.materialization.all_versions:
-                    out.setdefault(v, d.ref)  # usable(): a published one wins over a deprecated one
+                    slot.setdefault(v, d.ref)  # usable(): a published one wins over a deprecated one
     return out
 
 
@@ -172,20 +178,22 @@ def find_exports(versions_by_name: VersionsByName, datastack: str, table: str) -
 
 
 def reference_facts(source: DatasetDocument, ref: Reference, versions_by_name: VersionsByName,
-                    *, target: Optional[DatasetDocument] = None) -> JoinFacts:
+                    *, target: Optional[DatasetDocument] = None, exports: Optional[ExportIndex] = None) -> JoinFacts:
     """The join facts of one reference. `target` overrides the declared version (join-plan asks
-    "what if this reference pointed at that version")."""
+    "what if this reference pointed at that version"); `exports`: `export_index()` when the caller
+    computes facts for many documents."""
     stability = key_stability(source, ref)
     if ref.annotation_table:
         valid, checked = table_exists_at(source, ref.annotation_table)
-        exports = {v: r for v, r in find_exports(versions_by_name, source.datastack, ref.annotation_table).items()
-                   if v in source.materialization.all_versions}
+        index = exports if exports is not None else export_index(versions_by_name)
+        found = index.get((source.datastack, ref.annotation_table), {})
+        exports_at = {v: r for v, r in found.items() if v in source.materialization.all_versions}
         notes = [] if checked else ["annotation table not verified against CAVE (publish --verify-cave): assumed present"]
         verdict = OK if valid else TARGET_MISSING
         if not valid:
             notes.append(f"{ref.annotation_table} is absent at {source.materialization.all_versions} (recorded checks)")
         return JoinFacts(ref.column, "annotation_table", ref.annotation_table, ref.target_column, stability, verdict,
-                         valid, [str(v) for v in valid], ref.annotation_table, True, notes, exports)
+                         valid, [str(v) for v in valid], ref.annotation_table, True, notes, exports_at)
 
     declared = ref.dataset or ""
     name, _, version = declared.partition("@")
@@ -229,15 +237,19 @@ def reference_facts(source: DatasetDocument, ref: Reference, versions_by_name: V
                      target=chosen.ref, notes=notes)
 
 
-def document_join_facts(doc: DatasetDocument, versions_by_name: VersionsByName) -> list[JoinFacts]:
+def document_join_facts(doc: DatasetDocument, versions_by_name: VersionsByName,
+                        exports: Optional[ExportIndex] = None) -> list[JoinFacts]:
     """One `JoinFacts` per reference of `doc`, in order."""
-    return [reference_facts(doc, r, versions_by_name) for r in doc.references]
+    if exports is None and any(r.annotation_table for r in doc.references):
+        exports = export_index(versions_by_name)
+    return [reference_facts(doc, r, versions_by_name, exports=exports) for r in doc.references]
 
 
-def with_join_facts(doc: DatasetDocument, versions_by_name: VersionsByName) -> dict[str, Any]:
+def with_join_facts(doc: DatasetDocument, versions_by_name: VersionsByName,
+                    exports: Optional[ExportIndex] = None) -> dict[str, Any]:
     """`doc.to_dict()` with a derived `join` object on every reference (the site's version JSON)."""
     data = doc.to_dict()
-    for entry, facts in zip(data.get("references", []), document_join_facts(doc, versions_by_name)):
+    for entry, facts in zip(data.get("references", []), document_join_facts(doc, versions_by_name, exports)):
         entry["join"] = facts.to_json()
     return data
 
@@ -255,22 +267,29 @@ def strip_join_facts(data: dict[str, Any]) -> tuple[dict[str, Any], list[Optiona
     return {**data, "references": refs}, joins
 
 
-def referenced_by(name: str, versions_by_name: VersionsByName) -> list[dict[str, Any]]:
-    """Every reference, from any version of any dataset, that resolves to a version of `name`:
-    `{name, version, column, target_column, valid_at, target_version, verdict}` (drafts left out)."""
-    out = []
-    for other, docs in sorted(versions_by_name.items()):
+def referenced_by_index(versions_by_name: VersionsByName) -> dict[str, list[dict[str, Any]]]:
+    """For every dataset name, the references (from any non-draft version of any dataset) to it:
+    `{name, version, column, target_column, valid_at, target_version, verdict, stability}`.
+    One pass over the catalog (the site needs it for every dataset)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for _, docs in sorted(versions_by_name.items()):
         for d in sorted(docs, key=lambda d: (d.published_at, d.version)):
             if d.status == Status.DRAFT:
                 continue
             for r in d.references:
-                if not r.dataset or r.dataset.partition("@")[0] != name:
+                if not r.dataset:
                     continue
-                f = reference_facts(d, r, versions_by_name)
-                out.append({"name": d.name, "version": d.version, "column": r.column, "target_column": r.target_column,
-                            "valid_at": f.valid_at, "target_version": (f.target or "").partition("@")[2] or None,
-                            "verdict": f.verdict, "stability": f.stability})
+                f = reference_facts(d, r, versions_by_name, exports={})
+                out.setdefault(r.dataset.partition("@")[0], []).append({
+                    "name": d.name, "version": d.version, "column": r.column, "target_column": r.target_column,
+                    "valid_at": f.valid_at, "target_version": (f.target or "").partition("@")[2] or None,
+                    "verdict": f.verdict, "stability": f.stability})
     return out
+
+
+def referenced_by(name: str, versions_by_name: VersionsByName) -> list[dict[str, Any]]:
+    """What references `name` (see `referenced_by_index`)."""
+    return referenced_by_index(versions_by_name).get(name, [])
 
 
 def group_versions(docs: Iterable[DatasetDocument]) -> dict[str, list[DatasetDocument]]:
