@@ -444,6 +444,12 @@ def upgrade_document(data: dict[str, Any]) -> dict[str, Any]:
         return data
     if "registry_schema" not in data:
         data = {**data, "registry_schema": REGISTRY_SCHEMA}
+    refs = data.get("references")
+    if isinstance(refs, list) and any(isinstance(r, dict) and "join" in r for r in refs):
+        # The site's JSON API adds derived join facts (registry.joins) to each reference; they are
+        # computed, never stored, so a document read back from the site drops them.
+        data = {**data, "references": [{k: v for k, v in r.items() if k != "join"} if isinstance(r, dict) else r
+                                       for r in refs]}
     return data
 
 

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Optional
 import jinja2
 from markupsafe import Markup
 
+from registry.joins import document_join_facts, export_index, referenced_by_index
 from registry.model import DatasetDocument, Semantic, Status
 from registry.units import human_bytes
 
@@ -207,6 +208,27 @@ def schema_rows(doc: DatasetDocument) -> list[dict[str, Any]]:
     return rows
 
 
+def reference_rows(doc: DatasetDocument, catalog: Catalog, by_name: dict, exports: dict) -> list[dict[str, Any]]:
+    """Each reference of `doc` with its join facts (registry.joins, the same the JSON API serves),
+    the resolved target's page, and for joins that cannot run as declared, the remedy."""
+    from registry.joinplan import JoinKey, remedy_snippet
+
+    rows = []
+    for ref, facts in zip(doc.references, document_join_facts(doc, by_name, exports)):
+        target = catalog.get(facts.target or "") if facts.target_kind == "dataset" else None
+        remedy = cave = None
+        if target is not None and facts.verdict == "no_shared_version" and facts.stability == "changes_with_proofreading":
+            remedy = remedy_snippet(doc, target, JoinKey(ref.column, ref.target_column, facts.stability, ""))
+        if ref.annotation_table and facts.valid_at and not facts.exports:
+            cave = (f'from caveclient import CAVEclient\nclient = CAVEclient("{doc.datastack}")\n'
+                    f'{ref.annotation_table} = client.materialize.query_table("{ref.annotation_table}", '
+                    f"materialization_version={facts.valid_at[-1]})")
+        rows.append({"ref": ref, "facts": facts, "target": target, "remedy": remedy, "cave": cave,
+                     "joinable": [catalog.get(f"{facts.target_name}@{v}") for v in facts.joinable_target_versions]
+                     if facts.target_kind == "dataset" else []})
+    return rows
+
+
 def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_url: Optional[str], signer_url: Optional[str],
                  registry_uri: str, generated_at: dt.datetime, tick: Callable[[int], None] = lambda n: None,
                  reuse: Optional[Callable[[str], bool]] = None,
@@ -228,6 +250,8 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
     }
     w = PageWriter(docs_dir, fragments_dir, env, common, nonce=secrets.token_hex(8), reuse_page=reuse_page)
     versions = catalog.versions
+    by_name = {name: ds.versions for name, ds in catalog.datasets.items()}
+    refs_to, exports = referenced_by_index(by_name), export_index(by_name)
 
     # ---- home, search and the dataset list
     by_stack = catalog.group(lambda d: [d.datastack])
@@ -245,7 +269,9 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
             w.count += 1 + len(ds.versions)
             tick(len(ds.versions))
             continue
-        w.write(f"datasets/{ds.name}.md", "dataset.md.j2", ds=ds, catalog=catalog)
+        w.write(f"datasets/{ds.name}.md", "dataset.md.j2", ds=ds, catalog=catalog,
+                referenced_by=refs_to.get(ds.name, []),
+                version_refs={d.version: reference_rows(d, catalog, by_name, exports) for d in ds.versions})
         for doc in ds.versions:
             page = f"datasets/{doc.name}/{doc.version}.html"
             api = version_api(doc)
@@ -262,6 +288,10 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
                 schema=schema_rows(doc),
                 diff=schema_diff(doc, catalog.previous(doc)),
                 join_diagram=diagrams.join_diagram(doc, catalog),
+                ref_rows=reference_rows(doc, catalog, by_name, exports),
+                referenced_by=[r for r in refs_to.get(doc.name, []) if r["target_version"] == doc.version],
+                undescribed=[c.name for c in doc.inspected.columns
+                             if not ((doc.column(c.name) and doc.column(c.name).description) or "").strip()],
                 lineage_diagram=diagrams.lineage_diagram(doc, catalog),
                 jsonld=json_ld(doc, (site_url.rstrip("/") + "/" + page) if site_url else None,
                                (site_url.rstrip("/") + "/" + api) if site_url else api),
