@@ -203,7 +203,9 @@ def plan_join(left: str, right: str, mat_version: int, versions_by_name: Version
     for k, ref, owner in declared:
         if k is key:
             target = rdoc if owner is ldoc else ldoc
-            facts: JoinFacts = reference_facts(owner, ref, versions_by_name, target=target)
+            facts: JoinFacts = reference_facts(owner, ref, versions_by_name)
+            if facts.target != target.ref:  # the plan joins another version than declared: its facts
+                facts = reference_facts(owner, ref, versions_by_name, target=target)
             plan.reference = facts.to_json()
             plan.declared_on = f"{owner.ref}.references[{owner.references.index(ref)}]"
 
