@@ -219,6 +219,22 @@ class Catalog:
             if self.is_site else None
         return DatasetVersion.wrap(doc, self, summary)
 
+    def at(self, mat_version: int):
+        """This catalog pinned to materialization version `mat_version`: `get`, `search` and
+        `join` answer with the versions valid there (see `registry.client.pinned`)."""
+        from .pinned import PinnedCatalog
+
+        return PinnedCatalog(self, mat_version)
+
+    def referenced_by(self, name: str) -> list[dict[str, Any]]:
+        """What references dataset `name`: `[{name, version, column, target_column, valid_at,
+        target_version, verdict, stability}]` (the site's `api/datasets/<name>.json`)."""
+        return self._source.referenced_by(name)
+
+    def join_facts(self, doc: DatasetDocument) -> list[dict[str, Any]]:
+        """The `join` object of each reference of `doc` (registry.joins; the site's JSON API)."""
+        return self._source.join_facts(doc)
+
     def refresh(self) -> None:
         """Re-read the index (revalidated against the site)."""
         if self.is_site:

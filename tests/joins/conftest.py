@@ -59,11 +59,44 @@ def example_site(example_registry: str, tmp_path_factory: pytest.TempPathFactory
 
 
 @pytest.fixture(scope="session")
-def signed_examples(s3_server: str, cave_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:  # noqa: F811
+def s3_process() -> Iterator[str]:
+    """moto's S3 server (tests/s3_server.py) in its own process: DuckDB binds some relation methods
+    while holding Python's lock, which stalls an S3 server running in a thread of this process
+    (HTTP HEAD timeouts seen); a bucket in another process is what users have anyway."""
+    import subprocess
+    import time
+
+    import requests
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "tests.s3_server", "--port", str(port)], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the S3 server process did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def signed_examples(s3_process: str, cave_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:  # noqa: F811
     """The example tables on the moto S3 server, an S3 registry, the real signer under
     functions-framework and the site built from that registry and served (all on loopback)."""
     from tests.signer.process import start_signer, stop, wait_ready
 
+    s3_server = s3_process
     tmp = tmp_path_factory.mktemp("joins-stack")
     env = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": s3_server}
     mp = pytest.MonkeyPatch()
