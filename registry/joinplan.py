@@ -15,6 +15,7 @@ Pure: documents in, plan out (the facts come from `registry.joins`, one source o
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -141,6 +142,16 @@ def supervoxel_column(doc: DatasetDocument, root_column: str) -> Optional[str]:
     return want if want in names and want != root_column else None
 
 
+def literal(text: str) -> str:
+    """A Python/JSON string literal for publisher text placed in generated code (never code itself)."""
+    return json.dumps(str(text))
+
+
+def comment(text: str) -> str:
+    """Publisher text on one comment line: no newline can end the comment and start code."""
+    return " ".join(str(text).split())
+
+
 def remedy_snippet(left: DatasetDocument, right: DatasetDocument, key: JoinKey) -> str:
     """CAVEclient code re-resolving the left side's root ids at the right side's time stamp."""
     sv = supervoxel_column(left, key.left)
@@ -148,15 +159,15 @@ def remedy_snippet(left: DatasetDocument, right: DatasetDocument, key: JoinKey) 
     ts = (f'"{right.materialization.timestamp.isoformat()}"  # {right.ref} time stamp'
           if right.materialization.timestamp else f"client.materialize.get_timestamp({mat})")
     if sv is None:
-        return (f"# {left.ref} has no supervoxel column beside {key.left}: its root ids cannot be re-resolved\n"
+        return (f"# {left.ref} has no supervoxel column beside {comment(key.left)}: its root ids cannot be re-resolved\n"
                 f"# at materialization {mat}. Use a version of {left.name} computed at {mat}, or ask its owners.")
     return (
         "from caveclient import CAVEclient\n"
-        f'client = CAVEclient("{left.datastack}")\n'
+        f"client = CAVEclient({literal(left.datastack)})\n"
         f"ts = {ts}\n"
         f'left = left_frame  # {left.ref}, e.g. cat.get("{left.name}", "{left.version}").to_pandas()\n'
-        f'left["{key.left}"] = client.chunkedgraph.get_roots(left["{sv}"].values, timestamp=ts)\n'
-        f'# now {key.left} holds root ids at materialization {mat}: join {right.ref} on {key.right}'
+        f"left[{literal(key.left)}] = client.chunkedgraph.get_roots(left[{literal(sv)}].values, timestamp=ts)\n"
+        f"# now {comment(key.left)} holds root ids at materialization {mat}: join {right.ref} on {comment(key.right)}"
     )
 
 
@@ -173,7 +184,7 @@ def _sql(left: DatasetDocument, right: DatasetDocument, key: JoinKey, how: str =
         out_names[c.name] = alias
         select.append(f"r.{ident(c.name)}" + (f" AS {ident(alias)}" if alias != c.name else ""))
     join = {"inner": "JOIN", "left": "LEFT JOIN"}[how]
-    sql = (f"-- {left.ref} joined with {right.ref}: {key.why}\n"
+    sql = (f"-- {left.ref} joined with {right.ref}: {comment(key.why)}\n"
            f"SELECT {', '.join(select)}\nFROM {ident(left.ref)} AS l\n"
            f"{join} {ident(right.ref)} AS r ON l.{ident(key.left)} = r.{ident(key.right)}")
     return sql, out_names

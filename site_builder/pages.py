@@ -24,7 +24,7 @@ from registry.joins import document_join_facts, export_index, referenced_by_inde
 from registry.model import DatasetDocument, Semantic, Status
 from registry.units import human_bytes
 
-from . import diagrams
+from . import diagrams, workbench
 from .catalog import Catalog, slug
 from .jsonout import json_ld, script_json, version_api
 from .sanitize import markdown_to_safe_html, plain_text, safe_url
@@ -211,7 +211,7 @@ def schema_rows(doc: DatasetDocument) -> list[dict[str, Any]]:
 def reference_rows(doc: DatasetDocument, catalog: Catalog, by_name: dict, exports: dict) -> list[dict[str, Any]]:
     """Each reference of `doc` with its join facts (registry.joins, the same the JSON API serves),
     the resolved target's page, and for joins that cannot run as declared, the remedy."""
-    from registry.joinplan import JoinKey, remedy_snippet
+    from registry.joinplan import JoinKey, literal, remedy_snippet
 
     rows = []
     for ref, facts in zip(doc.references, document_join_facts(doc, by_name, exports)):
@@ -220,8 +220,8 @@ def reference_rows(doc: DatasetDocument, catalog: Catalog, by_name: dict, export
         if target is not None and facts.verdict == "no_shared_version" and facts.stability == "changes_with_proofreading":
             remedy = remedy_snippet(doc, target, JoinKey(ref.column, ref.target_column, facts.stability, ""))
         if ref.annotation_table and facts.valid_at and not facts.exports:
-            cave = (f'from caveclient import CAVEclient\nclient = CAVEclient("{doc.datastack}")\n'
-                    f'{ref.annotation_table} = client.materialize.query_table("{ref.annotation_table}", '
+            cave = (f"from caveclient import CAVEclient\nclient = CAVEclient({literal(doc.datastack)})\n"
+                    f"table = client.materialize.query_table({literal(ref.annotation_table)}, "
                     f"materialization_version={facts.valid_at[-1]})")
         rows.append({"ref": ref, "facts": facts, "target": target, "remedy": remedy, "cave": cave,
                      "joinable": [catalog.get(f"{facts.target_name}@{v}") for v in facts.joinable_target_versions]
@@ -312,6 +312,13 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
     for stack, matrix in matrices.items():
         w.write(f"materialization/{slug(stack)}.md", "matrix.md.j2", stack=stack, matrix=matrix,
                 depends_on={d.name for d in by_stack[stack]})
+        for mat in matrix["mats"]:
+            at_mat = [d for d in by_stack[stack] if mat in d.materialization.all_versions]
+            wb = workbench.workbench(stack, mat, at_mat, by_name, exports)
+            w.write(f"materialization/{slug(stack)}/{mat}.md", "workbench.md.j2", wb=wb,
+                    client_script=workbench.client_script(wb, common["catalog_url"], common["signer_url"]),
+                    sql_script=workbench.sql_script(wb, common["signer_url"]),
+                    depends_on={d.name for d in by_stack[stack]})
     return w.count
 
 

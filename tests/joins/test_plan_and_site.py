@@ -116,3 +116,36 @@ def test_show_and_pages_show_the_facts(example_site):
     assert 'id="fr-referenced-by"' in cells and "synapse_embeddings@1" in cells
     morph = requests.get(f"{example_site.url}/datasets/morphology_features/1.html", timeout=10).text
     assert "0 of 8 columns described" in morph and "No description:" in morph
+
+
+def test_materialization_workbench(example_site):
+    matrix = requests.get(f"{example_site.url}/materialization/minnie65_phase3_v1.html", timeout=10).text
+    assert 'href="../materialization/minnie65_phase3_v1/1078.html"' in matrix or "minnie65_phase3_v1/1078.html" in matrix
+    page = requests.get(f"{example_site.url}/materialization/minnie65_phase3_v1/1078.html", timeout=10)
+    assert page.status_code == 200
+    text = page.text
+    assert 'data-dataset="synapse_embeddings"' in text and 'data-dataset="cell_types"' in text
+    assert 'data-left="synapse_embeddings@1" data-right="cell_types@1"' in text
+    assert 'at = Catalog(' in text and ".at(1078)" in text and "query_table" in text
+    assert "read_parquet" in text and "fr-mermaid" in text
+    at_1412 = requests.get(f"{example_site.url}/materialization/minnie65_phase3_v1/1412.html", timeout=10).text
+    assert 'data-left="morphology_features@1" data-right="cell_types@2"' in at_1412
+    assert 'data-right="cell_types@2"' in at_1412 and "cell_embeddings@1" in at_1412
+
+
+def test_workbench_script_runs(example_site):
+    """The workbench's client script, as printed, against the example registry (no signer needed
+    to plan; the join itself is tested through the signer in test_client.py)."""
+    import html
+    import re
+
+    from site_builder.pages import environment  # noqa: F401  (the site's own renderer made this page)
+
+    text = requests.get(f"{example_site.url}/materialization/minnie65_phase3_v1/1412.html", timeout=10).text
+    code = html.unescape(re.sub(r"<[^>]+>", "", re.search(r'<code class="language-python">(.*?)</code>', text, re.S).group(1)))
+    code = code.replace('Catalog("https://catalog.lab.example/", signer_url="https://signer.lab.example")',
+                        f'Catalog({example_site.registry!r})').replace("at.join(", "at.plan(")
+    code = code.split("# CAVE annotation tables")[0]
+    ns: dict = {}
+    exec(compile(code, "workbench", "exec"), ns)  # noqa: S102 - our own generated page
+    assert ns["cell_types"].ref == "cell_types@2" and ns["joined_0"].verdict == "ok"
