@@ -312,9 +312,12 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
     for stack, matrix in matrices.items():
         w.write(f"materialization/{slug(stack)}.md", "matrix.md.j2", stack=stack, matrix=matrix,
                 depends_on={d.name for d in by_stack[stack]})
+        by_mat: dict[int, list[DatasetDocument]] = {}
+        for d in by_stack[stack]:
+            for mat in d.materialization.all_versions:
+                by_mat.setdefault(mat, []).append(d)
         for mat in matrix["mats"]:
-            at_mat = [d for d in by_stack[stack] if mat in d.materialization.all_versions]
-            wb = workbench.workbench(stack, mat, at_mat, by_name, exports)
+            wb = workbench.workbench(stack, mat, by_mat.get(mat, []), by_name, exports)
             w.write(f"materialization/{slug(stack)}/{mat}.md", "workbench.md.j2", wb=wb,
                     client_script=workbench.client_script(wb, common["catalog_url"], common["signer_url"]),
                     sql_script=workbench.sql_script(wb, common["signer_url"]),

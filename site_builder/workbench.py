@@ -21,16 +21,20 @@ from registry.model import DatasetDocument, Stability
 from .diagrams import _Graph, label
 
 MAX_DIAGRAM_NODES = 60
+MAX_SHARED_GROUP = 8
+"""Datasets sharing one stable annotation key are planned pairwise only up to this many."""
 
 
 def workbench(stack: str, mat: int, docs: Sequence[DatasetDocument], by_name: Mapping[str, Sequence[DatasetDocument]],
               exports: ExportIndex) -> dict[str, Any]:
     """Everything the page shows for `stack` at `mat`."""
-    names = sorted({d.name for d in docs})
+    grouped: dict[str, list[DatasetDocument]] = {}
+    for d in docs:
+        grouped.setdefault(d.name, []).append(d)
     chosen: dict[str, DatasetDocument] = {}
     others: dict[str, list[DatasetDocument]] = {}
-    for n in names:
-        mine = [d for d in docs if d.name == n]
+    for n in sorted(grouped):
+        mine = grouped[n]
         pick = pick_at(mine, mat)
         if pick is not None:
             chosen[n] = pick
@@ -49,7 +53,8 @@ def workbench(stack: str, mat: int, docs: Sequence[DatasetDocument], by_name: Ma
                 shared.setdefault((r.annotation_table, r.target_column), []).append(d.name)
     for members in shared.values():
         members = sorted(set(members))
-        pairs += [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
+        if len(members) <= MAX_SHARED_GROUP:  # larger groups: the diagram's CAVE table node shows them
+            pairs += [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
     for a, b in pairs:
         if frozenset((a, b)) in seen:
             continue
