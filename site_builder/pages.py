@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from registry.joins import document_join_facts, export_index, referenced_by_index
 from registry.model import DatasetDocument, Semantic, Status
@@ -84,6 +84,7 @@ def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
         plain=plain_text,
         script_json=lambda d: Markup(script_json(d)),
     )
+    env.globals["join_cell"] = join_cell
     return env
 
 
@@ -208,6 +209,29 @@ def schema_rows(doc: DatasetDocument) -> list[dict[str, Any]]:
     return rows
 
 
+def undescribed_columns(doc: DatasetDocument) -> list[str]:
+    """Columns of the table without a non-empty description (what `columns_documented` counts)."""
+    described = {c.name for c in doc.columns if (c.description or "").strip()}
+    return [c.name for c in doc.inspected.columns if c.name not in described]
+
+
+def join_cell(root: str, row: dict[str, Any]) -> Markup:
+    """The badge, `valid at` and joinable versions of one reference (escaped here: this is the
+    hottest spot of a version page, and a Jinja macro per reference doubled its render time)."""
+    f = row["facts"]
+    notes = escape("; ".join(f.notes))
+    out = [f'<span class="fr-badge fr-join fr-join-{escape(f.verdict)}" data-verdict="{escape(f.verdict)}" '
+           f'title="{notes}">{escape(f.verdict.replace("_", " "))}</span>']
+    if f.valid_at:
+        out.append(f' <span class="fr-valid-at">valid at {escape(", ".join(map(str, f.valid_at)))}</span>')
+    joinable = [d for d in row["joinable"] if d is not None]
+    if f.target_kind == "dataset" and f.verdict != "ok" and joinable:
+        links = ", ".join(f'<a href="{escape(root)}datasets/{escape(d.name)}/{escape(d.version)}.html">'
+                          f"{escape(d.ref)}</a>" for d in joinable)
+        out.append(f'<br><span class="fr-joinable">joinable: {links}</span>')
+    return Markup("".join(out))
+
+
 def reference_rows(doc: DatasetDocument, catalog: Catalog, by_name: dict, exports: dict) -> list[dict[str, Any]]:
     """Each reference of `doc` with its join facts (registry.joins, the same the JSON API serves),
     the resolved target's page, and for joins that cannot run as declared, the remedy."""
@@ -269,9 +293,9 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
             w.count += 1 + len(ds.versions)
             tick(len(ds.versions))
             continue
+        version_refs = {d.version: reference_rows(d, catalog, by_name, exports) for d in ds.versions}
         w.write(f"datasets/{ds.name}.md", "dataset.md.j2", ds=ds, catalog=catalog,
-                referenced_by=refs_to.get(ds.name, []),
-                version_refs={d.version: reference_rows(d, catalog, by_name, exports) for d in ds.versions})
+                referenced_by=refs_to.get(ds.name, []), version_refs=version_refs)
         for doc in ds.versions:
             page = f"datasets/{doc.name}/{doc.version}.html"
             api = version_api(doc)
@@ -288,10 +312,9 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
                 schema=schema_rows(doc),
                 diff=schema_diff(doc, catalog.previous(doc)),
                 join_diagram=diagrams.join_diagram(doc, catalog),
-                ref_rows=reference_rows(doc, catalog, by_name, exports),
+                ref_rows=version_refs[doc.version],
                 referenced_by=[r for r in refs_to.get(doc.name, []) if r["target_version"] == doc.version],
-                undescribed=[c.name for c in doc.inspected.columns
-                             if not ((doc.column(c.name) and doc.column(c.name).description) or "").strip()],
+                undescribed=undescribed_columns(doc),
                 lineage_diagram=diagrams.lineage_diagram(doc, catalog),
                 jsonld=json_ld(doc, (site_url.rstrip("/") + "/" + page) if site_url else None,
                                (site_url.rstrip("/") + "/" + api) if site_url else api),
