@@ -86,6 +86,15 @@ print(cells.to_pandas(columns=["nucleus_id", "cell_type"]).groupby("cell_type").
 PY"""
 
 
+def join_snippet(site_url: str, signer_url: str, token: str) -> str:
+    """`Catalog.at(1078).join(...)`: the versions valid at 1078, joined as declared (docs/joins.md)."""
+    return f"""CAVE_TOKEN={token} {sys.executable} - <<'PY'
+from registry import Catalog
+joined = Catalog("{site_url}", signer_url="{signer_url}").at(1078).join("synapse_embeddings", "cell_types")
+print(joined.aggregate("cell_type, count(*)").df())   # 1,600 synapses onto typed cells
+PY"""
+
+
 def _use_s3(endpoint: str) -> None:
     os.environ.update(
         {
@@ -153,6 +162,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     print()
     print("Or with the Python client, through the site and the signer (copy-paste):")
     print(client_snippet(f"http://127.0.0.1:{args.port}", info["signer"], signer_demo.DEMO_TOKEN))
+    print()
+    print("The 1078 question: synapse features and the cell types valid at 1078, joined (copy-paste):")
+    print(join_snippet(f"http://127.0.0.1:{args.port}", info["signer"], signer_demo.DEMO_TOKEN))
+    print(f"Plan it:      .venv/bin/feature-registry join-plan synapse_embeddings cell_types --mat-version 1078 "
+          f"--registry {registry}")
     print()
     print(f"Catalog site: http://127.0.0.1:{args.port}/index.html   (search: /search.html)")
     print(f"Signer:       {info['signer']}  (dev token {signer_demo.DEMO_TOKEN!r})")

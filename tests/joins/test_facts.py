@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 from registry.documents import Registry
 from registry.joins import (
@@ -93,3 +94,33 @@ def test_columns_documented_counts_descriptions(example_registry):
     assert check.ok is False and check.detail.startswith("0 of 8 columns described; no description: nucleus_id")
     cells = {c.check: c for c in docs["cell_types@1"].checks}["columns_documented"]
     assert cells.ok is False and cells.detail == "4 of 6 columns described; no description: pt_supervoxel_id, confidence"
+
+
+def test_reference_targets_pinned_or_unpinned():
+    import pytest
+    from pydantic import ValidationError
+
+    from registry.model import Reference
+
+    assert Reference(column="c", dataset="cell_types").pinned is False
+    assert Reference(column="c", dataset="cell_types@2").pinned is True
+    for bad in ("Cell_types", "cell_types@", "cell types", "@2"):
+        with pytest.raises(ValidationError):
+            Reference(column="c", dataset=bad)
+
+
+def test_validate_and_publish_check_unpinned_references(example_registry, tmp_path):
+    import yaml
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    spec = {"name": "probe", "version": "1", "title": "t", "datastack": "minnie65_phase3_v1",
+            "materialization": {"version": 1412}, "location": "x", "format": "parquet",
+            "references": [{"column": "c", "dataset": "cell_types"}, {"column": "c", "dataset": "nope"}]}
+    path = tmp_path / "probe.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    result = CliRunner().invoke(main, ["validate", str(path), "--registry", example_registry, "--json"])
+    assert result.exit_code == 2
+    problems = json.loads(result.stdout)[0]["problems"]
+    assert problems == [{"path": "references[1].dataset", "message": f"nope is not in {example_registry}"}]
