@@ -199,6 +199,15 @@ def plan_join(left: str, right: str, mat_version: int, versions_by_name: Version
     plan.left, plan.right = (ldoc.ref if ldoc else None), (rdoc.ref if rdoc else None)
     if ldoc is None or rdoc is None:
         plan.verdict = TARGET_MISSING
+        table = right if ldoc is not None else left
+        known = ldoc or rdoc
+        ref = next((r for r in (known.references if known else []) if r.annotation_table == table), None)
+        if known is not None and ref is not None:  # a CAVE annotation table, not a registered dataset
+            plan.warnings.append(f"{table} is a CAVE annotation table with no registered export at {mat_version} "
+                                 "(scan-exports registers them); read it from CAVE at the same version")
+            plan.remedy = (f"from caveclient import CAVEclient\nclient = CAVEclient({literal(known.datastack)})\n"
+                           f"table = client.materialize.query_table({literal(table)}, materialization_version={mat_version})\n"
+                           f"# join {known.ref}.{comment(ref.column)} = table.{comment(ref.target_column)}")
         return plan
 
     declared = _declared_keys(ldoc, rdoc, versions_by_name, False) + _declared_keys(rdoc, ldoc, versions_by_name, True)

@@ -73,6 +73,8 @@ def test_supervoxel_route_loses_nothing(cat):
     syn["post_pt_root_id"] = world().get_roots(syn["post_pt_supervoxel_id"].values, 1412)
     cells = cat.at(1412).get("cell_types").to_pandas(columns=["pt_root_id", "cell_type"])
     con = duckdb.connect()
+    con.register("syn", syn)
+    con.register("cells", cells)
     n = con.sql("SELECT count(*) FROM syn JOIN cells ON syn.post_pt_root_id = cells.pt_root_id").fetchone()[0]
     assert n == 1600
 

@@ -83,7 +83,11 @@ def test_cross_version_root_ids_are_refused_with_the_remedy(example_site):
     assert "get_roots" in plan["remedy"] and '"post_pt_supervoxel_id"' in plan["remedy"]
     assert any("invalidation radius 2000 nm" in w for w in plan["warnings"])
     code, plan = _plan(example_site.registry, "synapse_embeddings", "nope", "--mat-version", "1078")
+    assert code == 2 and plan["verdict"] == "target_missing" and plan["remedy"] is None
+    # a CAVE annotation table with no registered export: the plan says how to read it from CAVE
+    code, plan = _plan(example_site.registry, "synapse_embeddings", "synapses_pni_2", "--mat-version", "1078")
     assert code == 2 and plan["verdict"] == "target_missing"
+    assert 'query_table("synapses_pni_2", materialization_version=1078)' in plan["remedy"]
 
 
 def test_stable_annotation_key_first(example_site):
