@@ -113,5 +113,24 @@ def tmp_registry(tmp_path: Path) -> str:
     return str(path)
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium under Playwright, one per session for every browser test (Playwright's
+    sync API cannot start a second one in the same thread while the first runs)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (CI installs it with apt-get)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("FEATURE_REGISTRY_QUIET", "1")

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.site.test_browser import Watched, browser  # noqa: F401  (fixture re-used)
+from tests.site.test_browser import Watched
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def page(browser, example_site):  # noqa: F811
+def page(browser, example_site):
     w = Watched(browser, example_site.url)
     yield w
     w.page.close()

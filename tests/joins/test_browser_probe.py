@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.site.conftest import XSS_COLUMN, built_site, example_registry, site_server  # noqa: F401
-from tests.site.test_browser import Watched, browser  # noqa: F401
+from tests.site.test_browser import Watched
 
 pytestmark = pytest.mark.browser
 
