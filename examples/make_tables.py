@@ -8,6 +8,11 @@ One table per format, for datastack `minnie65_phase3_v1` (positions in [4, 4, 40
 * Iceberg: morphology features per nucleus, two snapshots, partitioned by `cell_class`
 * Lance: 32-dimensional cell embeddings
 
+All tables share one example world (`World`): the same cells, with root ids that proofreading
+changed for every fourth cell between materialization 1078 and 1412 while supervoxel and
+annotation ids stayed put, so the documented joins return rows and a cross-version root-id join
+visibly loses some.
+
 Every value comes from a seeded generator, so the data are identical on each run (table metadata such
 as Delta commit times, Iceberg snapshot ids and Lance file names are not). Existing tables at the
 same place are replaced.
@@ -61,31 +66,99 @@ def _root_ids(rng: np.random.Generator, n: int) -> np.ndarray:
     return ROOT_BASE + rng.choice(999_999_999, size=n, replace=False).astype(np.int64)
 
 
-def _nuclei(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    labels = list(CELL_TYPES)
-    shares = np.array([CELL_TYPES[k][1] for k in labels])
+# ---- the example world: cells whose ids relate the way CAVE's do ------------------------------------
+#
+# One set of cells, shared by every table: a nucleus (annotation id, stable), a nucleus supervoxel
+# (stable) and a root id at 1078. Between 1078 and 1412 proofreading edits every fourth cell, which
+# gets a new root id; supervoxel and annotation ids do not change. Synapses post onto cells through
+# supervoxels of their own. So, exactly (see tests/core/test_join_examples.py):
+#   synapses@1078 joined with cell_types@1 (1078) on post_pt_root_id       -> 1600 rows
+#   synapses@1078 joined with cell_types@2 (1412) on post_pt_root_id       -> 1200 rows (400 lost)
+#   post_pt_supervoxel_id re-resolved at 1412 (get_roots), then cell_types@2 -> 1600 rows
+
+N_CELLS = 1000
+N_SYNAPSES = 2000
+SYNAPSES_ON_CELLS = 1600  # the rest post onto orphan fragments (no nucleus)
+CELLS_1078 = 600  # cell_types@1
+CELLS_1412 = 800  # cell_types@2
+CHANGED_EVERY = 4  # cells 0, 4, 8, ... get a new root id by 1412
+
+
+class World:
+    """The example segmentation: cells and synapse supervoxels, root ids at 1078 and 1412, and
+    `get_roots` (CAVEclient's `chunkedgraph.get_roots(supervoxel_ids, timestamp=...)`, here by
+    materialization version)."""
+
+    def __init__(self, seed: int = SEED - 1):
+        rng = np.random.default_rng(seed)
+        n = N_CELLS
+        labels = list(CELL_TYPES)
+        shares = np.array([CELL_TYPES[k][1] for k in labels])
+        self.nucleus_id = np.sort(rng.choice(np.arange(100_000, 700_000), size=n, replace=False)).astype(np.int64)
+        roots = _root_ids(rng, 2 * n + N_SYNAPSES)
+        self.root_1078 = roots[:n]
+        changed = (np.arange(n) % CHANGED_EVERY) == 0
+        self.root_1412 = np.where(changed, roots[n:2 * n], self.root_1078)
+        self.changed = changed
+        svs = SUPERVOXEL_BASE + rng.choice(10**15, size=n + N_SYNAPSES, replace=False).astype(np.int64)
+        self.supervoxel = svs[:n]
+        self.position = _positions(rng, n).astype(np.int64)
+        self.cell_type = np.array(labels)[rng.choice(len(labels), size=n, p=shares / shares.sum())]
+        # synapses: the first SYNAPSES_ON_CELLS (in a shuffled order) post onto cells 0..599 round-robin
+        order = rng.permutation(N_SYNAPSES)
+        post_cell = np.full(N_SYNAPSES, -1, dtype=np.int64)
+        post_cell[order[:SYNAPSES_ON_CELLS]] = np.arange(SYNAPSES_ON_CELLS) % CELLS_1078
+        self.post_cell = post_cell
+        self.post_supervoxel = svs[n:]
+        orphan_roots = roots[2 * n:]
+        self._sv_roots = {int(sv): (int(orphan_roots[i]), int(orphan_roots[i])) for i, sv in enumerate(self.post_supervoxel)}
+        for i in np.flatnonzero(post_cell >= 0):
+            c = post_cell[i]
+            self._sv_roots[int(self.post_supervoxel[i])] = (int(self.root_1078[c]), int(self.root_1412[c]))
+        for c in range(n):
+            self._sv_roots[int(self.supervoxel[c])] = (int(self.root_1078[c]), int(self.root_1412[c]))
+
+    def roots(self, mat_version: int) -> np.ndarray:
+        return self.root_1078 if mat_version < 1412 else self.root_1412
+
+    def post_root(self, mat_version: int) -> np.ndarray:
+        return np.array([self._sv_roots[int(sv)][0 if mat_version < 1412 else 1] for sv in self.post_supervoxel],
+                        dtype=np.int64)
+
+    def get_roots(self, supervoxel_ids: Any, mat_version: int) -> np.ndarray:
+        """Root ids of `supervoxel_ids` at `mat_version` (1078 or 1412)."""
+        k = 0 if mat_version < 1412 else 1
+        return np.array([self._sv_roots[int(sv)][k] for sv in supervoxel_ids], dtype=np.int64)
+
+
+def _cells(world: World, index: np.ndarray, mat_version: int) -> dict[str, np.ndarray]:
     return {
-        "nucleus_id": np.sort(rng.choice(np.arange(100_000, 700_000), size=n, replace=False)).astype(np.int64),
-        "pt_root_id": _root_ids(rng, n),
-        "pt_supervoxel_id": SUPERVOXEL_BASE + rng.integers(0, 10**15, n).astype(np.int64),
-        "pt_position": _positions(rng, n).astype(np.int64),
-        "cell_type": np.array(labels)[rng.choice(len(labels), size=n, p=shares / shares.sum())],
+        "nucleus_id": world.nucleus_id[index],
+        "pt_root_id": world.roots(mat_version)[index],
+        "pt_supervoxel_id": world.supervoxel[index],
+        "pt_position": world.position[index],
+        "cell_type": world.cell_type[index],
     }
 
 
 # ---- one writer per format --------------------------------------------------------------------
 
 
-def write_parquet(root: str, rng: np.random.Generator, n: int = 2000) -> dict[str, Any]:
-    """Synapse embeddings, hive-partitioned by `split` (0-3): `split=0/part-0.parquet`, ..."""
+def write_parquet(root: str, rng: np.random.Generator, n: int = N_SYNAPSES) -> dict[str, Any]:
+    """Synapse embeddings at 1078, hive-partitioned by `split` (0-3): `split=0/part-0.parquet`, ...
+    Post-synaptic ids come from the example world (root ids at 1078, supervoxels of the cells)."""
+    world = World()
     pos = _positions(rng, n)
     emb = rng.normal(0, 1, (n, 16)).astype(np.float32)
+    pre_cells = rng.integers(0, N_CELLS, n)
+    pre_roots = np.where(np.arange(n) % 2 == 0, world.root_1078[pre_cells], _root_ids(rng, n))
     table = pa.table(
         {
             "id": pa.array(np.sort(rng.choice(np.arange(150_000_000, 450_000_000), n, replace=False)).astype(np.int64)),
-            "pre_pt_root_id": pa.array(_root_ids(rng, n)),
-            "post_pt_root_id": pa.array(_root_ids(rng, n)),
+            "pre_pt_root_id": pa.array(pre_roots.astype(np.int64)),
+            "post_pt_root_id": pa.array(world.post_root(1078)),
             "pre_pt_supervoxel_id": pa.array(SUPERVOXEL_BASE + rng.integers(0, 10**15, n).astype(np.int64)),
+            "post_pt_supervoxel_id": pa.array(world.post_supervoxel),
             "ctr_pt_position_x": pa.array(pos[:, 0].astype(np.int64)),
             "ctr_pt_position_y": pa.array(pos[:, 1].astype(np.int64)),
             "ctr_pt_position_z": pa.array(pos[:, 2].astype(np.int64)),
@@ -109,8 +182,10 @@ def write_delta(root: str, rng: np.random.Generator) -> dict[str, Any]:
 
     opts = storage.object_store_options(root)
 
-    def frame(n: int) -> pa.Table:
-        nuc = _nuclei(rng, n)
+    world = World()
+
+    def frame(n: int, mat_version: int) -> pa.Table:
+        nuc = _cells(world, np.arange(n), mat_version)
         return pa.table(
             {
                 "nucleus_id": pa.array(nuc["nucleus_id"]),
@@ -122,7 +197,7 @@ def write_delta(root: str, rng: np.random.Generator) -> dict[str, Any]:
             }
         )
 
-    v0, v1 = frame(600), frame(800)
+    v0, v1 = frame(CELLS_1078, 1078), frame(CELLS_1412, 1412)
     write_deltalake(root, v0, storage_options=opts)
     write_deltalake(root, v1, mode="overwrite", storage_options=opts)
     version = DeltaTable(root, storage_options=opts).version()
@@ -137,8 +212,11 @@ def write_iceberg(root: str, rng: np.random.Generator) -> dict[str, Any]:
     """Morphology features per nucleus, partitioned by identity(cell_class); two appends."""
     from pyiceberg.catalog.sql import SqlCatalog
 
-    def frame(n: int) -> pa.Table:
-        nuc = _nuclei(rng, n)
+    world = World()
+
+    def frame(index: np.ndarray) -> pa.Table:
+        n = len(index)
+        nuc = _cells(world, index, 1412)
         classes = np.array([CELL_TYPES[t][0] for t in nuc["cell_type"]])
         return pa.table(
             {
@@ -153,7 +231,7 @@ def write_iceberg(root: str, rng: np.random.Generator) -> dict[str, Any]:
             }
         )
 
-    first, second = frame(300), frame(200)
+    first, second = frame(np.arange(0, 300)), frame(np.arange(300, 500))
     with tempfile.TemporaryDirectory() as db:  # the catalog is only a writer; readers use metadata JSON
         props = storage.pyiceberg_properties(root)
         warehouse = root if "://" in root else "file://" + os.path.abspath(root)
@@ -173,11 +251,11 @@ def write_iceberg(root: str, rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
-def write_lance(root: str, rng: np.random.Generator, n: int = 1000) -> dict[str, Any]:
-    """Cell embeddings: 32 floats per nucleus, in fragments of at most 400 rows."""
+def write_lance(root: str, rng: np.random.Generator, n: int = N_CELLS) -> dict[str, Any]:
+    """Cell embeddings at 1412: 32 floats per nucleus, in fragments of at most 400 rows."""
     import lance
 
-    nuc = _nuclei(rng, n)
+    nuc = _cells(World(), np.arange(n), 1412)
     emb = rng.normal(0, 1, (n, 32)).astype(np.float32)
     emb /= np.linalg.norm(emb, axis=1, keepdims=True)
     table = pa.table(

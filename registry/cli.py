@@ -152,7 +152,7 @@ def _registry_problems(spec: Any, registry: Any) -> list[tuple[str, str]]:
     if registry.exists(spec.name, spec.version):
         problems.append(("version", f"{spec.ref} is already published in {registry.uri}"))
     for i, ref in enumerate(spec.references):
-        if ref.dataset and not registry.exists(*split(ref.dataset)):
+        if ref.dataset and not (registry.exists(*split(ref.dataset)) if ref.pinned else registry.versions(ref.dataset)):
             problems.append((f"references[{i}].dataset", f"{ref.dataset} is not in {registry.uri}"))
     for field in ("derived_from", "supersedes"):
         for i, ref in enumerate(getattr(spec.lineage, field)):
@@ -220,7 +220,33 @@ def show(ref: str, registry_uri: str, as_json: bool) -> None:
         if as_json:
             output.print_json(doc.to_dict())
         else:
-            output.document(doc)
+            output.document(doc, joins=source.join_facts(doc))
+
+    run(go)
+
+
+@main.command("join-plan")
+@click.argument("left", metavar="LEFT")
+@click.argument("right", metavar="RIGHT")
+@click.option("--mat-version", type=int, required=True, help="The materialization version to join at.")
+@registry_option
+@json_option
+def join_plan(left: str, right: str, mat_version: int, registry_uri: str, as_json: bool) -> None:
+    """Plan LEFT joined with RIGHT at a materialization version: the versions valid there, the key
+    (stable ids first) and the DuckDB SQL. NAME picks the version valid at --mat-version;
+    NAME@VERSION pins one. Exit 0 when a plan is made, 2 when none can be."""
+    from .joinplan import plan_join
+
+    def go() -> None:
+        source = _open(registry_uri)
+        names = {left.partition("@")[0], right.partition("@")[0]}
+        plan = plan_join(left, right, mat_version, {n: source.documents_of(n) for n in names})
+        if as_json:
+            output.print_json(plan.to_json())
+        else:
+            output.join_plan(plan)
+        if not plan.ok:
+            sys.exit(2)
 
     run(go)
 

@@ -49,12 +49,23 @@ def write_example_tables(out: str = TABLES_PREFIX) -> dict:
     return make_tables.make_tables(out)
 
 
-def publish_examples(registry: str, specs_dir: Path = SPECS) -> list[PublishResult]:
+def example_spec(path: Path, tables_prefix: str = TABLES_PREFIX) -> dict:
+    """One example spec, its location moved from the demo bucket to `tables_prefix` (e.g. a local
+    directory that `write_example_tables(out)` wrote to)."""
+    from .publish import load_yaml
+
+    spec = load_yaml(path)
+    if tables_prefix != TABLES_PREFIX and str(spec.get("location", "")).startswith(TABLES_PREFIX):
+        spec["location"] = tables_prefix.rstrip("/") + spec["location"][len(TABLES_PREFIX):]
+    return spec
+
+
+def publish_examples(registry: str, specs_dir: Path = SPECS, tables_prefix: str = TABLES_PREFIX) -> list[PublishResult]:
     """Publish every example spec, then the deprecations: the example registry."""
     results = []
     for name in EXAMPLE_ORDER:
         try:
-            results.append(publish(specs_dir / name, registry))
+            results.append(publish(example_spec(specs_dir / name, tables_prefix), registry))
         except AlreadyPublished:
             continue  # re-running the demo against a kept registry
     for ref, reason, successor in DEPRECATIONS:
@@ -72,6 +83,15 @@ cat = Catalog("{site_url}", signer_url="{signer_url}")
 print([r.ref for r in cat.search("cell", mat_version=1412)])
 cells = cat.get("cell_types")                      # latest published: cell_types@2
 print(cells.to_pandas(columns=["nucleus_id", "cell_type"]).groupby("cell_type").size())
+PY"""
+
+
+def join_snippet(site_url: str, signer_url: str, token: str) -> str:
+    """`Catalog.at(1078).join(...)`: the versions valid at 1078, joined as declared (docs/joins.md)."""
+    return f"""CAVE_TOKEN={token} {sys.executable} - <<'PY'
+from registry import Catalog
+joined = Catalog("{site_url}", signer_url="{signer_url}").at(1078).join("synapse_embeddings", "cell_types")
+print(joined.aggregate("cell_type, count(*)").df())   # 1,600 synapses onto typed cells
 PY"""
 
 
@@ -142,6 +162,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     print()
     print("Or with the Python client, through the site and the signer (copy-paste):")
     print(client_snippet(f"http://127.0.0.1:{args.port}", info["signer"], signer_demo.DEMO_TOKEN))
+    print()
+    print("The 1078 question: synapse features and the cell types valid at 1078, joined (copy-paste):")
+    print(join_snippet(f"http://127.0.0.1:{args.port}", info["signer"], signer_demo.DEMO_TOKEN))
+    print(f"Plan it:      .venv/bin/feature-registry join-plan synapse_embeddings cell_types --mat-version 1078 "
+          f"--registry {registry}")
     print()
     print(f"Catalog site: http://127.0.0.1:{args.port}/index.html   (search: /search.html)")
     print(f"Signer:       {info['signer']}  (dev token {signer_demo.DEMO_TOKEN!r})")

@@ -32,6 +32,8 @@ REGISTRY_SCHEMA = 1
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 REF_PATTERN = r"^[a-z][a-z0-9_]*@[A-Za-z0-9][A-Za-z0-9._-]*$"
+DATASET_TARGET_PATTERN = r"^[a-z][a-z0-9_]*(@[A-Za-z0-9][A-Za-z0-9._-]*)?$"
+"""A reference's `dataset`: `NAME@VERSION` (pinned) or `NAME` (resolved by `registry.joins`)."""
 _AXIS_SUFFIX = re.compile(r"^(?P<group>.+)_(?P<axis>[xyz])$")
 
 # Check names recorded under `checks` (facts, never enforcement).
@@ -185,7 +187,12 @@ class Reference(_Model):
 
     column: str
     annotation_table: Optional[str] = None
-    dataset: Optional[str] = Field(None, pattern=REF_PATTERN, description="NAME@VERSION")
+    dataset: Optional[str] = Field(
+        None,
+        pattern=DATASET_TARGET_PATTERN,
+        description="NAME@VERSION (pinned), or NAME: the newest published version sharing a "
+        "materialization version with this table (see registry.joins)",
+    )
     target_column: str = "id"
     cardinality: Cardinality = Cardinality.MANY_TO_ONE
     stability: Stability = Stability.STABLE
@@ -200,6 +207,11 @@ class Reference(_Model):
     @property
     def target(self) -> str:
         return self.annotation_table or self.dataset or ""
+
+    @property
+    def pinned(self) -> bool:
+        """A dataset reference naming one exact version (`NAME@VERSION`)."""
+        return bool(self.dataset and "@" in self.dataset)
 
 
 class Owner(_Model):
@@ -435,6 +447,12 @@ def upgrade_document(data: dict[str, Any]) -> dict[str, Any]:
         return data
     if "registry_schema" not in data:
         data = {**data, "registry_schema": REGISTRY_SCHEMA}
+    refs = data.get("references")
+    if isinstance(refs, list) and any(isinstance(r, dict) and "join" in r for r in refs):
+        # The site's JSON API adds derived join facts (registry.joins) to each reference; they are
+        # computed, never stored, so a document read back from the site drops them.
+        data = {**data, "references": [{k: v for k, v in r.items() if k != "join"} if isinstance(r, dict) else r
+                                       for r in refs]}
     return data
 
 

@@ -82,8 +82,24 @@ def summary_table(rows: list[dict[str, Any]]) -> None:
     _console().print(table)
 
 
-def document(doc: Any) -> None:
-    """A readable view of one document."""
+def join_plan(plan: Any) -> None:
+    """A join plan (`feature-registry join-plan`) for people."""
+    click.echo(f"join plan at materialization {plan.mat_version}: {plan.verdict}")
+    click.echo(f"  left:  {plan.left or '-'}")
+    click.echo(f"  right: {plan.right or '-'}")
+    for i, k in enumerate(plan.keys):
+        click.echo(f"  {'key' if i == 0 else 'also'}: {k.left} = {k.right} ({k.stability.replace('_', ' ')}): {k.why}")
+    for w in plan.warnings:
+        warn(w)
+    if plan.sql:
+        click.echo("\nDuckDB SQL (the views are the two versions, e.g. created by Catalog.at(N).join or the "
+                   "materialization page's script):\n" + plan.sql)
+    if plan.remedy:
+        click.echo("\nRemedy (re-resolve root ids from supervoxels):\n" + plan.remedy)
+
+
+def document(doc: Any, joins: Optional[list] = None) -> None:
+    """A readable view of one document; `joins`: the join facts of its references (registry.joins)."""
     from rich.table import Table
 
     c = _console()
@@ -109,8 +125,19 @@ def document(doc: Any) -> None:
             (d.description or "") if d else "",
         )
     c.print(table)
-    for ref in doc.references:
-        c.print(f"join {ref.column} -> {ref.target}.{ref.target_column} ({ref.cardinality.value}, {ref.stability.value})")
+    for i, ref in enumerate(doc.references):
+        facts = (joins or [])[i] if i < len(joins or []) else {}
+        line = f"join {ref.column} -> {ref.target}.{ref.target_column} ({ref.cardinality.value}, {ref.stability.value})"
+        if facts:
+            line += f" [{facts.get('verdict')}]"
+            if facts.get("target") and facts.get("target") != ref.target:
+                line += f" resolved to {facts['target']}"
+            line += f" valid at {facts.get('valid_at') or 'no materialization version'}"
+            if facts.get("verdict") != "ok" and facts.get("joinable_target_versions"):
+                line += f"; joinable target versions: {', '.join(facts['joinable_target_versions'])}"
+        c.print(line, markup=False)
+        for note in (facts or {}).get("notes") or []:
+            c.print(f"  note: {note}", markup=False)
     for check in doc.checks:
         mark = {True: "ok", False: "FAILED", None: "not checked"}[check.ok]
         c.print(f"check {check.check} {check.subject or ''}: {mark} {check.detail}", markup=False)

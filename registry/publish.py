@@ -153,8 +153,8 @@ def merge_columns(spec: DatasetSpec, found: TableInspection) -> tuple[list[Colum
             problems.append((f"references[{i}].column", f"{ref.column!r} is not a column of the table"))
     if problems:
         raise SpecInvalid(problems, f"{spec.ref} against {spec.location}")
-    declared = {c.name for c in spec.columns}
-    undocumented = [n for n in types if n not in declared]
+    described = {c.name for c in spec.columns if (c.description or "").strip()}
+    undocumented = [n for n in types if n not in described]
     warnings = []
     if undocumented and spec.columns:
         warnings.append(f"undocumented columns: {', '.join(undocumented)}")
@@ -168,8 +168,7 @@ def registry_checks(spec: DatasetSpec, registry: Registry, at: dt.datetime, foun
     checks = []
     targets = [r.dataset for r in spec.references if r.dataset] + spec.lineage.derived_from + spec.lineage.supersedes
     for ref in dict.fromkeys(targets):
-        name, version = parse_ref(ref)
-        ok = registry.exists(name, version)
+        ok = _dataset_registered(registry, ref)
         checks.append(
             Check(
                 check=CHECK_REFERENCED_DATASET_EXISTS,
@@ -179,17 +178,27 @@ def registry_checks(spec: DatasetSpec, registry: Registry, at: dt.datetime, foun
                 checked_at=at,
             )
         )
-    declared = {c.name for c in spec.columns}
-    missing = [c.name for c in found.columns if c.name not in declared]
+    described = {c.name for c in spec.columns if (c.description or "").strip()}
+    missing = [c.name for c in found.columns if c.name not in described]
+    total = len(found.columns)
     checks.append(
         Check(
             check=CHECK_COLUMNS_DOCUMENTED,
             ok=not missing,
-            detail="every column documented" if not missing else f"undocumented: {', '.join(missing)}",
+            detail=(f"{total - len(missing)} of {total} columns described"
+                    + ("" if not missing else f"; no description: {', '.join(missing)}")),
             checked_at=at,
         )
     )
     return checks
+
+
+def _dataset_registered(registry: Registry, ref: str) -> bool:
+    """`NAME@VERSION` registered, or for an unpinned `NAME`, any version of it."""
+    name, _, version = ref.partition("@")
+    if version:
+        return registry.exists(name, version)
+    return bool(registry.versions(name))
 
 
 # ---- publish -------------------------------------------------------------------------------------

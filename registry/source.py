@@ -54,6 +54,16 @@ class RegistrySource:
             self.problems += [p for p in found if p not in self.problems]
         return self.registry.get(name, version)
 
+    def documents_of(self, name: str) -> list[DatasetDocument]:
+        """Every readable version of `name` (for join facts and plans)."""
+        return self.registry.versions(name)
+
+    def join_facts(self, doc: DatasetDocument) -> list[dict[str, Any]]:
+        """The `join` object of each reference (`registry.joins`), from the whole registry."""
+        from .joins import document_join_facts, group_versions
+
+        return [f.to_json() for f in document_join_facts(doc, group_versions(self.registry.documents()))]
+
 
 def open_source(uri: str):
     if uri.startswith(("http://", "https://")):

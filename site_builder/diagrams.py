@@ -50,8 +50,9 @@ def join_diagram(doc: DatasetDocument, catalog: Catalog) -> str:
         if ref.annotation_table:
             target = g.node("cave:" + ref.annotation_table, f"CAVE {ref.annotation_table}", "round")
         else:
-            known = catalog.get(ref.dataset or "") is not None
-            target = g.node("ds:" + (ref.dataset or ""), ref.dataset or "", "box")
+            known = (catalog.get(ref.dataset or "") is not None) if ref.pinned else ref.dataset in catalog.datasets
+            shown = (ref.dataset or "") if ref.pinned else f"{ref.dataset} (unpinned)"
+            target = g.node("ds:" + (ref.dataset or ""), shown, "box")
             if not known:
                 g.lines.append(f"  class {target} missing")
         arrow = "-.->" if ref.stability == Stability.CHANGES_WITH_PROOFREADING else "-->"

@@ -32,6 +32,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from registry.joins import export_index
 from registry.model import parse_ref
 
 from . import paths
@@ -71,6 +72,14 @@ def dataset_keys(catalog: Catalog, params: dict, templates: Path) -> dict[str, s
                 linked[ds.name].add(other)
                 if other in linked:
                     linked[other].add(ds.name)
+    # Join facts of a reference to a CAVE annotation table name its registered exports (registry.joins).
+    exports = export_index({n: ds.versions for n, ds in catalog.datasets.items()})
+    for ds in catalog.datasets.values():
+        for v in ds.versions:
+            for r in v.references:
+                for ref in (exports.get((v.datastack, r.annotation_table or ""), {}) or {}).values():
+                    other = parse_ref(ref)[0]
+                    linked[ds.name].add(other)
     base = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode() + _code_hash(templates).encode()).hexdigest()
     keys = {}
     for name in catalog.datasets:

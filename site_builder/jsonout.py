@@ -12,6 +12,7 @@ import os
 import shutil
 from typing import Any, Callable, Optional
 
+from registry.joins import VERDICTS, export_index, referenced_by_index, with_join_facts
 from registry.model import REGISTRY_SCHEMA, DatasetDocument, document_json_schema, document_summary
 
 from . import paths
@@ -111,6 +112,34 @@ INDEX_SCHEMA: dict[str, Any] = {
 }
 
 
+JOIN_SCHEMA: dict[str, Any] = {
+    "description": "Derived by the site (registry.joins), not part of the stored document: at which "
+                   "materialization versions this reference can be joined.",
+    "type": "object",
+    "required": ["verdict", "valid_at", "joinable_target_versions"],
+    "properties": {
+        "verdict": {"enum": list(VERDICTS)},
+        "valid_at": {"type": "array", "items": {"type": "integer"}},
+        "joinable_target_versions": {"type": "array", "items": {"type": "string"}},
+        "target": {"type": ["string", "null"], "description": "resolved NAME@VERSION, or the annotation table"},
+        "pinned": {"type": "boolean"},
+        "stability": {"enum": ["stable", "changes_with_proofreading"]},
+        "notes": {"type": "array", "items": {"type": "string"}},
+        "exports": {"type": "object", "additionalProperties": {"type": "string"},
+                    "description": "annotation tables: materialization version -> registered export NAME@VERSION"},
+    },
+}
+
+
+def site_document_schema() -> dict[str, Any]:
+    """The document's JSON Schema as the site serves documents: each reference may carry `join`."""
+    schema = document_json_schema()
+    ref = schema.get("$defs", {}).get("Reference")
+    if ref is not None:
+        ref.setdefault("properties", {})["join"] = JOIN_SCHEMA
+    return schema
+
+
 def json_ld(doc: DatasetDocument, page_url: Optional[str], api_url: str) -> dict[str, Any]:
     """schema.org `Dataset` for one version (search engines, data catalogues)."""
     data: dict[str, Any] = {
@@ -176,6 +205,8 @@ def write_json(catalog: Catalog, out_dir: str, site_url: Optional[str], generate
     serialized or written again. Files of other datasets are rewritten from scratch, and those
     of datasets no longer in the catalog removed, so the result equals writing everything."""
     n = 0
+    by_name = {name: ds.versions for name, ds in catalog.datasets.items()}
+    refs_to, exports = referenced_by_index(by_name), export_index(by_name)
     index = index_document(catalog, site_url, generated_at)
     _write(os.path.join(out_dir, "index.json"), index)
     by_ref = {s["ref"]: s for s in index["versions"]}
@@ -197,11 +228,12 @@ def write_json(catalog: Catalog, out_dir: str, site_url: Optional[str], generate
             "name": ds.name,
             "latest": latest.version if latest else None,
             "versions": [by_ref[v.ref] for v in ds.versions],
+            "referenced_by": refs_to.get(ds.name, []),
         })
         n += 1
         for v in ds.versions:
-            _write(os.path.join(out_dir, version_api(v)), v.to_dict())
+            _write(os.path.join(out_dir, version_api(v)), with_join_facts(v, by_name, exports))
             n += 1
-    _write(os.path.join(out_dir, "schema", "dataset.schema.json"), document_json_schema(), indent=2)
+    _write(os.path.join(out_dir, "schema", "dataset.schema.json"), site_document_schema(), indent=2)
     _write(os.path.join(out_dir, "schema", "index.schema.json"), INDEX_SCHEMA, indent=2)
     return n + 2

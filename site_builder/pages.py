@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from registry.joins import document_join_facts, export_index, referenced_by_index
 from registry.model import DatasetDocument, Semantic, Status
 from registry.units import human_bytes
 
-from . import diagrams, paths
+from . import diagrams, paths, workbench
 from .catalog import Catalog, slug
 from .jsonout import json_ld, script_json, version_api
 from .sanitize import markdown_to_safe_html, plain_text, safe_url
@@ -111,6 +112,7 @@ def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
         plain=plain_text,
         script_json=lambda d: Markup(script_json(d)),
     )
+    env.globals["join_cell"] = join_cell
     return env
 
 
@@ -235,6 +237,50 @@ def schema_rows(doc: DatasetDocument) -> list[dict[str, Any]]:
     return rows
 
 
+def undescribed_columns(doc: DatasetDocument) -> list[str]:
+    """Columns of the table without a non-empty description (what `columns_documented` counts)."""
+    described = {c.name for c in doc.columns if (c.description or "").strip()}
+    return [c.name for c in doc.inspected.columns if c.name not in described]
+
+
+def join_cell(root: str, row: dict[str, Any]) -> Markup:
+    """The badge, `valid at` and joinable versions of one reference (escaped here: this is the
+    hottest spot of a version page, and a Jinja macro per reference doubled its render time)."""
+    f = row["facts"]
+    notes = escape("; ".join(f.notes))
+    out = [f'<span class="fr-badge fr-join fr-join-{escape(f.verdict)}" data-verdict="{escape(f.verdict)}" '
+           f'title="{notes}">{escape(f.verdict.replace("_", " "))}</span>']
+    if f.valid_at:
+        out.append(f' <span class="fr-valid-at">valid at {escape(", ".join(map(str, f.valid_at)))}</span>')
+    joinable = [d for d in row["joinable"] if d is not None]
+    if f.target_kind == "dataset" and f.verdict != "ok" and joinable:
+        links = ", ".join(f'<a href="{escape(root)}datasets/{escape(d.name)}/{escape(d.version)}.html">'
+                          f"{escape(d.ref)}</a>" for d in joinable)
+        out.append(f'<br><span class="fr-joinable">joinable: {links}</span>')
+    return Markup("".join(out))
+
+
+def reference_rows(doc: DatasetDocument, catalog: Catalog, by_name: dict, exports: dict) -> list[dict[str, Any]]:
+    """Each reference of `doc` with its join facts (registry.joins, the same the JSON API serves),
+    the resolved target's page, and for joins that cannot run as declared, the remedy."""
+    from registry.joinplan import JoinKey, literal, remedy_snippet
+
+    rows = []
+    for ref, facts in zip(doc.references, document_join_facts(doc, by_name, exports)):
+        target = catalog.get(facts.target or "") if facts.target_kind == "dataset" else None
+        remedy = cave = None
+        if target is not None and facts.verdict == "no_shared_version" and facts.stability == "changes_with_proofreading":
+            remedy = remedy_snippet(doc, target, JoinKey(ref.column, ref.target_column, facts.stability, ""))
+        if ref.annotation_table and facts.valid_at and not facts.exports:
+            cave = (f"from caveclient import CAVEclient\nclient = CAVEclient({literal(doc.datastack)})\n"
+                    f"table = client.materialize.query_table({literal(ref.annotation_table)}, "
+                    f"materialization_version={facts.valid_at[-1]})")
+        rows.append({"ref": ref, "facts": facts, "target": target, "remedy": remedy, "cave": cave,
+                     "joinable": [catalog.get(f"{facts.target_name}@{v}") for v in facts.joinable_target_versions]
+                     if facts.target_kind == "dataset" else []})
+    return rows
+
+
 def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_url: Optional[str], signer_url: Optional[str],
                  registry_uri: str, generated_at: dt.datetime, tick: Callable[[int], None] = lambda n: None,
                  reuse: Optional[Callable[[str], bool]] = None,
@@ -256,6 +302,8 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
     }
     w = PageWriter(docs_dir, fragments_dir, env, common, nonce=secrets.token_hex(8), reuse_page=reuse_page)
     versions = catalog.versions
+    by_name = {name: ds.versions for name, ds in catalog.datasets.items()}
+    refs_to, exports = referenced_by_index(by_name), export_index(by_name)
 
     # ---- home, search and the dataset list
     by_stack = catalog.group(lambda d: [d.datastack])
@@ -273,7 +321,9 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
             w.count += 1 + len(ds.versions)
             tick(len(ds.versions))
             continue
-        w.write(paths.dataset_page(ds.name)[:-5] + ".md", "dataset.md.j2", ds=ds, catalog=catalog)
+        version_refs = {d.version: reference_rows(d, catalog, by_name, exports) for d in ds.versions}
+        w.write(paths.dataset_page(ds.name)[:-5] + ".md", "dataset.md.j2", ds=ds, catalog=catalog,
+                referenced_by=refs_to.get(ds.name, []), version_refs=version_refs)
         for doc in ds.versions:
             page = paths.version_page(doc.name, doc.version)
             api = version_api(doc)
@@ -290,6 +340,9 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
                 schema=schema_rows(doc),
                 diff=schema_diff(doc, catalog.previous(doc)),
                 join_diagram=diagrams.join_diagram(doc, catalog),
+                ref_rows=version_refs[doc.version],
+                referenced_by=[r for r in refs_to.get(doc.name, []) if r["target_version"] == doc.version],
+                undescribed=undescribed_columns(doc),
                 lineage_diagram=diagrams.lineage_diagram(doc, catalog),
                 jsonld=json_ld(doc, (site_url.rstrip("/") + "/" + page) if site_url else None,
                                (site_url.rstrip("/") + "/" + api) if site_url else api),
@@ -310,6 +363,16 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
     for stack, matrix in matrices.items():
         w.write(f"materialization/{slug(stack)}.md", "matrix.md.j2", stack=stack, matrix=matrix,
                 depends_on={d.name for d in by_stack[stack]})
+        by_mat: dict[int, list[DatasetDocument]] = {}
+        for d in by_stack[stack]:
+            for mat in d.materialization.all_versions:
+                by_mat.setdefault(mat, []).append(d)
+        for mat in matrix["mats"]:
+            wb = workbench.workbench(stack, mat, by_mat.get(mat, []), by_name, exports)
+            w.write(f"materialization/{slug(stack)}/{mat}.md", "workbench.md.j2", wb=wb,
+                    client_script=workbench.client_script(wb, common["catalog_url"], common["signer_url"]),
+                    sql_script=workbench.sql_script(wb, common["signer_url"]),
+                    depends_on={d.name for d in by_stack[stack]})
     return w.count
 
 

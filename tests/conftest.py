@@ -113,5 +113,28 @@ def tmp_registry(tmp_path: Path) -> str:
     return str(path)
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """Debian's Chromium under Playwright, one per test package (tests/site, tests/joins, ...).
+
+    Playwright's sync API cannot start a second one in the same thread while the first runs, and
+    while one is open it leaves an event loop running in the main thread: package scope closes it
+    before the next package, so tests that must work inside/outside a running loop, or modules that
+    start their own Playwright, never inherit it."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (CI installs it with apt-get)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("FEATURE_REGISTRY_QUIET", "1")

@@ -11,6 +11,7 @@ from .errors import (
     SignerNotConfigured,
     TermsOfServiceRequired,
 )
+from .pinned import DeprecatedVersionWarning, JoinNotDeclared, MaterializationMismatch, PinnedCatalog
 from .search import SearchResult, SearchResults
 from .signer import SignedFile, SignedTable
 from .version import DatasetVersion, Join, RootIdJoinWarning, VersionDiff
@@ -19,4 +20,5 @@ __all__ = [
     "Catalog", "DatasetVersion", "SearchResult", "SearchResults", "SignedFile", "SignedTable", "Join",
     "VersionDiff", "RootIdJoinWarning", "ClientError", "CatalogUnavailable", "AuthenticationError",
     "PermissionDenied", "TermsOfServiceRequired", "DatasetNotFound", "SignerNotConfigured", "ReadError",
+    "PinnedCatalog", "MaterializationMismatch", "JoinNotDeclared", "DeprecatedVersionWarning",
 ]

@@ -54,6 +54,7 @@ class SiteSource:
             self.url = self.url[: -len("index.json/")]
         self.http = http
         self.problems: list[str] = []
+        self._joins: dict[tuple[str, str], list] = {}  # (name, version) -> the site's `join` objects
 
     def index(self) -> dict[str, Any]:
         """The site's parsed `index.json`."""
@@ -101,10 +102,35 @@ class SiteSource:
             raw = self.http.get_json(f"{self.url}{rel}")
         except DatasetNotFound:
             raise DatasetNotFound(f"{name}@{version} is not in {self.url}") from None
+        from ..joins import strip_join_facts
+
+        raw, joins = strip_join_facts(raw)  # derived by the site; not part of the document
         doc = DatasetDocument.from_dict(raw)
         if (doc.name, doc.version) != (name, version):
             raise DatasetNotFound(f"{self.url}{rel} claims to be {doc.ref}, not {name}@{version}; refused")
+        self._joins[(doc.name, doc.version)] = joins
         return doc
+
+    def join_facts(self, doc: DatasetDocument) -> list[dict[str, Any]]:
+        """The `join` objects the site computed for each reference of `doc`."""
+        if (doc.name, doc.version) not in self._joins:
+            self.get(doc.name, doc.version)
+        return [j or {} for j in self._joins[(doc.name, doc.version)]]
+
+    def dataset_json(self, name: str) -> dict[str, Any]:
+        """`api/datasets/<name>.json`: the versions of one dataset and `referenced_by`."""
+        try:
+            return self.http.get_json(f"{self.url}api/datasets/{quote(name)}.json")
+        except DatasetNotFound:
+            raise DatasetNotFound(f"no dataset {name!r} in {self.url}") from None
+
+    def documents_of(self, name: str) -> list[DatasetDocument]:
+        """Every version of `name` (drafts included), oldest first."""
+        versions = [s["version"] for s in self.all_summaries() if s["name"] == name]
+        return [self.get(name, v) for v in versions]
+
+    def referenced_by(self, name: str) -> list[dict[str, Any]]:
+        return list(self.dataset_json(name).get("referenced_by") or [])
 
     @property
     def signer_url(self) -> Optional[str]:
@@ -134,6 +160,11 @@ def _digest_index(idx: dict[str, Any]) -> dict[str, Any]:
 class _RegistrySource(RegistrySource):
     def all_summaries(self) -> list[dict[str, Any]]:
         return self.summaries()
+
+    def referenced_by(self, name: str) -> list[dict[str, Any]]:
+        from ..joins import group_versions, referenced_by
+
+        return referenced_by(name, group_versions(self.registry.documents()))
 
     signer_url = None
 
@@ -201,6 +232,22 @@ class Catalog:
         """Documents the last read skipped, each as `path: reason` (a registry read skips
         unreadable, oversized, invalid and misplaced documents instead of failing)."""
         return list(self._source.problems)
+
+    def at(self, mat_version: int):
+        """This catalog pinned to materialization version `mat_version`: `get`, `search` and
+        `join` answer with the versions valid there (see `registry.client.pinned`)."""
+        from .pinned import PinnedCatalog
+
+        return PinnedCatalog(self, mat_version)
+
+    def referenced_by(self, name: str) -> list[dict[str, Any]]:
+        """What references dataset `name`: `[{name, version, column, target_column, valid_at,
+        target_version, verdict, stability}]` (the site's `api/datasets/<name>.json`)."""
+        return self._source.referenced_by(name)
+
+    def join_facts(self, doc: DatasetDocument) -> list[dict[str, Any]]:
+        """The `join` object of each reference of `doc` (registry.joins; the site's JSON API)."""
+        return self._source.join_facts(doc)
 
     def refresh(self) -> None:
         """Re-read the index (revalidated against the site)."""

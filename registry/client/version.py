@@ -34,6 +34,10 @@ class Join:
     description: Optional[str] = None
     dataset: Optional["DatasetVersion"] = None  # the registered target, when it is in the catalog
     warning: Optional[str] = None
+    verdict: Optional[str] = None  # join facts (registry.joins): ok | no_shared_version | ...
+    valid_at: list[int] = field(default_factory=list)
+    joinable_target_versions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def on(self) -> tuple[str, str]:
@@ -42,7 +46,8 @@ class Join:
 
     def __repr__(self) -> str:
         w = " (!root ids)" if self.warning else ""
-        return f"<Join {self.column} -> {self.target_kind} {self.target}.{self.target_column} {self.cardinality}{w}>"
+        v = f" {self.verdict} valid_at={self.valid_at}" if self.verdict else ""
+        return f"<Join {self.column} -> {self.target_kind} {self.target}.{self.target_column} {self.cardinality}{w}{v}>"
 
 
 @dataclass
@@ -161,13 +166,22 @@ class DatasetVersion(DatasetDocument):
         (`RootIdJoinWarning`): they are only valid at one materialization version."""
         out = []
         sem = {c.name: c.semantic for c in self.columns}
-        for r in self.references:
+        try:
+            facts = self._catalog.join_facts(self)
+        except Exception:  # facts are a help; a catalog that cannot compute them still lists joins
+            facts = []
+        for i, r in enumerate(self.references):
+            f = facts[i] if i < len(facts) else {}
             j = Join(r.column, r.target, "annotation_table" if r.annotation_table else "dataset",
-                     r.target_column, r.cardinality.value, r.stability.value, r.description)
+                     r.target_column, r.cardinality.value, r.stability.value, r.description,
+                     verdict=f.get("verdict"), valid_at=list(f.get("valid_at") or []),
+                     joinable_target_versions=list(f.get("joinable_target_versions") or []),
+                     notes=list(f.get("notes") or []))
             if r.dataset:
-                name, _, version = r.dataset.partition("@")
+                resolved = f.get("target") or r.dataset
+                name, _, version = resolved.partition("@")
                 try:
-                    j.dataset = self._catalog.get(name, version)
+                    j.dataset = self._catalog.get(name, version or "latest")
                 except Exception:
                     j.dataset = None
             if r.stability == Stability.CHANGES_WITH_PROOFREADING or sem.get(r.column) == Semantic.ROOT_ID:
@@ -184,6 +198,10 @@ class DatasetVersion(DatasetDocument):
                     warnings.warn(j.warning, RootIdJoinWarning, stacklevel=2)
             out.append(j)
         return out
+
+    def referenced_by(self) -> list[dict[str, Any]]:
+        """References to this version from other registered datasets (`Catalog.referenced_by`)."""
+        return [r for r in self._catalog.referenced_by(self.name) if r.get("target_version") == self.version]
 
     # ---- signed reads
     def sign(self, *, mode: Optional[str] = None, expires_in: Optional[int] = None) -> SignedTable:

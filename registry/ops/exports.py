@@ -169,6 +169,11 @@ def _order_by(copy: ExportTable, columns: set[str], history: list[dict[str, Any]
         if leaf.startswith(prefix):
             leaf = leaf[len(prefix):]
             break
+    # MaterializationEngine names a spatial index's lake `{point}_morton` and z-orders it by the
+    # decoded `{point}_x/_y/_z` (delta-rs records no zOrderBy in the log, so the name is all we have).
+    point = leaf[: -len("_morton")] if leaf.endswith("_morton") else None
+    if point and all(f"{point}_{a}" in columns for a in "xyz"):
+        return [f"{point}_{a}" for a in "xyz"]
     return [leaf] if leaf in columns else []
 
 

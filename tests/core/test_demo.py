@@ -47,6 +47,12 @@ def test_demo_publishes_builds_and_its_client_snippet_reads(tmp_path):
             assert "'cell_types@2'" in ran.stdout
             counts = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+(\d+)$", ran.stdout, re.M)}
             assert sum(counts.values()) == 800  # every row of cell_types@2 (Delta version 1)
+            # the 1078 question, as printed: the versions valid at 1078, joined through the signer
+            joined = out.split("The 1078 question: synapse features and the cell types valid at 1078, joined (copy-paste):\n", 1)[1]
+            joined = joined[: joined.index("\nPY") + 3]
+            ran = subprocess.run(["bash", "-c", joined], cwd=REPO, capture_output=True, text=True, timeout=120)
+            assert ran.returncode == 0, ran.stderr[-3000:]
+            assert sum(int(m.group(1)) for m in re.finditer(r"\s(\d+)\s*$", ran.stdout, re.M)) == 1600
         finally:
             server.shutdown()
     finally:

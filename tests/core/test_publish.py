@@ -33,7 +33,11 @@ def test_publish_records_schema_rows_partitions_and_manifest(hive_table, tmp_reg
     assert types["id"] == "int64" and types["split"] == "int32" and types["cell_type"] == "string"
     assert doc.table_version == 0 and doc.inspected.fingerprint.startswith("parquet:sha256:")
     assert doc.registry_schema == 1 and doc.history[0].action == "published"
-    assert any("undocumented columns: cell_type, split" in w for w in result.warnings)
+    # undocumented: no description, declared or not (issue 13: "8 of 8 documented" with empty descriptions)
+    listed = next(w for w in result.warnings if w.startswith("undocumented columns: "))
+    assert set(listed[len("undocumented columns: "):].split(", ")) == set(types) - {"id"}
+    check = next(c for c in doc.checks if c.check == "columns_documented")
+    assert check.ok is False and check.detail.startswith(f"1 of {len(types)} columns described; no description: ")
 
     stored = json.loads(Path(tmp_registry, document_path("synapse_features", "1")).read_text())
     assert stored["registry_schema"] == 1 and stored["inspected"]["row_count"] == 2000

@@ -155,28 +155,8 @@ def built_site(example_registry: Path, tmp_path_factory: pytest.TempPathFactory)
     return out, report
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="package")
-def browser():
-    """Debian's Chromium driven by Playwright, one for every browser test module of tests/site.
-
-    Package scope, not session: Playwright's sync API keeps an event loop running in the main
-    thread while it is open, and tests outside tests/site (e.g. code that must work inside a running
-    loop, or modules starting their own Playwright) must not inherit it."""
-    import os
-
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (CI installs it with apt-get)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+# One Chromium fixture for the whole suite lives in tests/conftest.py (package-scoped).
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402,F401 - re-exported for browser tests
 
 
 def _serve(site: Path) -> Iterator[str]:

@@ -14,8 +14,8 @@ from tests.site.conftest import CHROMIUM, CHROMIUM_ARGS as ARGS  # noqa: F401 - 
 
 pytestmark = pytest.mark.browser
 
-# The `browser` fixture (one Chromium per session, shared by every browser test module) is in
-# tests/site/conftest.py: two session fixtures would start two Playwright loops, which fails.
+# The `browser` fixture (one Chromium per test package) is in tests/conftest.py:
+# Playwright's sync API cannot run two of them in one thread.
 
 
 class Watched:
