@@ -156,7 +156,11 @@ class Signer:
         route = request.path.rstrip("/").rsplit("/", 1)[-1] if request.path.strip("/") else ""
         if method == "OPTIONS":
             return Response(204, None, preflight_headers(self.config, origin))
-        if route == "health":
+        if "delta-sharing" in request.path.split("/"):
+            from .delta_sharing import handle as delta_sharing  # the Delta Sharing protocol (its own module)
+
+            resp = delta_sharing(self, request)
+        elif route == "health":
             resp = self.health() if method in ("GET", "HEAD") else self._error(MethodNotAllowed("use GET /health"))
         elif route in ("sign", ""):
             resp = self.sign(request) if method == "POST" else self._error(MethodNotAllowed("use POST /sign"))

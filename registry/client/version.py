@@ -258,3 +258,10 @@ class DatasetVersion(DatasetDocument):
                  mode: Optional[str] = None):
         """A pyarrow Table."""
         return self.to_duckdb(columns, filter, mode=mode).to_arrow_table()
+
+    # ---- other engines (registry/client/sharing.py, spark.py, ray_data.py)
+    def delta_sharing_url(self, profile: Any, *, latest: bool = False) -> str:
+        """`profile#datastack.dataset.version` (or `.latest`) for Delta Sharing clients."""
+        from .sharing import table_url
+
+        return table_url(profile, self.datastack, self.name, "latest" if latest else self.version)

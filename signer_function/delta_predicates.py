@@ -1,0 +1,143 @@
+"""Delta Sharing `jsonPredicateHints`: skip files whose partition values cannot match.
+
+The protocol makes filtering a best-effort hint: a client always re-applies its predicate, and a
+server that cannot evaluate a hint returns every file. So this module only ever *removes* a file
+when the predicate is definitely false for its partition values; anything it cannot decide (a data
+column, a value that does not cast, a SQL NULL) keeps the file. A malformed tree raises
+`PredicateError` and the caller then filters nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Mapping, Optional
+
+MAX_DEPTH = 32
+MAX_NODES = 512
+
+_COMPARE = {
+    "equal": lambda a, b: a == b,
+    "lessThan": lambda a, b: a < b,
+    "lessThanOrEqual": lambda a, b: a <= b,
+    "greaterThan": lambda a, b: a > b,
+    "greaterThanOrEqual": lambda a, b: a >= b,
+}
+_MISSING = object()  # a leaf whose value is not known here (a data column, a failed cast)
+
+
+class PredicateError(ValueError):
+    """The hint is not a predicate tree this server understands."""
+
+
+def parse(text: Optional[str]) -> Optional[dict[str, Any]]:
+    """The predicate tree from the request's `jsonPredicateHints` string (None when absent)."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise PredicateError("jsonPredicateHints must be a string holding JSON")
+    try:
+        tree = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PredicateError(f"jsonPredicateHints is not JSON ({exc.msg})") from None
+    count = [0]
+    _validate(tree, 0, count)
+    return tree
+
+
+def _validate(node: Any, depth: int, count: list[int]) -> None:
+    count[0] += 1
+    if depth > MAX_DEPTH or count[0] > MAX_NODES:
+        raise PredicateError("jsonPredicateHints is too deep or too large")
+    if not isinstance(node, dict) or not isinstance(node.get("op"), str):
+        raise PredicateError("every predicate node must be an object with an 'op'")
+    op = node["op"]
+    kids = node.get("children") or []
+    if not isinstance(kids, list):
+        raise PredicateError(f"'children' of {op!r} must be a list")
+    if op == "column":
+        if not isinstance(node.get("name"), str):
+            raise PredicateError("a column op needs a 'name'")
+    elif op == "literal":
+        if "value" not in node:
+            raise PredicateError("a literal op needs a 'value'")
+    elif op in _COMPARE:
+        if len(kids) != 2 or any(k.get("op") not in ("column", "literal") for k in kids if isinstance(k, dict)):
+            raise PredicateError(f"{op!r} takes two leaf children (column / literal)")
+    elif op in ("and", "or"):
+        if len(kids) < 2:
+            raise PredicateError(f"{op!r} takes at least two children")
+    elif op in ("not", "isNull"):
+        if len(kids) != 1:
+            raise PredicateError(f"{op!r} takes one child")
+    else:
+        raise PredicateError(f"unknown op {op!r}")
+    for k in kids:
+        _validate(k, depth + 1, count)
+
+
+def _cast(value: Any, value_type: Optional[str]) -> Any:
+    if value is None:
+        return None
+    try:
+        if value_type in ("int", "long"):
+            return int(value)
+        if value_type in ("float", "double"):
+            return float(value)
+        if value_type == "bool":
+            return value if isinstance(value, bool) else str(value).lower() == "true"
+        if value_type == "date":
+            return dt.date.fromisoformat(str(value)[:10])
+        if value_type == "timestamp":
+            return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+    except (TypeError, ValueError):
+        return _MISSING
+
+
+def _leaf(node: dict[str, Any], partition: Mapping[str, Any]) -> Any:
+    if node["op"] == "literal":
+        return _cast(node["value"], node.get("valueType"))
+    # partition column names are matched case-insensitively, as the protocol's names are
+    lowered = {k.lower(): k for k in partition}
+    key = lowered.get(node["name"].lower())
+    if key is None:
+        return _MISSING
+    return _cast(partition[key], node.get("valueType"))
+
+
+def evaluate(node: dict[str, Any], partition: Mapping[str, Any]) -> Optional[bool]:
+    """True / False when the partition values decide the predicate, None when they do not."""
+    op = node["op"]
+    kids = node.get("children") or []
+    if op in _COMPARE:
+        a, b = (_leaf(k, partition) for k in kids)
+        if a is _MISSING or b is _MISSING or a is None or b is None:
+            return None  # unknown, or SQL NULL: never a reason to drop a file
+        try:
+            return bool(_COMPARE[op](a, b))
+        except TypeError:
+            return None
+    if op == "isNull":
+        v = _leaf(kids[0], partition) if kids[0].get("op") in ("column", "literal") else _MISSING
+        return None if v is _MISSING else v is None
+    if op == "not":
+        inner = evaluate(kids[0], partition)
+        return None if inner is None else not inner
+    results = [evaluate(k, partition) for k in kids]
+    if op == "and":
+        if any(r is False for r in results):
+            return False
+        return True if all(r is True for r in results) else None
+    if op == "or":
+        if any(r is True for r in results):
+            return True
+        return False if all(r is False for r in results) else None
+    return None  # column / literal at the top: not a predicate
+
+
+def keeps(tree: Optional[dict[str, Any]], partition: Mapping[str, Any]) -> bool:
+    """Whether a file with these partition values must be returned."""
+    return tree is None or evaluate(tree, partition) is not False
