@@ -33,9 +33,6 @@ def run(task):
     if kind == "pandas":
         kwargs = {k: task[k] for k in ("limit", "version", "jsonPredicateHints", "use_delta_format") if k in task}
         return facts(delta_sharing.load_as_pandas(url, **kwargs), task.get("partition"))
-    if kind == "arrow":
-        table = delta_sharing.load_as_arrow(url)
-        return {"rows": table.num_rows, "columns": sorted(table.column_names)}
     if kind == "version":
         return {"version": delta_sharing.get_table_version(url)}
     if kind == "metadata":

@@ -100,9 +100,9 @@ def test_limit_predicates_version_and_metadata(client_python, profile):
         {"kind": "pandas", "url": delta, "version": 5},
         {"kind": "version", "url": delta},
         {"kind": "metadata", "url": hive},
-        {"kind": "arrow", "url": hive},
+        {"kind": "pandas", "url": delta, "use_delta_format": True, "partition": "region"},  # responseformat=delta
     ]
-    limit, b, not_a_got, data_pred, v0, v5, version, meta, arrow = outside(client_python, tasks)
+    limit, b, not_a_got, data_pred, v0, v5, version, meta, kernel = outside(client_python, tasks)
     counts = region_counts()
     assert limit["ok"] and limit["rows"] == 7
     assert b["ok"] and b["groups"] == {"b": counts["b"]} and b["rows"] == counts["b"]
@@ -114,7 +114,8 @@ def test_limit_predicates_version_and_metadata(client_python, profile):
     assert meta["ok"] and meta["partition_columns"] == ["region"]
     fields = {f["name"]: f["type"] for f in meta["schema"]["fields"]}
     assert fields == {"id": "long", "pt_root_id": "long", "score": "double", "region": "string"}
-    assert arrow["ok"] and arrow["rows"] == ROWS
+    assert kernel["ok"], kernel  # delta-kernel reads the signed URLs from the delta-format answer
+    assert kernel["rows"] == ROWS and kernel["groups"] == counts
 
 
 def test_not_shareable_say_why(client_python, profile):
