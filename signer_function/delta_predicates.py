@@ -2,8 +2,9 @@
 
 The protocol makes filtering a best-effort hint: a client always re-applies its predicate, and a
 server that cannot evaluate a hint returns every file. So this module only ever *removes* a file
-when the predicate is definitely false for its partition values; anything it cannot decide (a data
-column, a value that does not cast, a SQL NULL) keeps the file. A malformed tree raises
+when no row of it can satisfy the predicate, given its partition values (SQL three-valued logic:
+a comparison with a NULL partition value is NULL, which WHERE drops); anything it cannot decide (a
+data column, a value that does not cast) keeps the file. A malformed tree raises
 `PredicateError` and the caller then filters nothing.
 """
 
@@ -108,36 +109,51 @@ def _leaf(node: dict[str, Any], partition: Mapping[str, Any]) -> Any:
     return _cast(partition[key], node.get("valueType"))
 
 
-def evaluate(node: dict[str, Any], partition: Mapping[str, Any]) -> Optional[bool]:
-    """True / False when the partition values decide the predicate, None when they do not."""
+T, F, N = "T", "F", "N"  # SQL's three truth values (N: NULL)
+ANY = frozenset((T, F, N))
+
+
+def _and(a: str, b: str) -> str:
+    return F if F in (a, b) else (N if N in (a, b) else T)
+
+
+def _or(a: str, b: str) -> str:
+    return T if T in (a, b) else (N if N in (a, b) else F)
+
+
+def _fold(op, sets: list[frozenset]) -> frozenset:
+    acc = sets[0]
+    for s in sets[1:]:
+        acc = frozenset(op(a, b) for a in acc for b in s)
+    return acc
+
+
+def evaluate(node: dict[str, Any], partition: Mapping[str, Any]) -> frozenset:
+    """The truth values the predicate can take for rows of a file with these partition values
+    (a subset of T, F, N). A data column, or a value that does not cast, can be anything."""
     op = node["op"]
     kids = node.get("children") or []
     if op in _COMPARE:
         a, b = (_leaf(k, partition) for k in kids)
-        if a is _MISSING or b is _MISSING or a is None or b is None:
-            return None  # unknown, or SQL NULL: never a reason to drop a file
+        if a is _MISSING or b is _MISSING:
+            return ANY
+        if a is None or b is None:
+            return frozenset((N,))  # SQL: a comparison with NULL is NULL
         try:
-            return bool(_COMPARE[op](a, b))
+            return frozenset((T if _COMPARE[op](a, b) else F,))
         except TypeError:
-            return None
+            return ANY
     if op == "isNull":
         v = _leaf(kids[0], partition) if kids[0].get("op") in ("column", "literal") else _MISSING
-        return None if v is _MISSING else v is None
+        return frozenset((T, F)) if v is _MISSING else frozenset((T if v is None else F,))
     if op == "not":
-        inner = evaluate(kids[0], partition)
-        return None if inner is None else not inner
-    results = [evaluate(k, partition) for k in kids]
-    if op == "and":
-        if any(r is False for r in results):
-            return False
-        return True if all(r is True for r in results) else None
-    if op == "or":
-        if any(r is True for r in results):
-            return True
-        return False if all(r is False for r in results) else None
-    return None  # column / literal at the top: not a predicate
+        return frozenset({T: F, F: T, N: N}[x] for x in evaluate(kids[0], partition))
+    if op in ("and", "or"):
+        return _fold(_and if op == "and" else _or, [evaluate(k, partition) for k in kids])
+    return ANY  # column / literal at the top: not a predicate
 
 
 def keeps(tree: Optional[dict[str, Any]], partition: Mapping[str, Any]) -> bool:
-    """Whether a file with these partition values must be returned."""
-    return tree is None or evaluate(tree, partition) is not False
+    """Whether a file with these partition values must be returned: unless no row of it can make
+    the predicate true (false and NULL both filter a row out, as in SQL's WHERE)."""
+    return tree is None or T in evaluate(tree, partition)
