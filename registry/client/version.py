@@ -265,3 +265,16 @@ class DatasetVersion(DatasetDocument):
         from .sharing import table_url
 
         return table_url(profile, self.datastack, self.name, "latest" if latest else self.version)
+
+    def to_spark(self, spark: Any, columns: Optional[Sequence[str]] = None, filter: Optional[str] = None):
+        """A Spark DataFrame whose tasks read the signed files themselves, one task per file
+        (`columns=` is pushed into the Parquet reads; partition columns restored; `filter` is Spark SQL)."""
+        from .spark import to_spark
+
+        return to_spark(self, spark, columns, filter)
+
+    def to_ray(self, columns: Optional[Sequence[str]] = None, filter: Optional[str] = None):
+        """A Ray Dataset reading the signed files in parallel, one read task per file."""
+        from .ray_data import to_ray
+
+        return to_ray(self, columns, filter)
