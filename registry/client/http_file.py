@@ -99,8 +99,10 @@ def read_batches(url: str, size: int, partition: dict[str, Any], schema: Any,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with io.BufferedReader(RangeFile(url, size), buffer_size=1 << 20) as raw:
-        pf = pq.ParquetFile(raw, pre_buffer=False)
+    # Unbuffered on purpose: pyarrow asks for the footer, then for exactly the column chunks it
+    # needs; a buffer in between would turn each of those into a larger GET.
+    with RangeFile(url, size) as raw:
+        pf = pq.ParquetFile(raw)
         in_file = set(pf.schema_arrow.names)
         data_cols = [n for n in schema.names if n in in_file and (columns is None or n in columns)]
         for batch in pf.iter_batches(batch_size=batch_size, columns=data_cols):
@@ -111,8 +113,6 @@ def read_batches(url: str, size: int, partition: dict[str, Any], schema: Any,
                 else:
                     arrays.append(pa.array([partition.get(f.name)] * batch.num_rows).cast(f.type))
             yield pa.RecordBatch.from_arrays(arrays, schema=schema)
-        if pf.metadata.num_rows == 0:
-            return
 
 
 def read_rows_of(rows: Iterator[Any], schema: Any, columns: Optional[Sequence[str]]) -> Iterator[Any]:

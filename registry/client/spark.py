@@ -13,45 +13,13 @@ to the signed URLs; the reader module is shipped by value, so they do not need t
 
 from __future__ import annotations
 
-import io
-import json
+import warnings
 from typing import Any, Optional, Sequence
 
 from . import http_file
-from .errors import ReadError
+from .distributed import arrow_schema, ship_reader, signed_files_for_workers, work_rows
 
 MAX_TASKS = 10_000
-
-
-def _ship_reader() -> None:
-    """Send `http_file` to workers by value (cloudpickle), so executors need not install us."""
-    try:
-        import cloudpickle
-    except ImportError:
-        from pyspark import cloudpickle  # type: ignore[no-redef]
-    cloudpickle.register_pickle_by_value(http_file)
-
-
-def arrow_schema(version: Any, files: Sequence[Any], columns: Optional[Sequence[str]]) -> Any:
-    """The frame's Arrow schema: the first file's columns (projected), then the partition columns
-    the files lack, typed from `inspected.columns`."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    first = next(f for f in files if f.size)
-    with io.BufferedReader(http_file.RangeFile(first.url, first.size), buffer_size=1 << 16) as raw:
-        file_schema = pq.ParquetFile(raw).schema_arrow
-    fields = list(file_schema)
-    if version._restore_partitions():
-        types = version._partition_types()
-        fields += [pa.field(p, http_file.arrow_type(t)) for p, t in types.items() if p not in file_schema.names]
-    by_name = {f.name: f for f in fields}
-    if columns:
-        missing = [c for c in columns if c not in by_name]
-        if missing:
-            raise ReadError(f"{version.ref} has no column(s) {', '.join(missing)}; it has {', '.join(by_name)}")
-        fields = [by_name[c] for c in columns]
-    return pa.schema(fields)
 
 
 def to_spark(version: Any, spark: Any, columns: Optional[Sequence[str]] = None, filter: Optional[str] = None):
@@ -59,25 +27,24 @@ def to_spark(version: Any, spark: Any, columns: Optional[Sequence[str]] = None, 
     from pyspark.sql.pandas.types import from_arrow_schema
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-    if version.format.value == "lance":
-        raise ReadError(f"{version.ref} is a Lance table: Spark reads Parquet files, not Lance fragments. Use "
-                        f"spark.createDataFrame(ds.to_arrow().to_pandas()) for small tables, or Lance's own Spark "
-                        f"connector with the credentials from ds.sign(mode='credentials').")
-    signed = version._signed("urls")
-    files = [f for f in signed.files if f.size]
-    if not files:
-        raise ReadError(f"{version.ref} has no data files to read")
+    files = signed_files_for_workers(version, "Spark")
     schema = arrow_schema(version, files, columns)
-    _ship_reader()
+    ship_reader()
     cols = list(columns) if columns else None
     listing = StructType([StructField("url", StringType()), StructField("size", LongType()),
                           StructField("partition", StringType())])
-    rows = [(f.url, int(f.size), json.dumps(f.partition, default=str)) for f in files]
-    tasks = min(len(rows), MAX_TASKS)
-    listed = spark.createDataFrame(spark.sparkContext.parallelize(rows, tasks), listing)
+    rows = work_rows(files)
 
     def read(batches):  # runs in the executors' Python workers
         return http_file.read_rows_of(batches, schema, cols)
 
-    df = listed.mapInArrow(read, from_arrow_schema(schema))
-    return df.filter(filter) if filter else df
+    with warnings.catch_warnings():
+        # mapInArrow checks the pandas version although this path uses no pandas, and py4j's
+        # argument conversion imports pyspark.testing.utils, which checks it at import: pyspark 4.x
+        # warns about pandas 3 each time. Nothing here touches pandas.
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+        import pyspark.testing.utils  # noqa: F401  (its import-time check, under this filter)
+
+        listed = spark.createDataFrame(spark.sparkContext.parallelize(rows, min(len(rows), MAX_TASKS)), listing)
+        df = listed.mapInArrow(read, from_arrow_schema(schema))
+        return df.filter(filter) if filter else df

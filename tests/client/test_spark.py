@@ -7,6 +7,7 @@ import io
 import os
 import shutil
 import sys
+import warnings
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -28,10 +29,14 @@ def spark():
     from pyspark.sql import SparkSession
 
     os.environ["PYSPARK_PYTHON"] = sys.executable  # workers import pyarrow from this venv
-    session = (SparkSession.builder.master("local[2]").appName("registry-tests")
-               .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-               .config("spark.driver.bindAddress", "127.0.0.1").config("spark.sql.shuffle.partitions", "2")
-               .getOrCreate())
+    with warnings.catch_warnings():
+        # Launching the JVM forks this process, where lance (imported by the stack's table writers)
+        # warns that it is not fork-safe; the child execs java at once and never touches lance.
+        warnings.filterwarnings("ignore", message="lance is not fork-safe", category=UserWarning)
+        session = (SparkSession.builder.master("local[2]").appName("registry-tests")
+                   .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+                   .config("spark.driver.bindAddress", "127.0.0.1").config("spark.sql.shuffle.partitions", "2")
+                   .getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     try:
         yield session
