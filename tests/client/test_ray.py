@@ -23,7 +23,9 @@ def local_ray(tmp_path_factory):
         warnings.filterwarnings("ignore", message="lance is not fork-safe", category=UserWarning)
         ray.init(num_cpus=2, include_dashboard=False, object_store_memory=150 * 1024 * 1024, log_to_driver=False,
                  configure_logging=False, _temp_dir=str(tmp_path_factory.mktemp("ray")))
-    ray.data.DataContext.get_current().enable_progress_bars = False
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
     try:
         yield ray
     finally:
@@ -38,7 +40,7 @@ def cat(stack) -> Catalog:
 @pytest.mark.parametrize("table", ["plain", "hive", "delta", "iceberg"])
 def test_ray_reads_every_row_with_partitions(local_ray, cat, table):
     ds = cat.get(f"syn_{table}")
-    rd = ds.to_ray()
+    rd = ds.to_ray().materialize()
     rows = rd.take_all()
     assert len(rows) == ROWS
     assert sorted(r["id"] for r in rows) == list(range(ROWS))
