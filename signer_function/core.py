@@ -70,6 +70,7 @@ class SignRequest:
     version: str
     expires_in: Optional[int]
     mode: str
+    layout: Optional[str] = None  # one of the document's `layouts` (default: its own location)
 
 
 def parse_body(body: bytes) -> SignRequest:
@@ -79,7 +80,7 @@ def parse_body(body: bytes) -> SignRequest:
         raise BadRequest('the body must be JSON: {"dataset": NAME, "version": V|"latest", ...}') from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
-    unknown = sorted(set(data) - {"dataset", "version", "expires_in", "mode"})
+    unknown = sorted(set(data) - {"dataset", "version", "expires_in", "mode", "layout"})
     if unknown:
         raise BadRequest(f"unknown field(s): {', '.join(unknown)}")
     name = data.get("dataset")
@@ -96,7 +97,10 @@ def parse_body(body: bytes) -> SignRequest:
     mode = data.get("mode", "auto")
     if mode not in MODES:
         raise BadRequest("'mode' must be \"urls\" or \"credentials\"")
-    return SignRequest(name, version, expires, mode)
+    layout = data.get("layout")
+    if layout is not None and (not isinstance(layout, str) or not _NAME.match(layout)):
+        raise BadRequest("'layout' must be a layout name ([a-z][a-z0-9_]*)")
+    return SignRequest(name, version, expires, mode, layout)
 
 
 def credentials_reasons(doc: Any, file_count: int, config: Config) -> list[str]:
@@ -209,8 +213,13 @@ class Signer:
             facts.update(version=doc.version, format=doc.format.value)
             access_dataset = doc.access.dataset or self.auth.dataset_for(doc.datastack, token)
             user.require(access_dataset, doc.access.permission)
+            manifest = found.manifest
+            if req.layout:  # the same rows in another physical copy (signer_function/layouts.py)
+                from .layouts import select
+
+                doc, manifest = select(self.lookup, found, req.layout)
             check_allowed(doc.location, self.config.allowed_locations)
-            loc, objects = resolve_files(doc, found.manifest)
+            loc, objects = resolve_files(doc, manifest)
             body = self._answer(req, doc, loc, objects, user, facts)
             facts.update(outcome="granted", status=200)
             headers = {}
@@ -283,12 +292,15 @@ class Signer:
             "expires_in": expires_in,
             "expires_at": expires_at,
             "files": [
-                {"url": url, "uri": o.uri, "size": o.size, "num_rows": o.rows, "partition": o.partition}
+                {"url": url, "uri": o.uri, "size": o.size, "num_rows": o.rows, "partition": o.partition,
+                 **({"stats": o.stats} if o.stats else {})}
                 for url, o in zip(urls, objects)
             ],
             "credentials": credentials,
             "warnings": warnings,
         }
+        if req.layout:
+            body["layout"] = req.layout
         if doc.format == Format.ICEBERG and doc.format_options.get("metadata_location"):
             body["metadata_location"] = doc.format_options["metadata_location"]
         elif doc.format == Format.ICEBERG and (doc.inspected.reader_features or {}).get("metadata_location"):

@@ -34,6 +34,7 @@ class ObjectRef:
     size: Optional[int]
     rows: Optional[int]
     partition: dict[str, Any]
+    stats: Optional[dict[str, Any]] = None  # per-file min/max from the manifest (for pruning)
 
     @property
     def uri(self) -> str:
@@ -123,7 +124,7 @@ def resolve_files(document: DatasetDocument, manifest: FileManifest) -> tuple[Ta
         else:
             rel = safe_relative(f.path)
             key = f"{loc.prefix}/{rel}" if loc.prefix else rel
-        out.append(ObjectRef(loc.scheme, loc.bucket, key, f.size, f.rows, dict(f.partition)))
+        out.append(ObjectRef(loc.scheme, loc.bucket, key, f.size, f.rows, dict(f.partition), f.stats))
     return loc, out
 
 
@@ -143,6 +144,14 @@ class Lookup:
         if self._registry is None:
             self._registry = Registry(self.registry_uri)
         return self._registry
+
+    def cached(self, key: tuple) -> Any:
+        with self._lock:
+            return self._cache.get(key)
+
+    def remember(self, key: tuple, value: Any) -> None:
+        with self._lock:
+            self._cache[key] = value
 
     def find(self, name: str, version: str) -> Found:
         key = (name, version)

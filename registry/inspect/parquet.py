@@ -25,6 +25,7 @@ from ..model import ManifestFile
 from ..storage import range_read_filesystem
 from . import ProgressCallback, TableInspection
 from .arrow_types import columns_from_schema
+from .stats import parquet_stats
 
 TAIL_SLACK = 1024  # footers of one table differ by a few bytes (statistics); room to spare
 BATCH = 256  # footers fetched per cat_ranges call: bounds memory and lets progress advance
@@ -142,6 +143,7 @@ def inspect(
             size=int(meta.get("size") or 0),
             rows=md.num_rows,
             partition={c: _coerce(p[c], part_types[c]) for c in partition_columns},
+            stats=parquet_stats(md, schema),
         )
         for (rel, _, meta), md, p in zip(entries, footers, partitions)
     ]

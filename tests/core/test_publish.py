@@ -32,11 +32,11 @@ def test_publish_records_schema_rows_partitions_and_manifest(hive_table, tmp_reg
     types = {c.name: c.type for c in doc.inspected.columns}
     assert types["id"] == "int64" and types["split"] == "int32" and types["cell_type"] == "string"
     assert doc.table_version == 0 and doc.inspected.fingerprint.startswith("parquet:sha256:")
-    assert doc.registry_schema == 1 and doc.history[0].action == "published"
+    assert doc.registry_schema == 2 and doc.history[0].action == "published"
     assert any("undocumented columns: cell_type, split" in w for w in result.warnings)
 
     stored = json.loads(Path(tmp_registry, document_path("synapse_features", "1")).read_text())
-    assert stored["registry_schema"] == 1 and stored["inspected"]["row_count"] == 2000
+    assert stored["registry_schema"] == 2 and stored["inspected"]["row_count"] == 2000
     raw_manifest = Path(tmp_registry, manifest_path("synapse_features", "1")).read_bytes()
     assert sha256(raw_manifest) == stored["inspected"]["manifest_sha256"]
     manifest = json.loads(raw_manifest)["files"]
