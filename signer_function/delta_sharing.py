@@ -490,7 +490,13 @@ class DeltaSharing:
     def _file_line(f: dict[str, Any], part_cols: list[str], expires: int, fmt: str, version: Optional[int]) -> dict:
         fid = hashlib.sha256(f["uri"].encode()).hexdigest()[:32]
         values = {k: _partition_string(f["partition"].get(k)) for k in part_cols}
-        stats = json.dumps({"numRecords": f["num_rows"]}) if f.get("num_rows") is not None else None
+        stats = None
+        if f.get("num_rows") is not None:
+            st: dict[str, Any] = {"numRecords": f["num_rows"]}
+            recorded = f.get("stats") or {}  # integer min/max recorded at publish
+            if recorded.get("min") and recorded.get("max"):
+                st.update(minValues=recorded["min"], maxValues=recorded["max"])
+            stats = json.dumps(st, separators=(",", ":"))
         if fmt == "delta":
             add = {"path": f["url"], "partitionValues": values, "size": f["size"], "modificationTime": 0,
                    "dataChange": True}

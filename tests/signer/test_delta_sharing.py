@@ -17,7 +17,8 @@ from .conftest import DATASTACK, TOKENS, call
 
 LOC = "s3://lab-tables/features/synapses"
 PARTS = [
-    {"path": "region=a/part-0.parquet", "size": 100, "rows": 3, "partition": {"region": "a", "z": 1}},
+    {"path": "region=a/part-0.parquet", "size": 100, "rows": 3, "partition": {"region": "a", "z": 1},
+     "stats": {"min": {"id": 0}, "max": {"id": 2}}},
     {"path": "region=b/part-0.parquet", "size": 120, "rows": 4, "partition": {"region": "b", "z": 2}},
     {"path": "region=c/part-0.parquet", "size": 130, "rows": 5, "partition": {"region": None, "z": 3}},
 ]
@@ -123,6 +124,7 @@ def test_version_metadata_and_query(make_signer, tables, audit_lines):
     assert [f["partitionValues"] for f in files] == [{"region": "a", "z": "1"}, {"region": "b", "z": "2"},
                                                      {"region": None, "z": "3"}]
     assert [json.loads(f["stats"])["numRecords"] for f in files] == [3, 4, 5]
+    assert json.loads(files[0]["stats"])["minValues"] == {"id": 0} and "minValues" not in json.loads(files[1]["stats"])
     assert all(f["url"].startswith("https://") and f["expirationTimestamp"] > 0 and len(f["id"]) == 32 for f in files)
     (line,) = audit_lines()  # one decision, written by /sign itself
     assert line["outcome"] == "granted" and line["dataset"] == "synapses" and line["mode"] == "urls"
