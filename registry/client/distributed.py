@@ -10,9 +10,10 @@ from . import http_file
 from .errors import ReadError
 
 
-def signed_files_for_workers(version: Any, engine: str) -> list[Any]:
+def signed_files_for_workers(version: Any, engine: str, filter: Optional[str] = None) -> list[Any]:
     """The signed data files of a version that workers can read as plain Parquet, else ReadError
-    (checked before asking the signer, so nothing is signed in vain)."""
+    (checked before asking the signer, so nothing is signed in vain). A simple `filter` picks the
+    matching layout and prunes files (registry/client/pruning.py); the engine still applies it."""
     rf = version.inspected.reader_features or {}
     if version.format.value == "lance" or rf.get("needs_credentials"):
         raise ReadError(f"{version.ref} is a Lance table: {engine} workers read Parquet files, not Lance fragments. "
@@ -23,7 +24,7 @@ def signed_files_for_workers(version: Any, engine: str) -> list[Any]:
                         f"vectors, delete files or column mapping), so {engine} workers reading them would return "
                         f"wrong rows. Read it with ds.to_arrow() (credentials mode), or point the format's own "
                         f"{engine} connector at the location with ds.sign(mode='credentials').")
-    files = [f for f in version.sign(mode="urls").files if f.size]
+    files = [f for f in version._signed("urls", filter if isinstance(filter, str) else None).files if f.size]
     if not files:
         raise ReadError(f"{version.ref} has no data files to read")
     return files

@@ -20,7 +20,7 @@ def to_ray(version: Any, columns: Optional[Sequence[str]] = None, filter: Option
     import ray
     import ray.cloudpickle
 
-    files = signed_files_for_workers(version, "Ray")
+    files = signed_files_for_workers(version, "Ray", filter)
     schema = arrow_schema(version, files, columns)
     ship_reader()
     ray.cloudpickle.register_pickle_by_value(http_file)

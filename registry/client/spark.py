@@ -27,7 +27,7 @@ def to_spark(version: Any, spark: Any, columns: Optional[Sequence[str]] = None, 
     from pyspark.sql.pandas.types import from_arrow_schema
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
-    files = signed_files_for_workers(version, "Spark")
+    files = signed_files_for_workers(version, "Spark", filter)
     schema = arrow_schema(version, files, columns)
     ship_reader()
     cols = list(columns) if columns else None

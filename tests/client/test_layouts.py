@@ -101,3 +101,13 @@ def test_signer_signs_the_layout_asked_for(published, stack):
     assert all("/post_pt_root_id/" in f.uri and f.stats for f in signed.files)
     with pytest.raises(DatasetNotFound, match="no layout"):
         ds.sign(mode="urls", layout="by_nothing")
+
+
+def test_spark_and_ray_plans_use_the_layout_too(published, stack):
+    from registry.client.distributed import signed_files_for_workers
+
+    ds = Catalog(stack.registry, signer_url=stack.signer_url, token=stack.token).get("syn_layouts")
+    root = 864691136000000000 + 17
+    files = signed_files_for_workers(ds, "Spark", f"post_pt_root_id = {root}")
+    assert 1 <= len(files) <= 2 and all("/post_pt_root_id/" in f.uri for f in files)
+    assert len(signed_files_for_workers(ds, "Ray")) == FILES
