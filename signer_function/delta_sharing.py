@@ -24,6 +24,8 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -31,17 +33,18 @@ from typing import Any, Optional
 
 from cachetools import TTLCache
 
-from registry.model import DatasetDocument, Format, Status
+from registry.model import VERSION_PATTERN, DatasetDocument, Format, InspectedColumn, Status
 
 from . import audit
 from . import delta_predicates as predicates
 from .auth import extract_token
 from .core import Request, Response
 from .delta_schema import UnsupportedType, schema_string
-from .errors import BadRequest, MethodNotAllowed, MissingTos, NoPermission, NotFound, SignerError
+from .errors import BadRequest, MethodNotAllowed, MissingTos, NoPermission, NotFound, PayloadTooLarge, SignerError
 from .lookup import Found, check_allowed, location_allowed
 
 SEGMENT = "delta-sharing"
+_VERSION = re.compile(VERSION_PATTERN)
 LATEST = "latest"
 MAX_RESULTS = 500
 NDJSON = "application/x-ndjson; charset=utf-8"
@@ -200,7 +203,17 @@ class DeltaSharing:
         return [d for d in self._all_docs() if self._may_read(user, d, token, memo)]
 
     def _resolve(self, share: str, schema: str, table: str) -> Found:
-        """The version a (share, schema, table) names; 404 for anything else."""
+        """The version a (share, schema, table) names; 404 for anything else. `latest` and a table
+        spelled exactly as its version label are one cached lookup; other spellings (case, `_` for
+        `.`) are matched against the dataset's versions."""
+        name = schema.lower()
+        if table.lower() == LATEST or _VERSION.match(table):
+            try:
+                found = self.signer.lookup.find(name, LATEST if table.lower() == LATEST else table)
+            except NotFound:
+                found = None
+            if found is not None and found.document.datastack.lower() == share.lower():
+                return found
         docs = [d for d in self._all_docs() if d.name == schema.lower() and d.datastack.lower() == share.lower()]
         if not docs:
             raise NotFound(f"no schema {schema!r} in share {share!r}")
@@ -241,8 +254,6 @@ class DeltaSharing:
         op = "unknown"
         try:
             if request.too_large:
-                from .errors import PayloadTooLarge
-
                 raise PayloadTooLarge(f"the body is larger than {self.signer.config.max_body_bytes} bytes")
             op, resp = self._dispatch(request, method, parts, facts)
             facts.update(outcome="granted", status=resp.status)
@@ -251,8 +262,6 @@ class DeltaSharing:
             facts.update(outcome="denied" if err.status < 500 else "error", status=err.status, error=err.code)
             return _error(err)
         except Exception:  # never leak internals (or a token)
-            import logging
-
             logging.getLogger("signer_function").exception("delta sharing request %s failed", facts["request_id"])
             facts.update(outcome="error", status=500, error="internal")
             return Response(500, {"errorCode": "INTERNAL_ERROR", "message": "the signer failed; see its log by request id",
@@ -375,8 +384,6 @@ class DeltaSharing:
         cols = list(doc.inspected.columns)
         part_cols = self._partition_columns(doc)
         have = {c.name for c in cols}
-        from registry.model import InspectedColumn
-
         cols += [InspectedColumn(name=p, type="string", nullable=True) for p in part_cols if p not in have]
         try:
             schema = schema_string(cols)
