@@ -207,5 +207,8 @@ def test_same_refusals_as_sign(make_signer, tables, audit_lines):
 def test_auth_down_fails_closed(make_signer, tables, cave):
     s = make_signer()
     cave.failing = True
-    resp = get(s, f"{BASE}/{DATASTACK}/schemas/synapses/tables/1/metadata", token="fresh-token-never-cached")
+    try:
+        resp = get(s, f"{BASE}/{DATASTACK}/schemas/synapses/tables/1/metadata", token="fresh-token-never-cached")
+    finally:
+        cave.failing = False  # the stand-in is shared by the session
     assert resp.status == 503 and resp.body["errorCode"] == "TEMPORARILY_UNAVAILABLE"
