@@ -4,7 +4,6 @@ the signer, one task per file, with partition columns restored and projection re
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import sys
 import warnings
@@ -28,20 +27,25 @@ def spark():
         pytest.skip("no Java runtime (.ci/run installs default-jre-headless)")
     from pyspark.sql import SparkSession
 
-    os.environ["PYSPARK_PYTHON"] = sys.executable  # workers import pyarrow from this venv
+    env = pytest.MonkeyPatch()
+    env.setenv("PYSPARK_PYTHON", sys.executable)  # workers import pyarrow from this venv
     with warnings.catch_warnings():
         # Launching the JVM forks this process, where lance (imported by the stack's table writers)
         # warns that it is not fork-safe; the child execs java at once and never touches lance.
         warnings.filterwarnings("ignore", message="lance is not fork-safe", category=UserWarning)
+        # py4j's first argument conversion imports pyspark.testing.utils, whose import-time check
+        # warns about pandas 3 (these reads use no pandas); to_spark guards its own calls likewise.
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
         session = (SparkSession.builder.master("local[2]").appName("registry-tests")
                    .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
                    .config("spark.driver.bindAddress", "127.0.0.1").config("spark.sql.shuffle.partitions", "2")
                    .getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
+        session.sparkContext.setLogLevel("ERROR")
     try:
         yield session
     finally:
         session.stop()
+        env.undo()
 
 
 @pytest.fixture
