@@ -3,8 +3,9 @@
 The protocol makes filtering a best-effort hint: a client always re-applies its predicate, and a
 server that cannot evaluate a hint returns every file. So this module only ever *removes* a file
 when no row of it can satisfy the predicate, given its partition values (SQL three-valued logic:
-a comparison with a NULL partition value is NULL, which WHERE drops); anything it cannot decide (a
-data column, a value that does not cast) keeps the file. A malformed tree raises
+a comparison with a NULL partition value is NULL, which WHERE drops). A data column compared with
+a literal is decided from the file's min/max recorded at publish, when there is one; anything else
+it cannot decide (a value that does not cast, two columns) keeps the file. A malformed tree raises
 `PredicateError` and the caller then filters nothing.
 """
 
@@ -128,15 +129,57 @@ def _fold(op, sets: list[frozenset]) -> frozenset:
     return acc
 
 
-def evaluate(node: dict[str, Any], partition: Mapping[str, Any]) -> frozenset:
+_FLIP = {"equal": "equal", "lessThan": "greaterThan", "lessThanOrEqual": "greaterThanOrEqual",
+         "greaterThan": "lessThan", "greaterThanOrEqual": "lessThanOrEqual"}
+FN = frozenset((F, N))
+TN = frozenset((T, N))
+
+
+def _range(op: str, lo: Any, hi: Any, v: Any) -> frozenset:
+    """`column op v` over a file whose column lies in [lo, hi] (nulls possible: N always)."""
+    try:
+        if op == "equal":
+            return FN if v < lo or v > hi else (TN if lo == hi == v else ANY)
+        if op == "lessThan":
+            return FN if lo >= v else (TN if hi < v else ANY)
+        if op == "lessThanOrEqual":
+            return FN if lo > v else (TN if hi <= v else ANY)
+        if op == "greaterThan":
+            return FN if hi <= v else (TN if lo > v else ANY)
+        return FN if hi < v else (TN if lo >= v else ANY)  # greaterThanOrEqual
+    except TypeError:
+        return ANY
+
+
+def _by_stats(op: str, kids: list, stats: Optional[Mapping[str, Any]]) -> frozenset:
+    """A data column compared with a literal, decided from the file's recorded min/max if any."""
+    if not stats:
+        return ANY
+    col, lit = (kids[0], kids[1]) if kids[0].get("op") == "column" else (kids[1], kids[0])
+    if col.get("op") != "column" or lit.get("op") != "literal":
+        return ANY
+    if col is kids[1]:
+        op = _FLIP[op]
+    lows, highs = stats.get("min") or {}, stats.get("max") or {}
+    name = next((k for k in lows if k.lower() == col["name"].lower()), None)
+    if name is None or name not in highs:
+        return ANY
+    v = _cast(lit["value"], lit.get("valueType"))
+    if v is _MISSING or v is None:
+        return ANY
+    return _range(op, lows[name], highs[name], v)
+
+
+def evaluate(node: dict[str, Any], partition: Mapping[str, Any],
+             stats: Optional[Mapping[str, Any]] = None) -> frozenset:
     """The truth values the predicate can take for rows of a file with these partition values
-    (a subset of T, F, N). A data column, or a value that does not cast, can be anything."""
+    and recorded min/max (a subset of T, F, N). Anything undecidable can be anything."""
     op = node["op"]
     kids = node.get("children") or []
     if op in _COMPARE:
         a, b = (_leaf(k, partition) for k in kids)
         if a is _MISSING or b is _MISSING:
-            return ANY
+            return _by_stats(op, kids, stats) if (a is _MISSING) != (b is _MISSING) else ANY
         if a is None or b is None:
             return frozenset((N,))  # SQL: a comparison with NULL is NULL
         try:
@@ -147,13 +190,14 @@ def evaluate(node: dict[str, Any], partition: Mapping[str, Any]) -> frozenset:
         v = _leaf(kids[0], partition) if kids[0].get("op") in ("column", "literal") else _MISSING
         return frozenset((T, F)) if v is _MISSING else frozenset((T if v is None else F,))
     if op == "not":
-        return frozenset({T: F, F: T, N: N}[x] for x in evaluate(kids[0], partition))
+        return frozenset({T: F, F: T, N: N}[x] for x in evaluate(kids[0], partition, stats))
     if op in ("and", "or"):
-        return _fold(_and if op == "and" else _or, [evaluate(k, partition) for k in kids])
+        return _fold(_and if op == "and" else _or, [evaluate(k, partition, stats) for k in kids])
     return ANY  # column / literal at the top: not a predicate
 
 
-def keeps(tree: Optional[dict[str, Any]], partition: Mapping[str, Any]) -> bool:
+def keeps(tree: Optional[dict[str, Any]], partition: Mapping[str, Any],
+          stats: Optional[Mapping[str, Any]] = None) -> bool:
     """Whether a file with these partition values must be returned: unless no row of it can make
     the predicate true (false and NULL both filter a row out, as in SQL's WHERE)."""
-    return tree is None or T in evaluate(tree, partition)
+    return tree is None or T in evaluate(tree, partition, stats)

@@ -474,8 +474,8 @@ class DeltaSharing:
             return _from_sign_error(signed)
         files = signed.body["files"]
         part_cols = self._partition_columns(doc)
-        keep = [f for f in files if predicates.keeps(tree, {k: f["partition"].get(k) for k in part_cols})] \
-            if part_cols else files
+        keep = [f for f in files
+                if predicates.keeps(tree, {k: f["partition"].get(k) for k in part_cols}, f.get("stats"))]
         limit = body.get("limitHint")
         if limit is not None and all(f.get("num_rows") is not None for f in keep):
             chosen, rows = [], 0

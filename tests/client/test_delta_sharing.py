@@ -89,13 +89,14 @@ def test_limit_predicates_version_and_metadata(client_python, profile):
     not_a = json.dumps({"op": "not", "children": [{"op": "equal", "children": [
         {"op": "column", "name": "region", "valueType": "string"},
         {"op": "literal", "value": "a", "valueType": "string"}]}]})
-    on_data = json.dumps({"op": "lessThan", "children": [{"op": "column", "name": "id", "valueType": "long"},
-                                                        {"op": "literal", "value": "3", "valueType": "long"}]})
+    # a data column: decided from the per-file min/max recorded at publish (region c holds ids 2..119)
+    on_data = json.dumps({"op": "greaterThan", "children": [{"op": "column", "name": "id", "valueType": "long"},
+                                                           {"op": "literal", "value": "118", "valueType": "long"}]})
     tasks = [
         {"kind": "pandas", "url": hive, "limit": 7},
         {"kind": "pandas", "url": hive, "jsonPredicateHints": only_b, "partition": "region"},
         {"kind": "pandas", "url": delta, "jsonPredicateHints": not_a, "partition": "region"},
-        {"kind": "pandas", "url": delta, "jsonPredicateHints": on_data},  # not a partition column: every file
+        {"kind": "pandas", "url": delta, "jsonPredicateHints": on_data, "partition": "region"},
         {"kind": "pandas", "url": delta, "version": 0, "partition": "region"},
         {"kind": "pandas", "url": delta, "version": 5},
         {"kind": "version", "url": delta},
@@ -107,7 +108,7 @@ def test_limit_predicates_version_and_metadata(client_python, profile):
     assert limit["ok"] and limit["rows"] == 7
     assert b["ok"] and b["groups"] == {"b": counts["b"]} and b["rows"] == counts["b"]
     assert not_a_got["ok"] and not_a_got["groups"] == {"b": counts["b"], "c": counts["c"]}
-    assert data_pred["ok"] and data_pred["rows"] == ROWS
+    assert data_pred["ok"] and data_pred["groups"] == {"c": counts["c"]}  # the server kept one file
     assert v0["ok"] and v0["rows"] == ROWS
     assert not v5["ok"] and "pinned to table version 0" in v5["error"]
     assert version == {"ok": True, "version": 0}

@@ -173,6 +173,13 @@ def test_unit_predicates():
     assert preds.keeps(tree, {"d": "2021-02-01", "flag": True})
     assert not preds.keeps(tree, {"d": "2020-12-31", "flag": True})
     assert preds.keeps(tree, {"d": "not a date", "flag": True})  # cannot decide: keep
+    lt5 = preds.parse(json.dumps({"op": "lessThan", "children": [col("id", "long"), lit("5", "long")]}))
+    five_lt = preds.parse(json.dumps({"op": "greaterThan", "children": [lit("5", "long"), col("id", "long")]}))
+    for tree in (lt5, five_lt):  # min/max decide data columns, whichever side the column is on
+        assert not preds.keeps(tree, {}, {"min": {"id": 5}, "max": {"id": 9}})
+        assert preds.keeps(tree, {}, {"min": {"id": 4}, "max": {"id": 9}})
+    assert not preds.keeps(preds.parse(json.dumps({"op": "not", "children": [lt5]})), {}, {"min": {"id": 0}, "max": {"id": 4}})
+    assert preds.keeps(lt5, {}, None) and preds.keeps(lt5, {}, {"min": {"x": 9}, "max": {"x": 9}})
     for bad in ('{"op": "nope"}', '[1]', '{"op": "equal", "children": []}'):
         with pytest.raises(preds.PredicateError):
             preds.parse(bad)
