@@ -41,9 +41,11 @@ from .auth import extract_token
 from .core import Request, Response
 from .delta_schema import UnsupportedType, schema_string
 from .errors import BadRequest, MethodNotAllowed, MissingTos, NoPermission, NotFound, PayloadTooLarge, SignerError
+from .layouts import select as select_layout
 from .lookup import Found, check_allowed, location_allowed
 
 SEGMENT = "delta-sharing"
+LAYOUT_SEP = "__"  # `<version>__<layout>`: a layout of a version as its own table
 _VERSION = re.compile(VERSION_PATTERN)
 LATEST = "latest"
 MAX_RESULTS = 500
@@ -202,6 +204,19 @@ class DeltaSharing:
         memo: dict = {}
         return [d for d in self._all_docs() if self._may_read(user, d, token, memo)]
 
+    def _resolve_table(self, share: str, schema: str, table: str) -> tuple[Found, Optional[str]]:
+        """(version, layout): `1__by_post_pt_root_id` names layout `by_post_pt_root_id` of version 1
+        (a table name that is itself a version label wins)."""
+        base, sep, layout = table.rpartition(LAYOUT_SEP)
+        if sep and base and layout:
+            try:
+                found = self._resolve(share, schema, base)
+            except NotFound:
+                found = None
+            if found is not None and any(x.name == layout.lower() and x.manifest for x in found.document.layouts):
+                return found, layout.lower()
+        return self._resolve(share, schema, table), None
+
     def _resolve(self, share: str, schema: str, table: str) -> Found:
         """The version a (share, schema, table) names; 404 for anything else. `latest` and a table
         spelled exactly as its version label are one cached lookup; other spellings (case, `_` for
@@ -231,20 +246,23 @@ class DeltaSharing:
             raise NotFound(f"no table {table!r} in {share}.{schema}")
         return found
 
-    def _authorize(self, request: Request, share: str, schema: str, table: str, facts: dict) -> Found:
+    def _authorize(self, request: Request, share: str, schema: str, table: str, facts: dict
+                   ) -> tuple[DatasetDocument, Optional[str]]:
         """The same checks, in the same order, as `Signer.sign` (token, user, version, permission,
         allowed location), for the endpoints that answer metadata without signing anything."""
         token = extract_token(request.headers, request.cookies, request.query)
         facts["token_source"] = token.source
         user = self.signer.auth.user(token)
         facts["user_id"] = user.id
-        found = self._resolve(share, schema, table)
+        found, layout = self._resolve_table(share, schema, table)
         doc = found.document
         facts.update(dataset=doc.name, version=doc.version, format=doc.format.value)
         access = doc.access.dataset or self.signer.auth.dataset_for(doc.datastack, token)
         user.require(access, doc.access.permission)
+        if layout:  # the document seen through its layout (location, pin, partitions)
+            doc = select_layout(self.signer.lookup, found, layout)[0]
         check_allowed(doc.location, self.signer.config.allowed_locations)
-        return found
+        return doc, layout
 
     # ---- entry
     def handle(self, request: Request, parts: list[str]) -> Response:
@@ -343,9 +361,15 @@ class DeltaSharing:
         items = []
         for name in sorted({d.name for d in docs}):
             mine = sorted((d for d in docs if d.name == name), key=lambda d: d.published_at)
-            if any(d.status == Status.PUBLISHED for d in mine):
+            published = [d for d in mine if d.status == Status.PUBLISHED]
+            if published:
                 items.append(self._table_item(stack, name, LATEST))
-            items.extend(self._table_item(stack, name, table_name(d.version)) for d in mine)
+                items.extend(self._table_item(stack, name, f"{LATEST}{LAYOUT_SEP}{x.name}")
+                             for x in published[-1].layouts if x.manifest)
+            for d in mine:
+                items.append(self._table_item(stack, name, table_name(d.version)))
+                items.extend(self._table_item(stack, name, f"{table_name(d.version)}{LAYOUT_SEP}{x.name}")
+                             for x in d.layouts if x.manifest)
         return Response(200, _page(items, request.query))
 
     @staticmethod
@@ -365,7 +389,7 @@ class DeltaSharing:
     def version(self, request: Request, share: str, schema: str, table: str, facts: dict) -> Response:
         if request.query.get("startingTimestamp"):
             raise NotShareable("startingTimestamp needs table history; each registered version is one snapshot")
-        doc = self._authorize(request, share, schema, table, facts).document
+        doc, _ = self._authorize(request, share, schema, table, facts)
         return Response(200, None, self._version_headers(doc))
 
     @staticmethod
@@ -389,7 +413,7 @@ class DeltaSharing:
             schema = schema_string(cols)
         except UnsupportedType as exc:
             raise NotShareable(f"{doc.ref}: {exc}") from None
-        table_id = _id("version", doc.name, doc.version)
+        table_id = _id("version", doc.name, doc.version, doc.location)  # a layout is its own table
         if response_format == "delta":
             meta = {"deltaMetadata": {"id": table_id, "name": doc.ref, "description": doc.title,
                                       "format": {"provider": "parquet", "options": {}}, "schemaString": schema,
@@ -425,7 +449,7 @@ class DeltaSharing:
         return fmt
 
     def metadata(self, request: Request, share: str, schema: str, table: str, facts: dict) -> Response:
-        doc = self._authorize(request, share, schema, table, facts).document
+        doc, _ = self._authorize(request, share, schema, table, facts)
         fmt = self._shareable(doc, request)
         lines = self._metadata_lines(doc, fmt, False)
         headers = {**self._version_headers(doc, fmt), "Content-Type": NDJSON}
@@ -452,7 +476,7 @@ class DeltaSharing:
 
     def query(self, request: Request, share: str, schema: str, table: str, facts: dict) -> Response:
         body = self._query_body(request)
-        doc = self._authorize(request, share, schema, table, facts).document
+        doc, layout = self._authorize(request, share, schema, table, facts)
         fmt = self._shareable(doc, request)
         pinned = int(doc.table_version or 0)
         if body.get("version") is not None and body["version"] != pinned:
@@ -466,7 +490,8 @@ class DeltaSharing:
         sign_request = Request(
             method="POST", path="/sign", headers={**request.headers, "content-type": "application/json"},
             cookies=request.cookies, query=request.query,
-            body=json.dumps({"dataset": doc.name, "version": doc.version, "mode": "urls"}).encode(),
+            body=json.dumps({"dataset": doc.name, "version": doc.version, "mode": "urls",
+                             **({"layout": layout} if layout else {})}).encode(),
         )
         signed = self.signer.sign(sign_request)
         facts["audited"] = True
