@@ -33,7 +33,7 @@ from typing import Any, Optional
 
 from cachetools import TTLCache
 
-from registry.model import VERSION_PATTERN, DatasetDocument, Format, InspectedColumn, Status
+from registry.model import NAME_PATTERN, VERSION_PATTERN, DatasetDocument, Format, InspectedColumn, Status
 
 from . import audit
 from . import delta_predicates as predicates
@@ -47,6 +47,7 @@ from .lookup import Found, check_allowed, location_allowed
 SEGMENT = "delta-sharing"
 LAYOUT_SEP = "__"  # `<version>__<layout>`: a layout of a version as its own table
 _VERSION = re.compile(VERSION_PATTERN)
+_NAME = re.compile(NAME_PATTERN)
 LATEST = "latest"
 MAX_RESULTS = 500
 NDJSON = "application/x-ndjson; charset=utf-8"
@@ -222,6 +223,8 @@ class DeltaSharing:
         spelled exactly as its version label are one cached lookup; other spellings (case, `_` for
         `.`) are matched against the dataset's versions."""
         name = schema.lower()
+        if not _NAME.match(name):  # never reaches a registry path unless it is a dataset name
+            raise NotFound(f"no schema {schema!r} in share {share!r}")
         if table.lower() == LATEST or _VERSION.match(table):
             try:
                 found = self.signer.lookup.find(name, LATEST if table.lower() == LATEST else table)

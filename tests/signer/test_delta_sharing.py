@@ -206,6 +206,7 @@ def test_same_refusals_as_sign(make_signer, tables, audit_lines):
     assert get(s, f"{t}/query").status == 405  # GET on query
     assert get(s, f"{t}/changes").body["errorCode"] == "FEATURE_NOT_SUPPORTED"
     assert get(s, "/delta-sharing/nope").status == 404
+    assert get(s, f"{BASE}/{DATASTACK}/schemas/../tables/registry/metadata").status == 404  # never a path
     outcomes = [(line["outcome"], line.get("error")) for line in audit_lines()]
     assert ("denied", "no_token") in outcomes and ("denied", "missing_tos") in outcomes
     assert ("denied", "location_not_allowed") in outcomes and ("denied", "not_shareable") in outcomes
