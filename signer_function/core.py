@@ -174,6 +174,14 @@ class Signer:
         resp.headers.setdefault("Cache-Control", "no-store")
         return resp
 
+    def authorize(self, user: Any, doc: Any, token: Any) -> None:
+        """The checks a route makes before revealing or granting a table: the user holds the
+        document's `access` permission (terms of service), and its location may be signed.
+        `sign` makes them inline; the Delta Sharing metadata endpoints call this."""
+        access_dataset = doc.access.dataset or self.auth.dataset_for(doc.datastack, token)
+        user.require(access_dataset, doc.access.permission)
+        check_allowed(doc.location, self.config.allowed_locations)
+
     def health(self) -> Response:
         auth = self.auth.health()
         ok = auth.get("mode") != "refused" and self.lookup is not None

@@ -40,9 +40,10 @@ from . import delta_predicates as predicates
 from .auth import extract_token
 from .core import Request, Response
 from .delta_schema import UnsupportedType, schema_string
-from .errors import BadRequest, MethodNotAllowed, MissingTos, NoPermission, NotFound, PayloadTooLarge, SignerError
+from .errors import (BadRequest, LocationNotAllowed, MethodNotAllowed, MissingTos, NoPermission, NotFound,
+                     PayloadTooLarge, SignerError)
 from .layouts import select as select_layout
-from .lookup import Found, check_allowed, location_allowed
+from .lookup import Found
 
 SEGMENT = "delta-sharing"
 LAYOUT_SEP = "__"  # `<version>__<layout>`: a layout of a version as its own table
@@ -186,24 +187,21 @@ class DeltaSharing:
             self._docs["docs"] = hit
         return hit
 
-    def _may_read(self, user: Any, doc: DatasetDocument, token: Any, memo: dict) -> bool:
-        key = (doc.access.dataset, doc.datastack, doc.access.permission)
-        if key not in memo:
-            try:
-                access = doc.access.dataset or self.signer.auth.dataset_for(doc.datastack, token)
-                user.require(access, doc.access.permission)
-                memo[key] = True
-            except (NoPermission, MissingTos):
-                memo[key] = False
-        return memo[key] and location_allowed(doc.location, self.signer.config.allowed_locations)
+    def _may_read(self, user: Any, doc: DatasetDocument, token: Any) -> bool:
+        """Listings show a version only when `Signer.authorize` would let this user read it
+        (the datastack -> dataset lookups behind it are cached by the authenticator)."""
+        try:
+            self.signer.authorize(user, doc, token)
+            return True
+        except (NoPermission, MissingTos, LocationNotAllowed):
+            return False
 
     def _readable(self, request: Request, facts: dict) -> list[DatasetDocument]:
         token = extract_token(request.headers, request.cookies, request.query)
         facts["token_source"] = token.source
         user = self.signer.auth.user(token)
         facts["user_id"] = user.id
-        memo: dict = {}
-        return [d for d in self._all_docs() if self._may_read(user, d, token, memo)]
+        return [d for d in self._all_docs() if self._may_read(user, d, token)]
 
     def _resolve_table(self, share: str, schema: str, table: str) -> tuple[Found, Optional[str]]:
         """(version, layout): `1__by_post_pt_root_id` names layout `by_post_pt_root_id` of version 1
@@ -251,8 +249,8 @@ class DeltaSharing:
 
     def _authorize(self, request: Request, share: str, schema: str, table: str, facts: dict
                    ) -> tuple[DatasetDocument, Optional[str]]:
-        """The same checks, in the same order, as `Signer.sign` (token, user, version, permission,
-        allowed location), for the endpoints that answer metadata without signing anything."""
+        """The checks of `Signer.sign` (token, user, version, then `Signer.authorize`), for the
+        endpoints that answer metadata without signing anything."""
         token = extract_token(request.headers, request.cookies, request.query)
         facts["token_source"] = token.source
         user = self.signer.auth.user(token)
@@ -260,11 +258,9 @@ class DeltaSharing:
         found, layout = self._resolve_table(share, schema, table)
         doc = found.document
         facts.update(dataset=doc.name, version=doc.version, format=doc.format.value)
-        access = doc.access.dataset or self.signer.auth.dataset_for(doc.datastack, token)
-        user.require(access, doc.access.permission)
         if layout:  # the document seen through its layout (location, pin, partitions)
             doc = select_layout(self.signer.lookup, found, layout)[0]
-        check_allowed(doc.location, self.signer.config.allowed_locations)
+        self.signer.authorize(user, doc, token)  # permission, terms of service, allowed location
         return doc, layout
 
     # ---- entry
