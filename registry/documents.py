@@ -44,6 +44,12 @@ def manifest_path(name: str, version: str) -> str:
     return f"{DATASETS}/{name}/{version}{MANIFEST_SUFFIX}"
 
 
+def layout_manifest_path(name: str, version: str, layout: str) -> str:
+    """A layout's file manifest: `datasets/<name>/<version>.layouts/<layout>.files.json` (a folder,
+    so no version label can collide with it; listing documents skips `.files.json`)."""
+    return f"{DATASETS}/{name}/{version}.layouts/{layout}{MANIFEST_SUFFIX}"
+
+
 def dumps(obj: dict) -> bytes:
     """Stable JSON bytes: the same document always serialises the same (hashes stay meaningful)."""
     return (json.dumps(obj, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
@@ -279,7 +285,31 @@ class Registry:
             raise SpecInvalid.single("(manifest)", f"is {len(mbytes):,} bytes; the limit is {limits.MAX_MANIFEST_BYTES:,}")
         return dbytes, mbytes
 
-    def put_new(self, doc: DatasetDocument, manifest: FileManifest) -> None:
+    def layout_manifest(self, name: str, version: str, layout: str) -> FileManifest:
+        path = layout_manifest_path(name, version, layout)
+        try:
+            return FileManifest.from_dict(json.loads(self.store.read_bytes(path)))
+        except FileNotFoundError:
+            raise NotFound(f"no file manifest for layout {layout!r} of {name}@{version} in {self.uri}") from None
+
+    def _put_layout_manifests(self, doc: DatasetDocument, layouts: dict[str, FileManifest], overwrite: bool) -> None:
+        """Before the document (the commit point), like the main manifest: an identical leftover is
+        reused, a different one blocks a new version (a draft's are replaced)."""
+        for layout, m in layouts.items():
+            path, data = layout_manifest_path(doc.name, doc.version, layout), dumps(m.to_dict())
+            if overwrite:
+                self.store.write(path, data)
+                continue
+            try:
+                self.store.create(path, data)
+            except AlreadyExists:
+                if self.store.read_bytes(path) != data:
+                    raise AlreadyPublished(
+                        f"{doc.ref}: a manifest for layout {layout!r} exists with another table ({path}); "
+                        "choose a new version, or remove it after checking") from None
+
+    def put_new(self, doc: DatasetDocument, manifest: FileManifest,
+                layouts: Optional[dict[str, FileManifest]] = None) -> None:
         """Create a new version: manifest first, then the document (the commit point).
 
         Two publishers of the same table race harmlessly (identical manifests; exactly one creates
@@ -292,6 +322,8 @@ class Registry:
             raise ValueError("document's manifest_sha256 does not match the manifest")
         if self.exists(name, version):
             raise AlreadyPublished(f"{name}@{version} is already in {self.uri}; published versions are never overwritten")
+        if layouts:
+            self._put_layout_manifests(doc, layouts, overwrite=False)
         try:
             self.store.create(manifest_path(name, version), mbytes)
         except AlreadyExists:
@@ -313,7 +345,8 @@ class Registry:
                 f"{name}@{version} was published by someone else a moment ago; published versions are never overwritten"
             ) from None
 
-    def replace_draft(self, doc: DatasetDocument, manifest: FileManifest) -> None:
+    def replace_draft(self, doc: DatasetDocument, manifest: FileManifest,
+                      layouts: Optional[dict[str, FileManifest]] = None) -> None:
         """A draft may be replaced by a new publish of the same name@version (published ones never)."""
 
         def swap(current: DatasetDocument) -> DatasetDocument:
@@ -322,6 +355,8 @@ class Registry:
                     f"{doc.ref} is {current.status.value}; published versions are never overwritten"
                 )
             self.store.write(manifest_path(doc.name, doc.version), dumps(manifest.to_dict()))
+            if layouts:
+                self._put_layout_manifests(doc, layouts, overwrite=True)
             return doc.model_copy(update={"history": current.history + doc.history})
 
         self.update(doc.name, doc.version, swap)

@@ -65,3 +65,6 @@ def check_depth(value: Any, limit: int = MAX_JSON_DEPTH, where: str = "(document
             children = item.values() if isinstance(item, dict) else item
             nxt.extend(c for c in children if isinstance(c, (dict, list)))
         level = nxt
+
+MAX_LAYOUTS = 32
+"""Physical layouts of one version (MaterializationEngine exports one per indexed column)."""

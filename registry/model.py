@@ -27,7 +27,11 @@ from pydantic import (
 from . import limits
 
 REGISTRY_SCHEMA = 1
-"""The `registry_schema` integer written into every document by this version."""
+"""The `registry_schema` integer written into every document by this version (CONTRACT.md).
+
+Additive, optional fields do not change it: `layouts` (physical copies of the same rows) is left out
+of a document that has none, so such documents are exactly what earlier writers wrote. Readers
+upgrade older shapes on read (`upgrade_document`); nothing is rewritten."""
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -103,7 +107,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=False, populate_by_name=True)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+        data = self.model_dump(mode="json", exclude_none=True, by_alias=True)
+        if data.get("layouts") == []:
+            # optional and additive: a document without layouts is what earlier writers wrote
+            del data["layouts"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
@@ -270,6 +278,29 @@ class Access(_Model):
     permission: str = "view"
 
 
+class Layout(_Model):
+    """Another physical copy of the same rows, ordered or partitioned for other queries (e.g. one
+    of MaterializationEngine's per-indexed-column exports, z-ordered by `post_pt_root_id`). Same
+    format and columns as the document's own `location`; publish inspects it and records its pin,
+    fingerprint and file manifest, so the signer can sign it and the client can prefer it."""
+
+    name: str = Field(..., pattern=NAME_PATTERN, description="e.g. by_post_pt_root_id")
+    location: str = Field(..., min_length=1)
+    ordering: list[str] = Field(default_factory=list, description="Sort / z-order columns, most significant first.")
+    partition_columns: list[str] = Field(default_factory=list)
+    table_version: Optional[int] = None
+    fingerprint: Optional[str] = None
+    row_count: Optional[int] = None
+    file_count: Optional[int] = None
+    bytes: Optional[int] = None
+    manifest: bool = Field(False, description="A file manifest was recorded at publish (only those are signed).")
+
+    @field_validator("location")
+    @classmethod
+    def _location(cls, v: str) -> str:
+        return v.rstrip("/") if len(v) > 1 and "://" not in v[-3:] else v
+
+
 class DatasetSpec(_Model):
     """The authoring spec: what a data scientist writes in YAML."""
 
@@ -299,6 +330,8 @@ class DatasetSpec(_Model):
     status: Status = Status.PUBLISHED
     lineage: Lineage = Field(default_factory=Lineage)
     access: Access = Field(default_factory=Access)
+    layouts: list[Layout] = Field(default_factory=list, max_length=limits.MAX_LAYOUTS,
+                                  description="Other physical layouts of the same rows.")
 
     @field_validator("location")
     @classmethod
@@ -333,6 +366,12 @@ class DatasetSpec(_Model):
             raise ValueError(
                 f"format_options: {', '.join(sorted(extra))} not understood for format {self.format.value}"
             )
+        layout_names = [lay.name for lay in self.layouts]
+        for i, lay in enumerate(self.layouts):
+            if layout_names.count(lay.name) > 1:
+                raise ValueError(f"layouts[{i}].name: {lay.name!r} is used twice")
+            if lay.location.rstrip("/") == self.location.rstrip("/"):
+                raise ValueError(f"layouts[{i}].location: is the document's own location")
         return self
 
     @property
@@ -431,6 +470,8 @@ class ManifestFile(_Model):
     size: Optional[int] = None
     rows: Optional[int] = None
     partition: dict[str, Any] = Field(default_factory=dict)
+    stats: Optional[dict[str, dict[str, Any]]] = Field(
+        None, description="{'min': {column: value}, 'max': {...}} for integer columns, from the Delta log or footers.")
 
 
 class FileManifest(_Model):
@@ -453,7 +494,40 @@ def upgrade_document(data: dict[str, Any]) -> dict[str, Any]:
         # computed, never stored, so a document read back from the site drops them.
         data = {**data, "references": [{k: v for k, v in r.items() if k != "join"} if isinstance(r, dict) else r
                                        for r in refs]}
+    if "layouts" not in data:
+        # Documents from before `layouts` recorded MaterializationEngine's copies only in
+        # `provenance.parameters.layout_variants`: known, but without a manifest (not signed).
+        lifted = layouts_from_variants(data)
+        if lifted:
+            data = {**data, "layouts": lifted}
     return data
+
+
+def layouts_from_variants(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Version-1 documents from MaterializationEngine exports recorded their copies only in
+    `provenance.parameters.layout_variants`; as layouts they are known but have no manifest."""
+    params = ((data.get("provenance") or {}).get("parameters") or {})
+    variants = params.get("layout_variants")
+    if not isinstance(variants, list):
+        return []
+    out, seen = [], set()
+    own = str(data.get("location") or "").rstrip("/")
+    for v in variants:
+        if not isinstance(v, dict) or not isinstance(v.get("location"), str) or v["location"].rstrip("/") == own:
+            continue
+        name = re.sub(r"[^a-z0-9_]+", "_", str(v.get("variant") or "").lower()).strip("_") or "layout"
+        if not re.match(NAME_PATTERN, name):
+            name = f"layout_{name}"
+        while name in seen:
+            name += "_"
+        seen.add(name)
+        order = v.get("order_by") if isinstance(v.get("order_by"), list) else []
+        lay = {"name": name, "location": v["location"], "ordering": [str(c) for c in order]}
+        for key in ("table_version", "fingerprint", "row_count", "file_count"):
+            if v.get(key) is not None:
+                lay[key] = v[key]
+        out.append(lay)
+    return out
 
 
 def parse_ref(ref: str, default_version: str = "latest") -> tuple[str, str]:

@@ -326,16 +326,23 @@ def publish(
             f"{found.fingerprint} at {found.table_version}); publish it as a new version"
         )
 
+    layout_manifests: dict[str, FileManifest] = {}
+    layout_warnings: list[str] = []
+    if model.layouts:  # the other physical copies of these rows (registry/layouts.py)
+        from .layouts import inspect_layouts
+
+        pinned, layout_manifests, layout_warnings = inspect_layouts(model, found, progress)
+        model = model.model_copy(update={"layouts": pinned})
     doc, manifest, warnings = build_document(model, found, registry=reg, draft=draft, verify_cave=verify_cave)
-    warnings = owner_warnings + warnings
+    warnings = owner_warnings + warnings + layout_warnings
     if dry_run:
         return PublishResult(doc, manifest, warnings, written=False)
     reg.serialized(doc, manifest)  # too large for readers: refused before anything is written
     check_owner(reg, model, teams, user=doc.published_by, claim=True)  # exactly one team claims a new name
     if existing is not None:  # a draft: replaced by this publish
-        reg.replace_draft(doc, manifest)
+        reg.replace_draft(doc, manifest, layout_manifests)
     else:
-        reg.put_new(doc, manifest)
+        reg.put_new(doc, manifest, layout_manifests)
     return PublishResult(doc, manifest, warnings, written=True)
 
 

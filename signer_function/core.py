@@ -21,6 +21,8 @@ threat model.
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import json
 import logging
@@ -90,6 +92,7 @@ class SignRequest:
     version: str
     expires_in: Optional[int]
     mode: str
+    layout: Optional[str] = None  # one of the document's `layouts` (default: its own location)
 
 
 def parse_body(body: bytes) -> SignRequest:
@@ -99,7 +102,7 @@ def parse_body(body: bytes) -> SignRequest:
         raise BadRequest('the body must be JSON: {"dataset": NAME, "version": V|"latest", ...}') from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
-    unknown = sorted(set(data) - {"dataset", "version", "expires_in", "mode"})
+    unknown = sorted(set(data) - {"dataset", "version", "expires_in", "mode", "layout"})
     if unknown:
         raise BadRequest(f"unknown field(s): {', '.join(unknown)}")
     name = data.get("dataset")
@@ -116,7 +119,10 @@ def parse_body(body: bytes) -> SignRequest:
     mode = data.get("mode", "auto")
     if mode not in MODES:
         raise BadRequest("'mode' must be \"urls\" or \"credentials\"")
-    return SignRequest(name, version, expires, mode)
+    layout = data.get("layout")
+    if layout is not None and (not isinstance(layout, str) or not _NAME.match(layout)):
+        raise BadRequest("'layout' must be a layout name ([a-z][a-z0-9_]*)")
+    return SignRequest(name, version, expires, mode, layout)
 
 
 def url_answer_estimate(objects: list, url_overhead: int) -> int:
@@ -208,6 +214,10 @@ class Signer:
             return Response(204, None, preflight_headers(self.config, origin))
         if request.malformed:
             resp = self._error(BadRequest(request.malformed))
+        elif "delta-sharing" in request.path.split("/"):
+            from .delta_sharing import handle as delta_sharing  # the Delta Sharing protocol (its own module)
+
+            resp = delta_sharing(self, request)
         elif route == "health":
             resp = self.health() if method in ("GET", "HEAD") else self._error(MethodNotAllowed("use GET /health"))
         elif route in ("sign", ""):
@@ -258,7 +268,7 @@ class Signer:
             facts.update(dataset=req.dataset, version=req.version)
             user = self.auth.user(token)
             facts["user_id"] = user.id
-            found, loc, objects = self.resolve(user, token, req.dataset, req.version, facts)
+            found, loc, objects = self.resolve(user, token, req.dataset, req.version, facts, layout=req.layout)
             doc = found.document
             body = self._answer(req, doc, loc, objects, user, facts)
             facts.update(outcome="granted", status=200)
@@ -279,7 +289,8 @@ class Signer:
             facts["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
             audit.record(**facts)
 
-    def resolve(self, user: User, token: Token, name: str, version: str, facts: Optional[dict] = None) -> tuple[Any, TableLocation, list]:
+    def resolve(self, user: User, token: Token, name: str, version: str, facts: Optional[dict] = None,
+                layout: Optional[str] = None) -> tuple[Any, TableLocation, list]:
         """Everything every route that grants a table must do, in this order: find the version
         at its own path, `authorize` before saying anything about it (a draft the user may not
         read is a plain 404), refuse drafts, and resolve the manifest inside the location.
@@ -302,7 +313,14 @@ class Signer:
             draft = NotFound(f"{name}@{doc.version} is a draft; drafts are not signed")
             draft.reason = "draft"  # type: ignore[attr-defined]
             raise draft
-        loc, objects = resolve_files(doc, found.manifest, loc)
+        manifest = found.manifest
+        if layout:  # the same rows in another physical copy (signer_function/layouts.py)
+            from .layouts import select
+
+            doc, manifest = select(self.lookup, found, layout)
+            loc = self.authorize(user, doc, token)  # the layout's own location passes every check
+            found = dataclasses.replace(found, document=doc, manifest=manifest)
+        loc, objects = resolve_files(doc, manifest, loc)
         return found, loc, objects
 
     def authorize(self, user: User, doc: Any, token: Token) -> TableLocation:
@@ -393,12 +411,15 @@ class Signer:
             "expires_in": expires_in,
             "expires_at": expires_at,
             "files": [
-                {"url": url, "uri": o.uri, "size": o.size, "num_rows": o.rows, "partition": o.partition}
+                {"url": url, "uri": o.uri, "size": o.size, "num_rows": o.rows, "partition": o.partition,
+                 **({"stats": o.stats} if o.stats else {})}
                 for url, o in zip(urls, objects)
             ],
             "credentials": credentials,
             "warnings": warnings,
         }
+        if req.layout:
+            body["layout"] = req.layout
         if doc.format == Format.ICEBERG and doc.format_options.get("metadata_location"):
             body["metadata_location"] = doc.format_options["metadata_location"]
         elif doc.format == Format.ICEBERG and (doc.inspected.reader_features or {}).get("metadata_location"):

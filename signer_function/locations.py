@@ -61,6 +61,7 @@ class ObjectRef:
     size: Optional[int]
     rows: Optional[int]
     partition: dict[str, Any]
+    stats: Optional[dict[str, Any]] = None  # per-file min/max from the manifest (for pruning)
 
     @property
     def uri(self) -> str:

@@ -80,7 +80,7 @@ def resolve_files(document: DatasetDocument, manifest: FileManifest, loc: Option
         else:
             rel = safe_relative(f.path)
             key = f"{loc.prefix}/{rel}" if loc.prefix else rel
-        out.append(ObjectRef(loc.scheme, loc.bucket, key, f.size, f.rows, dict(f.partition)))
+        out.append(ObjectRef(loc.scheme, loc.bucket, key, f.size, f.rows, dict(f.partition), f.stats))
     return loc, out
 
 
@@ -148,6 +148,14 @@ class Lookup:
             return self.reader.list(prefix, DOC_SUFFIX)
         except RegistryUnreadable as exc:
             raise SigningFailed(f"the registry could not be listed ({exc})") from None
+
+    def cached(self, key: tuple) -> Any:
+        with self._lock:
+            return self._cache.get(key)
+
+    def remember(self, key: tuple, value: Any) -> None:
+        with self._lock:
+            self._cache[key] = value
 
     def find(self, name: str, version: str) -> Found:
         key = (name, version)

@@ -272,3 +272,12 @@ class Catalog:
         if self._signer_client is None or self._signer_client.url != wanted:
             self._signer_client = SignerClient(self.signer_url, self.token, self.cave_server)
         return self._signer_client
+
+    # ---- other engines (registry/client/sharing.py)
+    def delta_sharing_profile(self, path: str, *, expiration_time: Optional[str] = None):
+        """Write a Delta Sharing profile file for the signer's `/delta-sharing` endpoint with your
+        CAVE token as the bearer token (mode 0600); returns its path. Table URLs are
+        `f"{path}#{datastack}.{dataset}.{version or 'latest'}"` (`DatasetVersion.delta_sharing_url`)."""
+        from .sharing import write_profile
+
+        return write_profile(path, self.signer_url, self.token(), expiration_time)

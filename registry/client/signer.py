@@ -34,6 +34,7 @@ class SignedFile:
     num_rows: Optional[int]
     partition: dict[str, Any] = field(default_factory=dict)
     uri: Optional[str] = None
+    stats: Optional[dict[str, Any]] = None  # {"min": {...}, "max": {...}} of integer columns, when recorded
 
 
 @dataclass
@@ -48,7 +49,8 @@ class SignedTable:
 
     @property
     def files(self) -> list[SignedFile]:
-        return [SignedFile(f["url"], f.get("size"), f.get("num_rows"), dict(f.get("partition") or {}), f.get("uri"))
+        return [SignedFile(f["url"], f.get("size"), f.get("num_rows"), dict(f.get("partition") or {}), f.get("uri"),
+                           f.get("stats"))
                 for f in self.raw.get("files") or []]
 
     @property
@@ -91,8 +93,9 @@ class SignerClient:
         self._answers: dict[tuple, SignedTable] = {}
         self._lock = threading.Lock()
 
-    def sign(self, name: str, version: str, *, mode: Optional[str] = None, expires_in: int = 3600) -> SignedTable:
-        key = (name, version, mode)
+    def sign(self, name: str, version: str, *, mode: Optional[str] = None, expires_in: int = 3600,
+             layout: Optional[str] = None) -> SignedTable:
+        key = (name, version, mode) if layout is None else (name, version, mode, layout)
         with self._lock:
             cached = self._answers.get(key)
         if cached is not None and cached.fresh():
@@ -108,6 +111,8 @@ class SignerClient:
         body: dict[str, Any] = {"dataset": name, "version": version, "expires_in": int(expires_in)}
         if mode:
             body["mode"] = mode
+        if layout:
+            body["layout"] = layout
         try:
             resp = self.session.post(f"{self.url}/sign", json=body, timeout=TIMEOUT,
                                      headers={"Authorization": f"Bearer {token}"})
@@ -122,7 +127,7 @@ class SignerClient:
             warnings.warn(f"{name}@{answer.raw.get('version', version)}: {w}", stacklevel=3)
         with self._lock:
             self._answers[key] = answer
-            if version == "latest":
+            if version == "latest" and layout is None:
                 self._answers[(name, answer.raw.get("version"), mode)] = answer
         return answer
 

@@ -11,7 +11,7 @@ from typing import Any, Optional, Sequence
 from pydantic import PrivateAttr
 
 from ..model import DatasetDocument, Format, Semantic, Stability
-from . import engines
+from . import engines, pruning
 from .errors import ReadError
 from .signer import SignedFile, SignedTable
 
@@ -204,10 +204,12 @@ class DatasetVersion(DatasetDocument):
         return [r for r in self._catalog.referenced_by(self.name) if r.get("target_version") == self.version]
 
     # ---- signed reads
-    def sign(self, *, mode: Optional[str] = None, expires_in: Optional[int] = None) -> SignedTable:
-        """The signer's full answer for this version (cached until shortly before it expires)."""
+    def sign(self, *, mode: Optional[str] = None, expires_in: Optional[int] = None,
+             layout: Optional[str] = None) -> SignedTable:
+        """The signer's full answer for this version (cached until shortly before it expires);
+        `layout=` one of `self.layouts` (the same rows in another physical copy)."""
         return self._catalog._signer.sign(self.name, self.version, mode=mode,
-                                         expires_in=expires_in or self._catalog.expires_in)
+                                         expires_in=expires_in or self._catalog.expires_in, layout=layout)
 
     def signed_files(self, *, expires_in: Optional[int] = None) -> list[SignedFile]:
         """Short-lived URLs (with size, rows and partition values) for every data file of this version."""
@@ -221,10 +223,17 @@ class DatasetVersion(DatasetDocument):
         # Iceberg data files carry their partition source columns; hive Parquet and Delta do not.
         return self.format != Format.ICEBERG
 
-    def _signed(self, mode: Optional[str]) -> SignedTable:
+    def _signed(self, mode: Optional[str], filter: Any = None) -> SignedTable:
         if mode is None and self.format == Format.LANCE:
             mode = "credentials"
-        signed = self.sign(mode=mode)
+        conditions = pruning.parse(filter) if mode != "credentials" else None
+        layout = pruning.choose_layout(self, conditions)
+        signed = self.sign(mode=mode, layout=layout)
+        if conditions and signed.mode == "urls":  # drop files the filter rules out (registry/client/pruning.py)
+            raw = signed.raw.get("files") or []
+            files = [f for f, sf in zip(raw, signed.files) if pruning.keep(sf, conditions)]
+            # none left: keep one file so engines still see the schema (the filter returns no rows)
+            signed = SignedTable({**signed.raw, "files": files or raw[:1]})
         if signed.mode == "urls" and (self.inspected.reader_features or {}).get("faithful_file_list") is False:
             # Engines reading the data files from URLs cannot apply deletion vectors, delete files or
             # column mapping: they would silently return deleted rows (or physical column names).
@@ -241,7 +250,7 @@ class DatasetVersion(DatasetDocument):
         """A DuckDB relation over the signed files (lazy: projection and `filter`, a SQL expression,
         reach the Parquet scan). Pass `connection=` to use your own DuckDB connection."""
         con = engines.duckdb_connection(connection)
-        signed = self._signed(mode)
+        signed = self._signed(mode, filter)
         if signed.mode == "credentials":
             table = engines.arrow_with_credentials(self, signed, columns, filter)
             return con.from_arrow(table)
@@ -253,7 +262,7 @@ class DatasetVersion(DatasetDocument):
         SQL expression string or a Polars expression; both are pushed into the scan."""
         import polars as pl
 
-        signed = self._signed(mode)
+        signed = self._signed(mode, filter)
         if signed.mode == "credentials":
             sql = filter if isinstance(filter, str) else None
             lf = pl.from_arrow(engines.arrow_with_credentials(self, signed, columns, sql)).lazy()
@@ -276,3 +285,33 @@ class DatasetVersion(DatasetDocument):
                  mode: Optional[str] = None):
         """A pyarrow Table."""
         return self.to_duckdb(columns, filter, mode=mode).to_arrow_table()
+
+    # ---- other engines (registry/client/sharing.py, spark.py, ray_data.py)
+    def delta_sharing_url(self, profile: Any, *, latest: bool = False) -> str:
+        """`profile#datastack.dataset.version` (or `.latest`) for Delta Sharing clients."""
+        from .sharing import table_url
+
+        return table_url(profile, self.datastack, self.name, "latest" if latest else self.version)
+
+    def to_spark(self, spark: Any, columns: Optional[Sequence[str]] = None, filter: Optional[str] = None):
+        """A Spark DataFrame whose tasks read the signed files themselves, one task per file
+        (`columns=` is pushed into the Parquet reads; partition columns restored; `filter` is Spark SQL)."""
+        from .spark import to_spark
+
+        return to_spark(self, spark, columns, filter)
+
+    def to_ray(self, columns: Optional[Sequence[str]] = None, filter: Optional[str] = None):
+        """A Ray Dataset reading the signed files in parallel, one read task per file."""
+        from .ray_data import to_ray
+
+        return to_ray(self, columns, filter)
+
+    def read_plan(self, filter: Optional[str] = None, *, mode: Optional[str] = None) -> dict[str, Any]:
+        """What a read with this `filter` touches: the layout chosen and the files / bytes kept of
+        the whole (the pruning of `registry/client/pruning.py`, without reading any data)."""
+        signed = self._signed(mode, filter)
+        kept = signed.files
+        layout = signed.raw.get("layout")
+        whole = self.inspected if layout is None else next(x for x in self.layouts if x.name == layout)
+        return {"layout": layout, "files": len(kept), "bytes": sum(f.size or 0 for f in kept),
+                "table_files": whole.file_count, "table_bytes": whole.bytes}

@@ -322,6 +322,9 @@ def _manifest(
     columns = {name: actions.column(name).to_pylist() for name in ["path", "size_bytes", "num_records"] if name in names}
     part_values = {col: actions.column(key).to_pylist() if key in names else [None] * actions.num_rows for col, key in part_keys}
     total = actions.num_rows
+    from .stats import delta_stats
+
+    file_stats = delta_stats(actions, schema)
     files: list[ManifestFile] = []
     rows_total = bytes_total = missing = 0
     for i in range(total):
@@ -334,7 +337,8 @@ def _manifest(
             rows_total += rows - deleted_rel.get(rel, 0)
         bytes_total += size or 0
         files.append(
-            ManifestFile(path=rel, size=size, rows=rows, partition={c: normalise(part_values[c][i]) for c in partition_columns})
+            ManifestFile(path=rel, size=size, rows=rows, partition={c: normalise(part_values[c][i]) for c in partition_columns},
+                         stats=file_stats[i])
         )
         if progress and ((i + 1) % _PROGRESS_EVERY == 0 or i + 1 == total):
             progress(i + 1, total)

@@ -27,6 +27,7 @@ from . import ProgressCallback, TableInspection
 from .access import classify, summary
 from .arrow_types import columns_from_schema
 from .partitions import hive_is_integer, hive_value
+from .stats import parquet_stats
 
 TAIL_SLACK = 1024  # footers of one table differ by a few bytes (statistics); room to spare
 BATCH = 256  # footers fetched per cat_ranges call: bounds memory and lets progress advance
@@ -154,8 +155,9 @@ def inspect(
             size=int(meta.get("size") or 0),
             rows=n,
             partition={c: _coerce(p[c], part_types[c]) for c in partition_columns},
+            stats=parquet_stats(md, schema),
         )
-        for (rel, _, meta), n, p in zip(entries, rows, partitions)
+        for (rel, _, meta), md, n, p in zip(entries, footers, rows, partitions)
     ]
     digest = hashlib.sha256(
         json.dumps([[rel, meta.get("size"), _etag(meta)] for rel, _, meta in entries]).encode()

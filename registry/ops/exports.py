@@ -283,6 +283,22 @@ def derive_spec(
             },
         },
     }
+    others = [v for v in variants if v is not primary]
+    if others and len(counts) == 1 and len({json.dumps(sch) for sch in schemas.values()}) == 1:
+        # the other copies as first-class layouts: publish pins them, the signer signs them and the
+        # client reads the copy ordered by the column a filter names (registry/layouts.py)
+        names: set[str] = set()
+        layouts = []
+        for v in others:
+            lname = dataset_name(v["variant"])
+            while lname in names:
+                lname += "_"
+            names.add(lname)
+            layouts.append({"name": lname, "location": v["location"], "ordering": list(v["order_by"]),
+                            "table_version": v["table_version"]})
+        spec["layouts"] = layouts
+    elif others:
+        notes.append("layout copies disagree: recorded in provenance only, not as layouts")
     if aligned_volume:
         spec["aligned_volume"] = aligned_volume
     if owners:

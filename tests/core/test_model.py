@@ -150,12 +150,39 @@ def test_older_documents_are_upgraded_on_read_not_rewritten():
     data = _document()
     data.pop("registry_schema", None)
     upgraded = upgrade_document(data)
-    assert upgraded["registry_schema"] == 1 and "registry_schema" not in data
-    assert DatasetDocument.from_dict(data).registry_schema == 1
+    assert upgraded["registry_schema"] == REGISTRY_SCHEMA and "registry_schema" not in data
+    assert DatasetDocument.from_dict(data).registry_schema == REGISTRY_SCHEMA
 
 
 def test_future_registry_schema_is_refused():
     data = _document()
-    data["registry_schema"] = 2
+    data["registry_schema"] = REGISTRY_SCHEMA + 1
     with pytest.raises(ValidationError):
+        DatasetDocument.from_dict(data)
+
+
+def test_schema_1_export_documents_get_their_layout_variants_as_layouts():
+    data = _document()
+    data["registry_schema"] = 1
+    data["provenance"] = {"parameters": {"layout_variants": [
+        {"location": data["location"], "variant": "id", "order_by": ["id"]},
+        {"location": "s3://x/syn/post_pt_root_id", "variant": "post_pt_root_id", "order_by": ["post_pt_root_id"],
+         "table_version": 3, "row_count": 10},
+        {"location": "s3://x/syn/by-pre", "variant": "by-pre", "order_by": ["pre_pt_root_id"]},
+    ]}}
+    doc = DatasetDocument.from_dict(data)
+    assert doc.registry_schema == 1
+    assert [(lay.name, lay.ordering, lay.manifest) for lay in doc.layouts] == [
+        ("post_pt_root_id", ["post_pt_root_id"], False), ("by_pre", ["pre_pt_root_id"], False)]
+    assert doc.layouts[0].table_version == 3
+    assert data["registry_schema"] == 1  # the stored document is not rewritten
+
+
+def test_layout_names_are_unique_and_not_the_own_location():
+    data = _document()
+    data["layouts"] = [{"name": "a", "location": "s3://x/a"}, {"name": "a", "location": "s3://x/b"}]
+    with pytest.raises(ValidationError, match="used twice"):
+        DatasetDocument.from_dict(data)
+    data["layouts"] = [{"name": "a", "location": data["location"]}]
+    with pytest.raises(ValidationError, match="own location"):
         DatasetDocument.from_dict(data)

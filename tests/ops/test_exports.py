@@ -112,3 +112,11 @@ def test_changed_export_is_a_conflict_not_an_overwrite(export_bucket, tmp_path):
     assert [o.action for o in outcome] == ["conflict"]
     assert "different table" in outcome[0].detail
     assert Registry(reg).get("synapses_pni_2", "v1078").to_dict() == before
+
+
+def test_export_copies_become_layouts(export_bucket):
+    derived = {d.ref: d for d in scan(f"{export_bucket.root}/{export_bucket.datastack}/")}
+    syn = derived["synapses_pni_2@v943"].spec
+    assert sorted((lay["name"], tuple(lay["ordering"])) for lay in syn["layouts"]) == [
+        ("post_pt_root_id", ("post_pt_root_id",)), ("pre_pt_root_id", ("pre_pt_root_id",))]
+    assert all(lay["location"] != syn["location"] for lay in syn["layouts"])

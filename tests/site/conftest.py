@@ -68,6 +68,8 @@ def example_documents() -> list[dict[str, Any]]:
         inspected={"columns": insp2, "row_count": 1200, "file_count": 3, "bytes": 6000, "fingerprint": "delta:4"},
         published_at="2025-08-01T00:00:00+00:00",
         citation={"text": "Lovelace et al. 2025", "doi": "10.1000/xyz", "bibtex": "@article{lovelace2025,\n  title={Synapses}\n}"},
+        layouts=[{"name": "by_post_pt_root_id", "location": "s3://lab/syn/post<b>x</b>", "ordering": ["post_pt_root_id"],
+                  "file_count": 3, "table_version": 2, "manifest": True}],
         **common,
     ))
     ccols, cinsp = _cols(("pt_root_id", "root_id", "int64"), ("cell_type", "label", "string"))

@@ -175,6 +175,8 @@ def test_version_page_content(built_site):
     assert 'cat.get("synapse_embeddings", "v2")' in html  # ... and to this version
     assert "@article{lovelace2025," in html  # BibTeX
     assert "FRBLOCK" not in html  # every fragment was put back
+    assert "Layout <code>by_post_pt_root_id</code>" in html and "ordered by post_pt_root_id" in html
+    assert "post&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html  # a layout's location is escaped
     v1 = (out / "datasets" / "synapse_embeddings" / "v1.html").read_text()
     assert 'class="fr-successor" href="../../datasets/synapse_embeddings/v2.html"' in v1
 
