@@ -118,14 +118,14 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="package")
-def browser():
-    """Debian's Chromium under Playwright, one per test package (tests/site, tests/joins, ...).
+def chromium_browser():
+    """Debian's Chromium under Playwright: the body of each test package's `browser` fixture.
 
-    Playwright's sync API cannot start a second one in the same thread while the first runs, and
-    while one is open it leaves an event loop running in the main thread: package scope closes it
-    before the next package, so tests that must work inside/outside a running loop, or modules that
-    start their own Playwright, never inherit it."""
+    Each package that drives a browser (tests/site, tests/joins) defines its own package-scoped
+    fixture from this: Playwright's sync API cannot start a second one in the same thread while the
+    first runs, and while one is open it leaves an event loop running in the main thread. A fixture
+    defined here would live for the whole session (package scope means the package where the
+    fixture is defined), and every later test would inherit that running loop."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium (CI installs it with apt-get)")
     from playwright.sync_api import sync_playwright

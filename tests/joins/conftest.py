@@ -14,7 +14,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.conftest import AWS_TEST_ENV, serving
+from tests.conftest import AWS_TEST_ENV, chromium_browser, serving
 from tests.signer.conftest import DATASTACK, TOKENS, cave_server  # noqa: F401  (fixture re-used)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -136,3 +136,9 @@ def signed_examples(s3_process: str, cave_server, tmp_path_factory: pytest.TempP
             server.server_close()
         stop(proc)
         mp.undo()
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """One Chromium for this package's browser tests (tests/conftest.py says why per package)."""
+    yield from chromium_browser()

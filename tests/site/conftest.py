@@ -158,7 +158,13 @@ def built_site(example_registry: Path, tmp_path_factory: pytest.TempPathFactory)
 
 
 # One Chromium fixture for the whole suite lives in tests/conftest.py (package-scoped).
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402,F401 - re-exported for browser tests
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, chromium_browser  # noqa: E402,F401 - re-exported for browser tests
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """One Chromium for this package's browser tests (tests/conftest.py says why per package)."""
+    yield from chromium_browser()
 
 
 def _serve(site: Path) -> Iterator[str]:
