@@ -2,8 +2,9 @@
 # Nothing is fetched from a CDN: `npm install --prefix` puts the packages in a cache dir, and
 # site_builder copies mermaid.min.js / lunr.min.js plus their LICENSE files into every built site.
 SITE_VENDOR_DIR ?= .cache/site-vendor
-SITE_MERMAID_VERSION := 11.17.2
-SITE_LUNR_VERSION := 2.3.9
+# Pins: site_builder/vendor_pins.txt (the same file setup.py vendors from when a wheel is built).
+SITE_MERMAID_VERSION := $(shell awk '$$1=="mermaid"{print $$2}' site_builder/vendor_pins.txt)
+SITE_LUNR_VERSION := $(shell awk '$$1=="lunr"{print $$2}' site_builder/vendor_pins.txt)
 SITE_VENDOR_STAMP := $(SITE_VENDOR_DIR)/.installed-mermaid-$(SITE_MERMAID_VERSION)-lunr-$(SITE_LUNR_VERSION)
 
 SITE_PORT ?= 8000

@@ -44,6 +44,21 @@ def run(fn: Callable[[], Any]) -> Any:
     except RegistryError as exc:
         output.error(str(exc))
         sys.exit(exc.exit_code)
+    except ModuleNotFoundError as exc:
+        extra = _EXTRA_OF.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        output.error(f"this needs {exc.name}, which is not installed: "
+                     f"pip install 'connectomics-feature-registry[{extra}]'")
+        sys.exit(1)
+
+
+# Optional libraries -> the extra that installs them (pyproject.toml), for a missing-module message.
+_EXTRA_OF = {
+    "pyarrow": "publish", "deltalake": "formats", "pyiceberg": "formats", "lance": "formats",
+    "s3fs": "s3", "obstore": "s3", "gcsfs": "gcs", "mkdocs": "site", "jinja2": "site",
+    "duckdb": "client", "polars": "client", "pandas": "client",
+}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -65,9 +80,9 @@ def main() -> None:
 @json_option
 def publish(spec: Path, registry_uri: str, draft: bool, dry_run: bool, verify_cave: bool, as_json: bool) -> None:
     """Validate SPEC.yaml, inspect the table (metadata only) and write its immutable document."""
-    from .publish import publish as do_publish
-
     def go() -> None:
+        from .publish import publish as do_publish  # inside run(): a missing pyarrow is a message
+
         with output.progress("inspecting files") as bar:
             result = do_publish(spec, registry_uri, draft=draft, dry_run=dry_run, verify_cave=verify_cave, progress=bar)
         for w in result.warnings:
