@@ -261,7 +261,7 @@ def _register_optional_commands() -> None:
 
     for module_name, names in (
         ("site_builder.cli", ("build_site", "serve")),
-        ("registry.ops_cli", ("scan_exports", "deploy_site")),
+        ("registry.ops_cli", ("scan_exports", "deploy_site", "package_signer", "package_rebuild_function")),
     ):
         try:
             module = importlib.import_module(module_name)

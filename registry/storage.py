@@ -73,7 +73,18 @@ def filesystem(uri: str, **options: Any) -> tuple[fsspec.AbstractFileSystem, str
         # answers: a 60 s stall per bucket. Only effective before gcsfs is first imported.
         os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
         options = {"endpoint_url": os.environ["STORAGE_EMULATOR_HOST"], "token": "anon", **options}
+    if proto == "s3" and not _has_module("s3fs") and _has_module("boto3"):
+        from .s3_light import Boto3ReadOnlyFileSystem  # the signer's deployables: boto3, no s3fs
+
+        fs = Boto3ReadOnlyFileSystem(**options)
+        return fs, fs._strip_protocol(uri)
     return url_to_fs(uri, **options)
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
 
 
 def range_read_filesystem(uri: str) -> tuple[Any, str]:
