@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -27,10 +26,15 @@ def _env() -> dict[str, str]:
 
 
 def _resolve(python: Path | str, extras: str, timeout: float) -> tuple[float, subprocess.CompletedProcess]:
-    t = time.monotonic()
+    """(CPU seconds pip spent, the process): CPU, not wall time, because the machine running the
+    tests is shared (wall time there measures the neighbours)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run([str(python), "-m", "pip", "install", "--dry-run", "--ignore-installed", "-q",
                            f"{REPO}[{extras}]"], env=_env(), capture_output=True, text=True, timeout=timeout)
-    return time.monotonic() - t, proc
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +50,13 @@ def old_pip(tmp_path_factory) -> Path:
 def test_role_extras_resolve_with_old_pip(old_pip, extras):
     took, proc = _resolve(old_pip, extras, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert took < 300, f"[{extras}] took {took:.0f} s to resolve with pip {OLD_PIP}"
+    assert took < 300, f"[{extras}] took {took:.0f} s CPU to resolve with pip {OLD_PIP}"
 
 
 def test_all_resolves_within_a_minute_with_current_pip():
     took, proc = _resolve(sys.executable, "all", timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert took < 60, f"[all] took {took:.0f} s to resolve"
+    assert took < 60, f"[all] took {took:.0f} s CPU to resolve"
 
 
 def test_no_extra_left_that_nothing_imports():

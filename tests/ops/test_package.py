@@ -209,3 +209,21 @@ def test_rebuild_function_lambda_handler_imports_without_functions_framework(tmp
 def test_unknown_target_is_bad_input(tmp_path):
     proc = _cli("package-signer", "--target", "azure", "--out", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_rebuild_gcf_source_dir_builds_from_its_own_files(tmp_path):
+    proc = _cli("package-rebuild-function", "--target", "gcf", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    src = tmp_path / "out" / "rebuild-function-gcf"
+    reqs = (src / "requirements.txt").read_text()
+    assert "functions-framework" in reqs and "gcsfs" in reqs and "pyarrow" not in reqs
+    code = textwrap.dedent("""
+        import json, main, registry, site_builder.vendor as v, site_builder.pages as p, site_builder.build as b
+        print(json.dumps([registry.__file__, str(v.check_vendor()), str(p.templates_dir()), str(b.base_config_path()),
+                          callable(main.on_storage_event)]))
+    """)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SITE_VENDOR_DIR")}
+    ran = subprocess.run([sys.executable, "-c", code], cwd=src, env=env, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    *paths, ok = json.loads(ran.stdout)
+    assert ok and all(Path(x).resolve().is_relative_to(src.resolve()) for x in paths), paths
