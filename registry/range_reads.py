@@ -69,7 +69,7 @@ class _BotocoreCredentials:
             raise ValueError("no AWS credentials found (environment, profile or instance role)")
         self.ttl = ttl
 
-    def __call__(self) -> dict[str, Any]:
+    def __call__(self) -> Any:  # obstore's S3Credential mapping
         import datetime as dt
 
         frozen = self.credentials.get_frozen_credentials()

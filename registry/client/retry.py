@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Optional
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Optional
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 DEFAULT_DEADLINE = 60.0
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -28,13 +32,13 @@ _CALL = threading.local()
 class DeadlineRetry(Retry):
     """A `Retry` that gives up when the current call's deadline has passed."""
 
-    def increment(self, *args: Any, **kwargs: Any) -> "Retry":
+    def increment(self, method: Optional[str] = None, url: Optional[str] = None, response: Any = None,
+                  error: Optional[Exception] = None, _pool: Any = None, _stacktrace: Optional[TracebackType] = None,
+                  ) -> Self:
         deadline: Optional[float] = getattr(_CALL, "deadline", None)
         if deadline is not None and time.monotonic() >= deadline:
-            raise MaxRetryError(kwargs.get("_pool") or (args[2] if len(args) > 2 else None),
-                                kwargs.get("url") or (args[1] if len(args) > 1 else ""),
-                                kwargs.get("error"))
-        return super().increment(*args, **kwargs)
+            raise MaxRetryError(_pool, url or "", error)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
     def sleep_for_retry(self, response: Any = None) -> bool:
         """`Retry-After`, but never past the deadline."""

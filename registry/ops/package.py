@@ -158,7 +158,7 @@ def _copy_packages(dep: Deployable, dest: Path) -> None:
     import importlib
 
     for pkg in dep.packages:
-        src = Path(importlib.import_module(pkg).__file__).resolve().parent
+        src = Path(str(importlib.import_module(pkg).__file__)).resolve().parent
         shutil.copytree(src, dest / pkg, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
     if dep.site_files:
         from site_builder.build import base_config_path
