@@ -73,18 +73,31 @@ def filesystem(uri: str, **options: Any) -> tuple[fsspec.AbstractFileSystem, str
         # answers: a 60 s stall per bucket. Only effective before gcsfs is first imported.
         os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
         options = {"endpoint_url": os.environ["STORAGE_EMULATOR_HOST"], "token": "anon", **options}
+    # The signer's deployables carry the cloud SDK but not s3fs/gcsfs: read with the SDK.
     if proto == "s3" and not _has_module("s3fs") and _has_module("boto3"):
-        from .s3_light import Boto3ReadOnlyFileSystem  # the signer's deployables: boto3, no s3fs
+        from .readonly_stores import Boto3ReadOnlyFileSystem
 
-        fs = Boto3ReadOnlyFileSystem(**options)
+        fs: fsspec.AbstractFileSystem = Boto3ReadOnlyFileSystem(**options)
+        return fs, fs._strip_protocol(uri)
+    if proto == "gs" and not _has_module("gcsfs") and _has_module("google.cloud.storage"):
+        from .readonly_stores import GcsReadOnlyFileSystem
+
+        fs = GcsReadOnlyFileSystem(**options)
         return fs, fs._strip_protocol(uri)
     return url_to_fs(uri, **options)
 
 
 def _has_module(name: str) -> bool:
     import importlib.util
+    import sys
 
-    return importlib.util.find_spec(name) is not None
+    top = name.split(".")[0]
+    if top in sys.modules and sys.modules[top] is None:  # blocked (tests) or failed before
+        return False
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def range_read_filesystem(uri: str) -> tuple[Any, str]:
