@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 OLD_PIP = "23.2.1"
 ROLES = ["publish,s3", "publish,gcs", "site", "signer", "client"]
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
 
 def _env() -> dict[str, str]:

@@ -67,6 +67,7 @@ def wheel_venv(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # builds a wheel and a venv on a shared machine
 def test_installed_wheel_builds_the_example_site_that_renders_in_chromium(wheel_venv, tmp_path):
     from tests.site.conftest import write_example_registry
 

@@ -49,6 +49,7 @@ def test_every_requirement_is_pinned_inside_its_range(name):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)
 @pytest.mark.parametrize("name", sorted(DEPLOYABLES))
 def test_pins_resolve_for_the_serverless_platform(name, tmp_path):
     reqs = [r for t in TARGETS for r in requirements(DEPLOYABLES[name], t)]

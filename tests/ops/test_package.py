@@ -88,6 +88,7 @@ def runtime_sdk(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.timeout(900)  # the module fixture fetches wheels for the zip
 def test_lambda_zip_is_small_and_carries_the_handler(lambda_zip):
     names = zipfile.ZipFile(lambda_zip).namelist()
     assert "signer_function/aws_lambda.py" in names and "registry/model.py" in names
@@ -118,6 +119,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.timeout(900)
 def test_unpacked_lambda_zip_answers_with_python_dash_S(lambda_zip, runtime_sdk, s3_registry, s3_env, cave_auth,
                                                       tmp_path):
     task = tmp_path / "task"
@@ -146,6 +148,7 @@ def test_unpacked_lambda_zip_answers_with_python_dash_S(lambda_zip, runtime_sdk,
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # a fresh venv from requirements.txt
 def test_gcf_source_dir_runs_under_functions_framework_from_its_requirements(tmp_path, s3_registry, s3_env,
                                                                              cave_auth):
     proc = _cli("package-signer", "--target", "gcf", "--out", str(tmp_path / "out"), cwd=tmp_path)
