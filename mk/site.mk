@@ -13,8 +13,7 @@ SITE_PORT ?= 8000
 
 $(SITE_VENDOR_STAMP):
 	mkdir -p $(SITE_VENDOR_DIR)
-	npm install --silent --no-audit --no-fund --no-save --ignore-scripts --prefix $(SITE_VENDOR_DIR) \
-		mermaid@$(SITE_MERMAID_VERSION) lunr@$(SITE_LUNR_VERSION)
+	$(PYTHON) site_builder/vendor.py $(SITE_VENDOR_DIR)  # npm install of the pins (what the wheel build runs)
 	test -f $(SITE_VENDOR_DIR)/node_modules/mermaid/dist/mermaid.min.js
 	test -f $(SITE_VENDOR_DIR)/node_modules/lunr/lunr.min.js
 	touch $@
