@@ -25,7 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from registry.ops.package import CONSTRAINTS_DIR, DEPLOYABLES, TARGETS, requirements  # noqa: E402
 
-PLATFORM, PYTHON = "manylinux2014_x86_64", "3.12"
+# The oldest Python the artifacts run on: a pin that installs there installs on newer runtimes too
+# (pure-Python releases that dropped 3.11, e.g. pymdown-extensions 13, would not).
+PLATFORM, PYTHON = "manylinux2014_x86_64", "3.11"
 
 
 def wanted(name: str) -> list[str]:

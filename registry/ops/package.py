@@ -46,7 +46,6 @@ class Deployable:
     lambda_handler: str
     gcf_main: str
     site_files: bool = False              # templates, mkdocs.yml and the vendored browser scripts
-    lambda_bundles_sdk: bool = False      # s3fs pins its own botocore: bundle it, not the runtime's
     extra_requirements: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
@@ -69,8 +68,7 @@ REBUILD = Deployable(
     lambda_handler="registry.ops.rebuild_function.handler",
     gcf_main='"""Cloud Functions entry point (--entry-point=on_storage_event)."""\n'
              'from registry.ops.rebuild_function import on_storage_event  # noqa: F401\n',
-    site_files=True,
-    lambda_bundles_sdk=True,
+    site_files=True,  # its Lambda zip bundles botocore: s3fs (aiobotocore) pins its own version
     extra_requirements={"gcf": ("functions-framework>=3.5,<4",)},
 )
 DEPLOYABLES = {d.name: d for d in (SIGNER, REBUILD)}

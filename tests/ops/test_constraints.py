@@ -55,7 +55,7 @@ def test_pins_resolve_for_the_serverless_platform(name, tmp_path):
     reqs = [r for t in TARGETS for r in requirements(DEPLOYABLES[name], t)]
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "-q", "--disable-pip-version-check",
                            "--ignore-installed", "--only-binary=:all:", "--platform", "manylinux2014_x86_64",
-                           "--python-version", "3.12", "--implementation", "cp", "--target", str(tmp_path / "t"),
+                           "--python-version", "3.11", "--implementation", "cp", "--target", str(tmp_path / "t"),
                            "-c", str(CONSTRAINTS_DIR / f"{name}.txt"), *reqs],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -230,3 +230,48 @@ def test_rebuild_gcf_source_dir_builds_from_its_own_files(tmp_path):
     assert ran.returncode == 0, ran.stderr
     *paths, ok = json.loads(ran.stdout)
     assert ok and all(Path(x).resolve().is_relative_to(src.resolve()) for x in paths), paths
+
+
+REBUILD_SCRIPT = r"""
+import json, sys
+task = sys.argv[1]
+sys.path[:] = [task] + [p for p in sys.path if p and "site-packages" not in p]
+from registry.ops.rebuild_function import handler
+event = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                      "s3": {"bucket": {"name": sys.argv[2]}, "object": {"key": "registry/datasets/syn/1.json"}}}]}
+out = handler(event, None)
+outside = sorted({m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)
+                  and not m.__file__.startswith((task, sys.base_prefix))})
+print(json.dumps({"out": out, "outside": outside, "ff": "functions_framework" in sys.modules}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_rebuild_lambda_zip_builds_and_deploys_the_site_on_its_own(tmp_path, s3_bucket, s3_env):
+    import boto3
+
+    from registry.documents import Registry
+    from tests.signer.conftest import document
+
+    proc = _cli("package-rebuild-function", "--target", "lambda", "--out", str(tmp_path / "out"),
+                "--python-version", PY, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    task = tmp_path / "task"
+    zipfile.ZipFile(tmp_path / "out" / "rebuild-function-lambda.zip").extractall(task)
+    doc, manifest = document("syn", "1", "s3://lab-tables/features/syn")
+    Registry(f"s3://{s3_bucket}/registry").put_new(doc, manifest)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "AWS_", "SITE_"))}
+    env.update(AWS_TEST_ENV, AWS_ENDPOINT_URL=s3_env, FEATURE_REGISTRY_URI=f"s3://{s3_bucket}/registry",
+               SITE_TARGET=f"s3://{s3_bucket}/site", REBUILD_DEBOUNCE_SECONDS="0",
+               SITE_WORK_DIR=str(tmp_path / "work"))
+    ran = subprocess.run([sys.executable, "-S", "-c", REBUILD_SCRIPT, str(task), s3_bucket], env=env,
+                         capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    got = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert got["out"]["action"] == "rebuilt", got["out"]
+    assert got["outside"] == [] and got["ff"] is False
+    s3 = boto3.client("s3", endpoint_url=s3_env)
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=s3_bucket, Prefix="site/")["Contents"]}
+    assert {"site/index.json", "site/assets/vendor/mermaid/mermaid.min.js", "site/assets/vendor/lunr/LICENSE",
+            "site/datasets/syn/1.html"} <= keys
