@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import os
 import tempfile
@@ -88,12 +89,19 @@ def filesystem(uri: str, **options: Any) -> tuple[fsspec.AbstractFileSystem, str
 
 
 def _has_module(name: str) -> bool:
-    import importlib.util
     import sys
 
     top = name.split(".")[0]
-    if top in sys.modules and sys.modules[top] is None:  # blocked (tests) or failed before
-        return False
+    if sys.modules.get(top, ...) is None or sys.modules.get(name, ...) is None:
+        return False  # blocked (tests) or failed before
+    return name in sys.modules or _findable(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _findable(name: str) -> bool:
+    """Installed? Asked once per process: a path search per `filesystem()` call would add up."""
+    import importlib.util
+
     try:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):
