@@ -22,8 +22,11 @@ install: $(STAMP)
 
 # The example registry end to end: local S3 server + signer, example tables, publish, list,
 # build the catalog site and serve it on 127.0.0.1:8000 (Ctrl-C stops it).
+# Ports: `make demo PORT=8001 SIGNER_PORT=8090` (a busy port is reported before any work starts).
+PORT ?= 8000
+SIGNER_PORT ?= 8089
 demo: $(STAMP) $(TEST_PREREQS)
-	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) -m registry.demo --dir $(DEMO_DIR)
+	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) -m registry.demo --dir $(DEMO_DIR) --port $(PORT) --signer-port $(SIGNER_PORT)
 
 test: $(STAMP) $(TEST_PREREQS)
 	$(PY) -m pytest -q -ra

@@ -2,8 +2,9 @@
 # Nothing is fetched from a CDN: `npm install --prefix` puts the packages in a cache dir, and
 # site_builder copies mermaid.min.js / lunr.min.js plus their LICENSE files into every built site.
 SITE_VENDOR_DIR ?= .cache/site-vendor
-SITE_MERMAID_VERSION := 11.17.2
-SITE_LUNR_VERSION := 2.3.9
+# Pins: site_builder/vendor_pins.txt (the same file setup.py vendors from when a wheel is built).
+SITE_MERMAID_VERSION := $(shell awk '$$1=="mermaid"{print $$2}' site_builder/vendor_pins.txt)
+SITE_LUNR_VERSION := $(shell awk '$$1=="lunr"{print $$2}' site_builder/vendor_pins.txt)
 SITE_VENDOR_STAMP := $(SITE_VENDOR_DIR)/.installed-mermaid-$(SITE_MERMAID_VERSION)-lunr-$(SITE_LUNR_VERSION)
 
 SITE_PORT ?= 8000
@@ -12,8 +13,7 @@ SITE_PORT ?= 8000
 
 $(SITE_VENDOR_STAMP):
 	mkdir -p $(SITE_VENDOR_DIR)
-	npm install --silent --no-audit --no-fund --no-save --ignore-scripts --prefix $(SITE_VENDOR_DIR) \
-		mermaid@$(SITE_MERMAID_VERSION) lunr@$(SITE_LUNR_VERSION)
+	$(PYTHON) site_builder/vendor.py $(SITE_VENDOR_DIR)  # npm install of the pins (what the wheel build runs)
 	test -f $(SITE_VENDOR_DIR)/node_modules/mermaid/dist/mermaid.min.js
 	test -f $(SITE_VENDOR_DIR)/node_modules/lunr/lunr.min.js
 	touch $@

@@ -43,6 +43,21 @@ def run(fn: Callable[[], Any]) -> Any:
     except RegistryError as exc:
         output.error(str(exc))
         sys.exit(exc.exit_code)
+    except ModuleNotFoundError as exc:
+        extra = _EXTRA_OF.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        output.error(f"this needs {exc.name}, which is not installed: "
+                     f"pip install 'connectomics-feature-registry[{extra}]'")
+        sys.exit(1)
+
+
+# Optional libraries -> the extra that installs them (pyproject.toml), for a missing-module message.
+_EXTRA_OF = {
+    "pyarrow": "publish", "deltalake": "formats", "pyiceberg": "formats", "lance": "formats",
+    "s3fs": "s3", "obstore": "s3", "gcsfs": "gcs", "mkdocs": "site", "jinja2": "site",
+    "duckdb": "client", "polars": "client", "pandas": "client",
+}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -67,9 +82,9 @@ def main() -> None:
 def publish(spec: Path, registry_uri: str, draft: bool, dry_run: bool, verify_cave: bool, team: Optional[str],
             as_json: bool) -> None:
     """Validate SPEC.yaml, inspect the table (metadata only) and write its immutable document."""
-    from .publish import publish as do_publish
-
     def go() -> None:
+        from .publish import publish as do_publish  # inside run(): a missing pyarrow is a message
+
         with output.progress("inspecting files") as bar:
             result = do_publish(spec, registry_uri, draft=draft, dry_run=dry_run, verify_cave=verify_cave, progress=bar,
                                 team=team)
@@ -287,7 +302,7 @@ def _register_optional_commands() -> None:
 
     for module_name, names in (
         ("site_builder.cli", ("build_site", "serve")),
-        ("registry.ops_cli", ("scan_exports", "deploy_site")),
+        ("registry.ops_cli", ("scan_exports", "deploy_site", "package_signer", "package_rebuild_function")),
     ):
         try:
             module = importlib.import_module(module_name)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from .documents import Registry
 from .errors import AlreadyPublished
@@ -109,6 +110,28 @@ def _use_s3(endpoint: str) -> None:
     )
 
 
+def busy_port(port: int) -> bool:
+    """True when something already listens on 127.0.0.1:`port` (checked before any work starts)."""
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def second_terminal_env(s3: str, registry: Path, signer: str, token: str) -> dict[str, str]:
+    """What another shell needs to reach the demo's S3 server, registry and signer."""
+    return {
+        "AWS_ENDPOINT_URL": s3, "AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo-secret",
+        "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1", "AWS_ALLOW_HTTP": "true",
+        "AWS_EC2_METADATA_DISABLED": "true", "FEATURE_REGISTRY_URI": str(registry),
+        "FEATURE_REGISTRY_SIGNER_URL": signer, "CAVE_TOKEN": token,
+    }
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m registry.demo", description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", default=".demo", help="working folder (replaced)")
@@ -122,13 +145,28 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     work = Path(args.dir).resolve()
     registry = work / "registry"
-    signer_demo.stop_running(work / "signer")
+    signer_demo.stop_running(work / "signer")  # our own earlier demo's signer, by its pid file
+    for port, what, setting in ((args.port, "the site", "PORT"), (args.signer_port, "the signer", "SIGNER_PORT")):
+        if not args.no_serve or what == "the signer":
+            if busy_port(port):
+                print(f"error: port {port} ({what}) is in use on 127.0.0.1; choose another with "
+                      f"`make demo {setting}=...` (--{setting.lower().replace('_', '-')}); nothing was started",
+                      file=sys.stderr)
+                return 2
     if registry.exists():
         shutil.rmtree(registry)
     registry.mkdir(parents=True)
 
     print("== starting a local S3 server and the signer (dev tokens) ...", flush=True)
     info = signer_demo.start(work / "signer", args.signer_port, args.ttl, registry=registry)
+    try:
+        return _run(args, work, registry, info, signer_demo)
+    except BaseException:
+        signer_demo.stop_running(work / "signer")  # a failed demo leaves nothing running
+        raise
+
+
+def _run(args: argparse.Namespace, work: Path, registry: Path, info: dict, signer_demo: Any) -> int:
     _use_s3(info["s3"])
 
     print(f"== writing the example tables to {TABLES_PREFIX} on {info['s3']} ...", flush=True)
@@ -170,12 +208,24 @@ def main(argv: Optional[list[str]] = None) -> int:
     print()
     print(f"Catalog site: http://127.0.0.1:{args.port}/index.html   (search: /search.html)")
     print(f"Signer:       {info['signer']}  (dev token {signer_demo.DEMO_TOKEN!r})")
+    env = second_terminal_env(info["s3"], registry, info["signer"], signer_demo.DEMO_TOKEN)
+    exports = "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    (work / "env").write_text(exports + "\n", encoding="utf-8")
+    print()
+    print(f"In a second terminal (or `source {work / 'env'}`), to reach the demo's S3 server, registry and signer:")
+    print(exports)
     print(f"Try:          .venv/bin/feature-registry show cell_types --registry {registry}")
     if args.no_serve:
         return 0
     from site_builder.cli import make_server, serve_until_interrupted
 
-    server = make_server(str(work / "site"), "127.0.0.1", args.port)
+    try:
+        server = make_server(str(work / "site"), "127.0.0.1", args.port)
+    except OSError as exc:  # taken since the check at the start
+        print(f"error: cannot serve the site on 127.0.0.1:{args.port} ({exc.strerror}); choose another port "
+              "with `make demo PORT=...` (--port)", file=sys.stderr)
+        signer_demo.stop_running(work / "signer")
+        return 2
     print("Serving the site; Ctrl-C stops it (the signer stops with `make signer-stop` or by itself).", flush=True)
     try:
         serve_until_interrupted(server)

@@ -51,11 +51,30 @@ def _make_store(bucket: str, options: dict[str, str]) -> Any:
     if "aws_access_key_id" in config:  # from the environment, as s3fs would take them
         return S3Store(bucket, config=config, client_options=client, retry_config=RETRY)
     # Profiles, SSO, instance roles: the chain s3fs (botocore) would walk.
-    from obstore.auth.boto3 import Boto3CredentialProvider
-
     return S3Store(
-        bucket, config=config, client_options=client, retry_config=RETRY, credential_provider=Boto3CredentialProvider()
+        bucket, config=config, client_options=client, retry_config=RETRY, credential_provider=_BotocoreCredentials()
     )
+
+
+class _BotocoreCredentials:
+    """obstore credential provider over botocore's chain (what `obstore.auth.boto3` does, minus
+    boto3: botocore comes with s3fs already, and a second AWS SDK pin in the `[s3]` extra is what
+    made pip backtrack through boto3 releases for minutes)."""
+
+    def __init__(self, ttl: float = 1800.0):
+        import botocore.session
+
+        self.credentials = botocore.session.get_session().get_credentials()
+        if self.credentials is None:
+            raise ValueError("no AWS credentials found (environment, profile or instance role)")
+        self.ttl = ttl
+
+    def __call__(self) -> Any:  # obstore's S3Credential mapping
+        import datetime as dt
+
+        frozen = self.credentials.get_frozen_credentials()
+        return {"access_key_id": frozen.access_key, "secret_access_key": frozen.secret_key, "token": frozen.token,
+                "expires_at": dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=self.ttl)}
 
 
 def _split(path: str) -> tuple[str, str]:

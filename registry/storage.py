@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import hashlib
 import os
 import tempfile
@@ -73,7 +74,38 @@ def filesystem(uri: str, **options: Any) -> tuple[fsspec.AbstractFileSystem, str
         # answers: a 60 s stall per bucket. Only effective before gcsfs is first imported.
         os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
         options = {"endpoint_url": os.environ["STORAGE_EMULATOR_HOST"], "token": "anon", **options}
+    # The signer's deployables carry the cloud SDK but not s3fs/gcsfs: read with the SDK.
+    if proto == "s3" and not _has_module("s3fs") and _has_module("boto3"):
+        from .readonly_stores import Boto3ReadOnlyFileSystem
+
+        fs: fsspec.AbstractFileSystem = Boto3ReadOnlyFileSystem(**options)
+        return fs, fs._strip_protocol(uri)
+    if proto == "gs" and not _has_module("gcsfs") and _has_module("google.cloud.storage"):
+        from .readonly_stores import GcsReadOnlyFileSystem
+
+        fs = GcsReadOnlyFileSystem(**options)
+        return fs, fs._strip_protocol(uri)
     return url_to_fs(uri, **options)
+
+
+def _has_module(name: str) -> bool:
+    import sys
+
+    top = name.split(".")[0]
+    if sys.modules.get(top, ...) is None or sys.modules.get(name, ...) is None:
+        return False  # blocked (tests) or failed before
+    return name in sys.modules or _findable(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _findable(name: str) -> bool:
+    """Installed? Asked once per process: a path search per `filesystem()` call would add up."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def range_read_filesystem(uri: str) -> tuple[Any, str]:

@@ -32,6 +32,7 @@ from typing import Any, Callable, Optional
 import requests
 
 from .errors import CatalogUnavailable, DatasetNotFound
+from .retry import retrying_session
 
 TIMEOUT = (5, 60)
 SIDECAR_FORMAT = 1  # bump when the sidecar layout changes
@@ -83,7 +84,7 @@ class HttpCache:
     def __init__(self, directory: Optional[Path] = None, cache: bool = True, session: Optional[requests.Session] = None):
         self.directory = directory or cache_dir()
         self.enabled = cache
-        self.session = session or requests.Session()
+        self.session = session or retrying_session()
 
     def _paths(self, url: str) -> tuple[Path, Path]:
         key = hashlib.sha256(url.encode()).hexdigest()[:32]

@@ -19,6 +19,7 @@ from .errors import (
     SignerNotConfigured,
     TermsOfServiceRequired,
 )
+from .retry import retrying_session
 
 TIMEOUT = (5, 120)
 RENEW_BEFORE = dt.timedelta(seconds=120)
@@ -89,7 +90,7 @@ class SignerClient:
         self.url = url.rstrip("/") if url else None
         self._token = token
         self.cave_server = cave_server.rstrip("/")
-        self.session = session or requests.Session()
+        self.session = session or retrying_session()
         self._answers: dict[tuple, SignedTable] = {}
         self._lock = threading.Lock()
 

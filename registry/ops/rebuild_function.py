@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, Callable
 
 if __package__ in (None, ""):  # loaded by path (functions-framework --source=...): make the repo importable
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
-
-import functions_framework  # noqa: E402
 
 from registry.ops.events import (  # noqa: E402
     RebuildConfig,
@@ -34,10 +32,18 @@ from registry.ops.events import (  # noqa: E402
 )
 
 
-@functions_framework.cloud_event
-def on_storage_event(cloud_event: Any) -> None:
+def _on_storage_event(cloud_event: Any) -> None:
     """CloudEvent entry point (Cloud Functions / Cloud Run functions)."""
     handle_keys(object_keys_from_cloudevent(cloud_event), RebuildConfig.from_env())
+
+
+on_storage_event: Callable[[Any], None]
+try:  # functions-framework only where it serves the function (GCF); Lambda has no use for it
+    import functions_framework  # noqa: E402
+except ImportError:
+    on_storage_event = _on_storage_event
+else:
+    on_storage_event = functions_framework.cloud_event(_on_storage_event)
 
 
 def handler(event: dict, context: Any = None) -> dict:

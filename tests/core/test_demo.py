@@ -34,6 +34,17 @@ def test_demo_publishes_builds_and_its_client_snippet_reads(tmp_path):
             assert f"published {ref}" in out
         assert "deprecated cell_types@1 (superseded by cell_types@2)" in out
         assert (work / "site" / "index.json").exists()
+        # a second terminal: the printed exports (also in DIR/env) reach the demo's S3 server and registry
+        exports = (work / "env").read_text()
+        assert exports.strip() in out and "AWS_ENDPOINT_URL=http://127.0.0.1:" in exports
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FEATURE_REGISTRY"))}
+        second = subprocess.run(["bash", "-c", f"source {work / 'env'} && {sys.executable} -m registry.cli list --json "
+                                 "&& aws_url=$AWS_ENDPOINT_URL " + sys.executable + " -c \"import fsspec; "
+                                 "print(len(fsspec.filesystem('s3', endpoint_url=__import__('os').environ['aws_url'])"
+                                 ".ls('demo-tables/examples')))\""],
+                                cwd=REPO, env=clean, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 0, second.stderr[-2000:]
+        assert '"cell_types@2"' in second.stdout.replace(" ", "") or "cell_types" in second.stdout
 
         from site_builder.cli import make_server
 
