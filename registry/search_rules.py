@@ -9,7 +9,8 @@ filters the same way everywhere (tested in Chromium against the client, `tests/s
 Rules (docs/site.md, "Search"):
 
 * Text is split into words: runs of ``[a-z0-9]`` (lowercased), plus identifiers joined by underscores
-  as a whole (`pre_pt_root_id` is indexed as `pre_pt_root_id`, `pre`, `pt`, `root`, `id`).
+  as a whole and their tails (`pre_pt_root_id` is indexed as `pre_pt_root_id`, `pt_root_id`,
+  `root_id`, `pre`, `pt`, `root`, `id`). A query word with underscores is one word.
 * A version's fields, best first: name 10, title 5, column 3, tag 1, owner 1, description 1, column
   description 0.5. A word counts once per version, in its best field.
 * A query word matches an index word equal to it (the field's weight) or starting with it (half the
@@ -47,7 +48,13 @@ _COMPOUND = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)+")
 
 def text_terms(text: str) -> set[str]:
     t = text.lower()
-    return set(_RUN.findall(t)) | set(_COMPOUND.findall(t))
+    out = set(_RUN.findall(t))
+    for c in set(_COMPOUND.findall(t)):
+        out.add(c)
+        parts = c.split("_")
+        for i in range(1, len(parts) - 1):  # `pre_pt_root_id` is found by `pt_root_id` and `root_id`
+            out.add("_".join(parts[i:]))
+    return out
 
 
 def query_terms(text: str) -> list[str]:
