@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from bisect import bisect_left, bisect_right
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
@@ -39,19 +40,20 @@ MAX_EXPANSIONS = 64
 """A query word expands to at most this many index words (sorted order): a one-letter prefix must
 not fetch the whole vocabulary. Type more letters to reach the others (docs/site.md, limits)."""
 INDEX_FORMAT = 1
-SHARD_BYTES = 48_000
-"""Target raw size of one term shard (one word's postings may exceed it alone)."""
+SHARD_BYTES = 24_000
+"""Least raw size of a term shard before it may end (shards average ~2x this; one word's postings
+may exceed it alone)."""
 
 _RUN = re.compile(r"[a-z0-9]+")
 _COMPOUND = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)+")
+_TOKEN = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)*")  # one pass: plain words and whole identifiers
 
 
 def text_terms(text: str) -> set[str]:
-    t = text.lower()
-    out = set(_RUN.findall(t))
-    for c in set(_COMPOUND.findall(t)):
-        out.add(c)
+    out = set(_TOKEN.findall(text.lower()))
+    for c in [t for t in out if "_" in t]:
         parts = c.split("_")
+        out.update(parts)
         for i in range(1, len(parts) - 1):  # `pre_pt_root_id` is found by `pt_root_id` and `root_id`
             out.add("_".join(parts[i:]))
     return out
@@ -120,14 +122,16 @@ def build_postings(versions: Iterable[dict[str, int]]) -> dict[str, list[int]]:
 
 def shard_postings(post: dict[str, list[int]], target: Optional[int] = None) -> Iterator[tuple[list[str], list[str]]]:
     """Split the sorted vocabulary into contiguous shards of about `target` bytes: (terms, the JSON
-    of each term's postings)."""
+    of each term's postings). Boundaries are content-defined (a shard may end before a word whose
+    hash is 0 mod 8, once it holds `target` bytes; it must end at 4x `target`), so a new word
+    moves no boundary but its own shard's: a rebuild rewrites only the shards that changed."""
     target = SHARD_BYTES if target is None else target  # read at call time: tests make shards small
     terms: list[str] = []
     bodies: list[str] = []
     size = 0
     for term in sorted(post):
         body = json.dumps(post[term], separators=(",", ":"))
-        if terms and size + len(body) + len(term) > target:
+        if terms and ((size >= target and zlib.crc32(term.encode()) & 7 == 0) or size >= 4 * target):
             yield terms, bodies
             terms, bodies, size = [], [], 0
         terms.append(term)
