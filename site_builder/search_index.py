@@ -15,8 +15,9 @@ Files under `catalog/search/`:
   weights, prefix_factor, max_expansions, values: {s, f, st, m, t: [facet values]}}`
 * `terms/<j>.json`: `{"k": [words, sorted], "p": [postings per word]}`; postings are flat runs
   `[gap, length, field, ...]` over version ids (see `search_rules.build_postings`)
-* `facets.json`: per version, columnar: `n` (versions per dataset, in dataset order), `s`, `f`, `st`
-  (value indexes), `m`, `t` (lists of value indexes), `l` (the latest version id of each dataset, -1 for none)
+* `facets.json`: `n` (versions per dataset, in dataset order), `l` (the latest version id of each
+  dataset, -1 for none), `cols`: per facet `s`, `m`, `f`, `st`, `t` the distinct value sets and one
+  short code per dataset or per version (`_facet_column`)
 * `records/<c>.json`: `chunk` datasets each, for display: `[{"n", "t", "v": [[label, page, date], ...]}]`
 * `refs.json`: `name@version` of every version id (for the Python client; the browser never needs it)
 
@@ -92,7 +93,8 @@ def search_files(catalog: Catalog) -> dict[str, bytes]:
     ordered = {k: sorted(values[k], key=(lambda x: x) if k == "m" else str) for k in FACETS}
     for k in FACETS:
         values[k] = {x: i for i, x in enumerate(ordered[k])}
-    cols: dict[str, list] = {k: [] for k in FACETS}
+    combos: dict[str, dict[tuple[int, ...], int]] = {k: {} for k in FACETS}
+    per_version: dict[str, list[int]] = {k: [] for k in FACETS}
     counts, latest, refs = [], [], []
     records: list[dict[str, Any]] = []
     vid = 0
@@ -105,15 +107,16 @@ def search_files(catalog: Catalog) -> dict[str, bytes]:
             if best is not None and v.version == best.version:
                 latest[-1] = vid
             for k, xs in _facet_values(v).items():
-                idx = [values[k][x] for x in xs]
-                cols[k].append(idx if k in ("m", "t") else idx[0])
+                combo = tuple(sorted({values[k][x] for x in xs}))
+                per_version[k].append(combos[k].setdefault(combo, len(combos[k])))
             rec["v"].append([v.version, version_page(v), v.published_at.date().isoformat()])
             refs.append(v.ref)
             vid += 1
         records.append(rec)
     for c in range(0, len(records), DATASETS_PER_CHUNK):
         files[f"records/{c // DATASETS_PER_CHUNK}.json"] = _dumps(records[c:c + DATASETS_PER_CHUNK])
-    files["facets.json"] = _dumps({"n": counts, **cols, "l": latest})
+    cols = {k: _facet_column(per_version[k], counts, list(combos[k])) for k in FACETS}
+    files["facets.json"] = _dumps({"n": counts, "l": latest, "cols": cols})
     files["refs.json"] = _dumps(refs)
     files["meta.json"] = _dumps({
         "format": rules.INDEX_FORMAT, "versions": vid, "datasets": len(records), "firsts": firsts,
@@ -121,6 +124,41 @@ def search_files(catalog: Catalog) -> dict[str, bytes]:
         "prefix_factor": rules.PREFIX_FACTOR, "max_expansions": rules.MAX_EXPANSIONS, "values": ordered,
     })
     return files
+
+
+CODE_CHARS = "".join(chr(c) for c in range(33, 127) if chr(c) not in '"\\')
+"""92 characters that JSON strings carry unescaped: one code per version (or dataset) is 1-3 of them."""
+
+
+def _facet_column(per_version: list[int], counts: list[int], combos: list[tuple[int, ...]]) -> dict[str, Any]:
+    """One facet, compact: `c` the distinct value sets (lists of value indexes), `w` characters per
+    code, and `d` (one code per dataset, when every dataset's versions agree: datastack, format and
+    tags usually do) or `v` (one code per version). ~1 byte per version or dataset instead of ~6."""
+    w = 1
+    while len(CODE_CHARS) ** w < len(combos):
+        w += 1
+
+    def code(i: int) -> str:
+        out = ""
+        for _ in range(w):
+            i, r = divmod(i, len(CODE_CHARS))
+            out = CODE_CHARS[r] + out
+        return out
+
+    per_dataset, start, constant = [], 0, True
+    for n in counts:
+        first = per_version[start] if n else 0
+        if any(x != first for x in per_version[start:start + n]):
+            constant = False
+            break
+        per_dataset.append(first)
+        start += n
+    out: dict[str, Any] = {"c": [list(c) for c in combos], "w": w}
+    if constant:
+        out["d"] = "".join(code(i) for i in per_dataset)
+    else:
+        out["v"] = "".join(code(i) for i in per_version)
+    return out
 
 
 def _dumps(obj: Any) -> bytes:

@@ -8,6 +8,11 @@
   if (window.FrSearch) return;  /* loaded by search.html and by every page's header box */
   var RUN = /[a-z0-9]+/g, COMPOUND = /[a-z0-9]+(?:_[a-z0-9]+)+/g;
   var FACETS = ["s", "m", "f", "st", "t"];
+  var CODE = (function () {  /* search_index.CODE_CHARS: printable ASCII but the quote and backslash */
+    var out = "";
+    for (var c = 33; c < 127; c++) if (c !== 34 && c !== 92) out += String.fromCharCode(c);
+    return out;
+  })();
 
   function queryTerms(text) {
     var out = [];
@@ -55,11 +60,30 @@
       this.ready = Promise.all([this.get("meta.json"), this.get("facets.json")]).then(function (got) {
         self.meta = got[0];
         self.facets = got[1];
-        var dsOf = new Int32Array(self.meta.versions), first = new Int32Array(self.meta.datasets + 1), v = 0;
+        var V = self.meta.versions, D = self.meta.datasets;
+        var dsOf = new Int32Array(V), first = new Int32Array(D + 1), v = 0;
         self.facets.n.forEach(function (n, d) { first[d] = v; for (var i = 0; i < n; i++) dsOf[v++] = d; });
-        first[self.meta.datasets] = v;
+        first[D] = v;
         self.datasetOf = dsOf;
         self.firstVersion = first;
+        /* facet codes (site_builder/search_index.py _facet_column) -> one value-set id per version */
+        self.combo = {};
+        self.combos = {};
+        FACETS.forEach(function (k) {
+          var col = self.facets.cols[k], w = col.w, ids = new Int32Array(V);
+          function code(str, i) {
+            var x = 0;
+            for (var j = 0; j < w; j++) x = x * CODE.length + CODE.indexOf(str.charAt(i * w + j));
+            return x;
+          }
+          if (col.d !== undefined) {
+            for (var d = 0; d < D; d++) { var c = code(col.d, d); for (var u = first[d]; u < first[d + 1]; u++) ids[u] = c; }
+          } else {
+            for (var u2 = 0; u2 < V; u2++) ids[u2] = code(col.v, u2);
+          }
+          self.combo[k] = ids;
+          self.combos[k] = col.c;
+        });
         return self;
       });
     }
@@ -118,19 +142,19 @@
   /* sel: {s, f, st, m, t: Set of value strings}. Returns a predicate over version ids (deprecated
    * left out when no status is selected) and, per facet, one that ignores that facet. */
   Engine.prototype.filter = function (sel, skip) {
-    var meta = this.meta, fc = this.facets, allow = {};
+    var meta = this.meta, self = this, allow = {};
     FACETS.forEach(function (k) {
       if (k === skip || sel[k].size === 0) return;
-      allow[k] = meta.values[k].map(function (x) { return sel[k].has(String(x)); });
+      allow[k] = self.combos[k].map(function (c) {
+        return c.some(function (i) { return sel[k].has(String(meta.values[k][i])); });
+      });
     });
     var dep = skip === "st" || sel.st.size ? -1 : meta.values.st.indexOf("deprecated");
+    var isDep = self.combos.st.map(function (c) { return c.indexOf(dep) >= 0; });
+    var keys = Object.keys(allow);
     return function (v) {
-      if (dep >= 0 && fc.st[v] === dep) return false;
-      for (var k in allow) {
-        var a = allow[k], x = fc[k][v];
-        if (Array.isArray(x)) { if (!x.some(function (i) { return a[i]; })) return false; }
-        else if (!a[x]) return false;
-      }
+      if (dep >= 0 && isDep[self.combo.st[v]]) return false;
+      for (var i = 0; i < keys.length; i++) if (!allow[keys[i]][self.combo[keys[i]][v]]) return false;
       return true;
     };
   };
@@ -173,8 +197,8 @@
     return this.get("records/" + Math.floor(d / c) + ".json").then(function (recs) { return recs[d % c]; });
   };
   Engine.prototype.facet = function (k, v) {
-    var x = this.facets[k][v], vals = this.meta.values[k];
-    return Array.isArray(x) ? x.map(function (i) { return String(vals[i]); }) : [String(vals[x])];
+    var vals = this.meta.values[k];
+    return this.combos[k][this.combo[k][v]].map(function (i) { return String(vals[i]); });
   };
   Engine.prototype.fieldName = function (code) { return this.meta.fields[code]; };
 
