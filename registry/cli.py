@@ -170,15 +170,20 @@ def _open(registry_uri: str):
 @click.option("--mat-version", type=int, help="Only tables valid at this materialization version.")
 @click.option("--status", type=click.Choice([s.value for s in Status]), help="Only this status.")
 @click.option("--tag", help="Only versions with this tag.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Also deprecated versions (left out unless asked for, as on the site and in the client).")
 @json_option
 @click.option("--jsonl", is_flag=True, help="One JSON object per line (for jq / streaming).")
 def list_command(registry_uri: str, datastack: Optional[str], mat_version: Optional[int], status: Optional[str],
-                 tag: Optional[str], as_json: bool, jsonl: bool) -> None:
-    """List dataset versions, newest first within each dataset."""
+                 tag: Optional[str], show_all: bool, as_json: bool, jsonl: bool) -> None:
+    """List dataset versions, newest first within each dataset. Deprecated versions are left out
+    unless --status deprecated or --all asks for them."""
 
     def go() -> None:
         source = _open(registry_uri)
         rows = source.summaries(datastack=datastack, mat_version=mat_version, status=status, tag=tag)
+        if status is None and not show_all:
+            rows = [r for r in rows if r.get("status") != "deprecated"]
         for problem in source.problems:
             output.warn(problem)
         if as_json:
