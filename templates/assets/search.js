@@ -42,10 +42,12 @@
   }
   function renderFacets(hits) {
     FACETS.forEach(function (k) {
-      var counts = new Map(), pass = engine.filter(state.sel, k);
-      hits.forEach(function (v) {
-        if (!pass(v)) return;
-        engine.facet(k, v).forEach(function (x) { counts.set(x, (counts.get(x) || 0) + 1); });
+      /* count per value set first (integers, one pass over the hits), then per value */
+      var counts = new Map(), pass = engine.filter(state.sel, k), ids = engine.combo[k];
+      var per = new Int32Array(engine.combos[k].length), vals = engine.meta.values[k];
+      hits.forEach(function (v) { if (pass(v)) per[ids[v]]++; });
+      engine.combos[k].forEach(function (c, i) {
+        if (per[i]) c.forEach(function (x) { var s = String(vals[x]); counts.set(s, (counts.get(s) || 0) + per[i]); });
       });
       state.sel[k].forEach(function (x) { if (!counts.has(x)) counts.set(x, 0); });
       var keys = Array.from(counts.keys()).sort(function (a, b) {
