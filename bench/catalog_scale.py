@@ -43,18 +43,20 @@ def main() -> None:
     ap.add_argument("n", type=int)
     ap.add_argument("--keep", help="keep the site here")
     ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--registry", help="use (or write and keep) the synthetic registry here")
     args = ap.parse_args()
     print(f"# {platform.node()} {platform.machine()} {os.cpu_count()} cpus, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {os.getloadavg()[0]:.1f}", flush=True)
     work = Path(tempfile.mkdtemp(prefix=f"bench-scale-{args.n}-"))
     try:
-        reg, cache = work / "reg", work / "cache"
+        reg, cache = Path(args.registry) if args.registry else work / "reg", work / "cache"
         site = Path(args.keep) if args.keep else work / "site"
         if site.exists():
             shutil.rmtree(site)
-        t0 = time.perf_counter()
-        write_synthetic_registry(str(reg), args.n, validate_every=50)
-        print(f"registry written in {time.perf_counter() - t0:.0f} s (not part of the build)", flush=True)
+        if not reg.exists():
+            t0 = time.perf_counter()
+            write_synthetic_registry(str(reg), args.n, validate_every=50)
+            print(f"registry written in {time.perf_counter() - t0:.0f} s (not part of the build)", flush=True)
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         full, fw, fc = timed(lambda: build_site(str(reg), str(site), cache_dir=str(cache), progress=False))
         peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -73,7 +75,8 @@ def main() -> None:
 
         names = sorted(os.listdir(reg / "datasets"))
         name = names[len(names) // 2]
-        write_document(str(reg), base_document(name, "v99", title=f"{name} v99", published_at="2027-01-01T00:00:00+00:00"))
+        write_document(str(reg), base_document(name, "v99", title=f"{name} v99",
+                                               published_at="2027-01-01T00:00:00+00:00"))
         inc, iw, ic = timed(lambda: build_site(str(reg), str(site), cache_dir=str(cache), progress=False))
         print(f"one-document rebuild: {iw:.1f} s wall ({iw / fw:.1%} of full), {ic:.1f} s CPU ({ic / fc:.1%}); "
               f"reused {inc.reused:,}/{inc.datasets:,}; term shards rewritten {inc.search.shards_built}/{inc.search.shards}; "
@@ -83,6 +86,9 @@ def main() -> None:
 
             measure(site, runs=3)
     finally:
+        if args.registry:  # leave the kept registry as it was written
+            for p in (reg / "datasets").glob("*/v99*.json"):
+                p.unlink()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -242,7 +242,6 @@ def _compile(catalog: Catalog, report: BuildReport, out: Path, *, registry_uri: 
         if cache:
             cache.clear_summary_pages()
         shutil.copytree(templates_dir() / "assets", docs_dir / "assets", dirs_exist_ok=True)
-        write_shell_sources(str(docs_dir))
         bulk: list[str] = []
         with _progress(show, "rendering pages", report.versions) as tick:
             report.pages = render_pages(
@@ -253,6 +252,7 @@ def _compile(catalog: Catalog, report: BuildReport, out: Path, *, registry_uri: 
             )
         if cache:
             cache.prune(catalog)
+        write_shell_sources(str(docs_dir))  # after prune, which removes dataset pages it does not know
         report.timings["render"] = time.perf_counter() - t
 
         t = time.perf_counter()
