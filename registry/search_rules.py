@@ -213,10 +213,23 @@ class Index:
         return out
 
 
+def catalog_terms(docs: Iterable[Any]) -> Iterator[dict[str, int]]:
+    """`version_terms` of each document in order. Repeated texts are tokenised once per run of
+    documents with the same name (versions of one dataset share most of their text); the memo is
+    dropped at each new name, so it never holds more than one dataset's texts (at 100,000
+    versions a catalog-wide memo held gigabytes of one-off column descriptions)."""
+    memo: dict[str, set[str]] = {}
+    name = None
+    for d in docs:
+        if d.name != name:
+            memo.clear()
+            name = d.name
+        yield version_terms(version_fields(d), memo)
+
+
 def build_index(docs: Sequence[Any]) -> tuple[list[str], list[dict[str, Any]]]:
     """In-memory index over `docs` (in version-id order): shard first terms and parsed shards."""
-    memo: dict[str, set[str]] = {}
-    post = build_postings(version_terms(version_fields(d), memo) for d in docs)
+    post = build_postings(catalog_terms(docs))
     firsts, shards = [], []
     for terms, bodies in shard_postings(post):
         firsts.append(terms[0])

@@ -75,9 +75,7 @@ def _facet_values(v) -> dict[str, list]:
 def search_files(catalog: Catalog) -> dict[str, bytes]:
     """Every file of the index: relative path under `catalog/search/` -> bytes."""
     versions = catalog.versions
-    memo: dict[str, set[str]] = {}
-    post = rules.build_postings(rules.version_terms(rules.version_fields(v), memo) for v in versions)
-    memo.clear()
+    post = rules.build_postings(rules.catalog_terms(versions))
     files: dict[str, bytes] = {}
     firsts = []
     for j, (terms, bodies) in enumerate(rules.shard_postings(post)):
