@@ -15,8 +15,8 @@ Files under `catalog/search/`:
   weights, prefix_factor, max_expansions, values: {s, f, st, m, t: [facet values]}}`
 * `terms/<j>.json`: `{"k": [words, sorted], "p": [postings per word]}`; postings are flat runs
   `[gap, length, field, ...]` over version ids (see `search_rules.build_postings`)
-* `facets.json`: `n` (versions per dataset, in dataset order), `l` (the latest version id of each
-  dataset, -1 for none), `cols`: per facet `s`, `m`, `f`, `st`, `t` the distinct value sets and one
+* `facets.json`: `n` (versions per dataset, in dataset order), `l` (the position of each dataset's
+  latest version among its versions, -1 for none), `cols`: per facet `s`, `m`, `f`, `st`, `t` the distinct value sets and one
   short code per dataset or per version (`_facet_column`)
 * `records/<c>.json`: `chunk` datasets each, for display: `[{"n", "t", "v": [[label, page, date], ...]}]`
 * `refs.json`: `name@version` of every version id (for the Python client; the browser never needs it)
@@ -103,7 +103,7 @@ def search_files(catalog: Catalog) -> dict[str, bytes]:
         rec = {"n": ds.name, "t": (best or ds.newest).title, "v": []}
         for v in ds.versions:
             if best is not None and v.version == best.version:
-                latest[-1] = vid
+                latest[-1] = len(rec["v"])  # position within the dataset: short numbers
             for k, xs in _facet_values(v).items():
                 combo = tuple(sorted({values[k][x] for x in xs}))
                 per_version[k].append(combos[k].setdefault(combo, len(combos[k])))

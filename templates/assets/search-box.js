@@ -36,7 +36,7 @@
         list.textContent = "";
         shown.forEach(function (it, i) {
           var rec = recs[i], d = it[0], vs = it[2];
-          var best = vs.indexOf(engine.facets.l[d]) >= 0 ? engine.facets.l[d] : vs[0];
+          var best = vs.indexOf(engine.latest[d]) >= 0 ? engine.latest[d] : vs[0];
           var rv = rec.v[best - engine.firstVersion[d]], h = res.scores.get(best);
           var li = el("li", "md-search-result__item fr-box-result");
           li.setAttribute("data-dataset", rec.n);

@@ -64,6 +64,9 @@
         var dsOf = new Int32Array(V), first = new Int32Array(D + 1), v = 0;
         self.facets.n.forEach(function (n, d) { first[d] = v; for (var i = 0; i < n; i++) dsOf[v++] = d; });
         first[D] = v;
+        var latest = new Int32Array(D);  /* the latest version id of each dataset, -1 for none */
+        self.facets.l.forEach(function (i, d) { latest[d] = i < 0 ? -1 : first[d] + i; });
+        self.latest = latest;
         self.datasetOf = dsOf;
         self.firstVersion = first;
         /* facet codes (site_builder/search_index.py _facet_column) -> one value-set id per version */

@@ -76,7 +76,7 @@
   }
   function renderResult(res, item, rec) {
     var d = item[0], vs = item[2];
-    var best = vs.find(function (v) { return engine.facets.l[d] === v; });
+    var best = vs.find(function (v) { return engine.latest[d] === v; });
     if (best === undefined) best = vs[0];
     var first = engine.firstVersion[d];
     var bv = rec.v[best - first];
@@ -99,7 +99,7 @@
     var more = el("div", "fr-r-versions");
     vs.forEach(function (v) {
       var rv = rec.v[v - first], st = engine.facet("st", v)[0];
-      var va = el("a", "fr-r-version", rv[0] + (engine.facets.l[d] === v ? " (latest)" : "") + (st !== "published" ? " [" + st + "]" : ""));
+      var va = el("a", "fr-r-version", rv[0] + (engine.latest[d] === v ? " (latest)" : "") + (st !== "published" ? " [" + st + "]" : ""));
       va.href = root + rv[1];
       va.setAttribute("data-ref", rec.n + "@" + rv[0]);
       more.appendChild(va);
