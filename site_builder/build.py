@@ -281,14 +281,13 @@ def _compile(catalog: Catalog, report: BuildReport, out: Path, *, registry_uri: 
         report.json_files = result["json_files"]
         report.search = SearchIndexSize(**result["search"])
         report.timings["json+search (parallel)"] = result["seconds"]
-        if cache:  # the output becomes (hard links to) the cached MkDocs site
-            if out.exists():
-                shutil.rmtree(out)
-            from .incremental import link_tree
+        if cache:  # the output becomes hard links to the cached site and the staged JSON + search
+            from .incremental import sync_tree
 
-            link_tree(cache.site, out)
-        for item in staging.iterdir():
-            shutil.move(str(item), str(out / item.name))
+            sync_tree([cache.site, staging], out)
+        else:
+            for item in staging.iterdir():
+                shutil.move(str(item), str(out / item.name))
         copy_vendor(str(out))
         report.timings["wait+copy"] = time.perf_counter() - t
         if cache:
