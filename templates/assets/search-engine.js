@@ -53,12 +53,17 @@
     }
     return got;
   };
+  /* meta.json alone: all a query's term lookups need, so they start before facets.json is in */
+  Engine.prototype.loadMeta = function () {
+    var self = this;
+    if (!this.metaReady) this.metaReady = this.get("meta.json").then(function (m) { self.meta = m; return self; });
+    return this.metaReady;
+  };
   /* meta.json + facets.json, and the version -> dataset map derived from them. */
   Engine.prototype.load = function () {
     var self = this;
     if (!this.ready) {
-      this.ready = Promise.all([this.get("meta.json"), this.get("facets.json")]).then(function (got) {
-        self.meta = got[0];
+      this.ready = Promise.all([this.loadMeta(), this.get("facets.json")]).then(function (got) {
         self.facets = got[1];
         var V = self.meta.versions, D = self.meta.datasets;
         var dsOf = new Int32Array(V), first = new Int32Array(D + 1), v = 0;
@@ -179,19 +184,16 @@
   };
   /* A full query: text + facet selection -> {ranked, hits (version ids with text hits or all), scores} */
   Engine.prototype.search = function (text, sel) {
-    var self = this;
-    return this.load().then(function () {
-      var terms = queryTerms(text);
-      var got = terms.length ? self.scores(terms) : Promise.resolve(null);
-      return got.then(function (scores) {
-        var hits = [];
-        if (scores) scores.forEach(function (_, v) { hits.push(v); });
-        else for (var v = 0; v < self.meta.versions; v++) hits.push(v);
-        hits.sort(function (a, b) { return a - b; });
-        var pass = self.filter(sel);
-        return { terms: terms, scores: scores, hits: hits,
-                 ranked: self.rank(hits.filter(pass), scores) };
-      });
+    var self = this, terms = queryTerms(text);
+    /* term shards are fetched as soon as meta.json is in, while facets.json loads and decodes */
+    var got = this.loadMeta().then(function () { return terms.length ? self.scores(terms) : null; });
+    return Promise.all([got, this.load()]).then(function (both) {
+      var scores = both[0], hits = [];
+      if (scores) scores.forEach(function (_, v) { hits.push(v); });
+      else for (var v = 0; v < self.meta.versions; v++) hits.push(v);
+      hits.sort(function (a, b) { return a - b; });
+      var pass = self.filter(sel);
+      return { terms: terms, scores: scores, hits: hits, ranked: self.rank(hits.filter(pass), scores) };
     });
   };
   /* display record of dataset d: {n, t, v: [[label, page, date]] in version-id order} */
