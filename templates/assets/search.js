@@ -107,16 +107,30 @@
     li.appendChild(more);
     return li;
   }
+  /* Results in two steps: the first FIRST as soon as their display records are in (one small file
+   * per result, fetched in parallel), then the rest up to LIMIT with the facet counts. */
+  var FIRST = 10;
   function update() {
     var qs = writeUrl();
     var mine = ++generation;
     return engine.search(state.q, state.sel).then(function (res) {
       if (mine !== generation) return;
       var shown = res.ranked.slice(0, LIMIT);
-      return Promise.all(shown.map(function (item) { return engine.record(item[0]); })).then(function (recs) {
-        if (mine !== generation) return;
+      var recs = shown.map(function (item) { return engine.record(item[0]); });
+      function paint(upto, got) {
         list.textContent = "";
-        shown.forEach(function (item, i) { list.appendChild(renderResult(res, item, recs[i])); });
+        shown.slice(0, upto).forEach(function (item, i) { list.appendChild(renderResult(res, item, got[i])); });
+      }
+      return Promise.all(recs.slice(0, FIRST)).then(function (got) {
+        if (mine !== generation) return;
+        if (shown.length > FIRST) {
+          paint(FIRST, got);
+          if (window.frSearchFirstAt === undefined) window.frSearchFirstAt = performance.now();
+        }
+        return Promise.all(recs);
+      }).then(function (got) {
+        if (mine !== generation || !got) return;
+        paint(shown.length, got);
         var nVersions = 0;
         res.ranked.forEach(function (item) { nVersions += item[2].length; });
         var n = res.ranked.length;
