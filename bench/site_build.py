@@ -47,7 +47,7 @@ def first_result_ms(site: str, query: str = "embedding", runs: int = 3) -> list[
                 page = browser.new_page()
                 page.goto(f"http://127.0.0.1:{port}/search.html?q={query}")
                 page.wait_for_selector("#fr-results li", timeout=60_000)
-                out.append(page.evaluate("window.frSearchLoadedAt"))
+                out.append(page.evaluate("window.frSearchFirstAt"))
                 page.close()
             browser.close()
     finally:
@@ -83,14 +83,17 @@ def main() -> None:
             print(f"  {k:8s} {v:7.2f} s")
         s = report.search
         if s:
-            print(f"search index: {s.index_bytes / 1e6:.2f} MB raw, {s.index_gzip_bytes / 1e6:.2f} MB gzipped; "
-                  f"facets {s.facets_bytes / 1e6:.2f} MB raw, {s.facets_gzip_bytes / 1e6:.2f} MB gzipped; "
-                  f"facets + ranked index: {s.total_gzip_bytes / 1e6:.2f} MB gzipped "
-                  "(the first results need only the facets; the ranked index follows)")
-            print(f"column-description index (fetched after the first result): {s.columns_bytes / 1e6:.2f} MB raw, "
-                  f"{s.columns_gzip_bytes / 1e6:.2f} MB gzipped")
-        size = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
-        print(f"site size: {size / 1e6:.0f} MB")
+            print(f"search index (all of it; a query fetches a few files): term shards {s.shards}, "
+                  f"{s.index_bytes / 1e6:.2f} MB raw, {s.index_gzip_bytes / 1e6:.2f} MB gzipped; "
+                  f"meta + facets (every query) {s.facets_bytes / 1e6:.2f} MB raw, {s.facets_gzip_bytes / 1e6:.3f} MB gzipped; "
+                  f"display records {s.columns_bytes / 1e6:.2f} MB raw, {s.columns_gzip_bytes / 1e6:.2f} MB gzipped")
+        import resource
+
+        peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        print(f"peak RSS (largest process: the builder or its forked child): {peak / 1e6:.2f} GB")
+        files = [f for f in site.rglob("*") if f.is_file()]
+        size = sum(f.stat().st_size for f in files)
+        print(f"site size: {size / 1e6:.0f} MB in {len(files)} files")
         if not args.no_browser and os.path.exists(CHROMIUM):
             ms = first_result_ms(str(site))
             print("first search result after page load (ms, per run): " + ", ".join(f"{x:.0f}" for x in ms))

@@ -32,6 +32,7 @@ from .catalog import Catalog, Skipped
 from .jsonout import write_json
 from .pages import render_pages, templates_dir
 from .search_index import SearchIndexSize, write_search_index
+from .shell import EXCLUDE as SHELL_EXCLUDE, fix_sitemap, pour, write_shell_sources
 from .vendor import check_vendor, copy_vendor
 
 
@@ -159,6 +160,8 @@ def mkdocs_config(build_dir: Path, docs_dir: Path, out: Path, site_url: Optional
         # Thousands of dataset pages stay out of the navigation: with them in it, every page
         # renders the whole nav and the build goes quadratic (FIELD-NOTES).
         not_in_nav="/datasets/\n/datastacks/\n/materialization/\n/tags/\n/owners/\n",
+        # dataset and version pages are made from Material's shell after MkDocs (site_builder.shell)
+        exclude_docs=SHELL_EXCLUDE,
     )
     extra = dict(cfg.get("extra") or {})
     extra["fr_fragments"] = str(fragments_dir or build_dir / "fragments")
@@ -239,15 +242,17 @@ def _compile(catalog: Catalog, report: BuildReport, out: Path, *, registry_uri: 
         if cache:
             cache.clear_summary_pages()
         shutil.copytree(templates_dir() / "assets", docs_dir / "assets", dirs_exist_ok=True)
+        bulk: list[str] = []
         with _progress(show, "rendering pages", report.versions) as tick:
             report.pages = render_pages(
                 catalog, str(docs_dir), str(fragments_dir), site_url=site_url,
                 signer_url=signer_url, registry_uri=registry_uri, generated_at=generated_at, tick=tick,
                 reuse=cache.reuse if cache else None, reuse_page=cache.reuse_page if cache else None,
-                bytecode_dir=str(cache.root / "jinja") if cache else None,
+                bytecode_dir=str(cache.root / "jinja") if cache else None, bulk=bulk,
             )
         if cache:
             cache.prune(catalog)
+        write_shell_sources(str(docs_dir))  # after prune, which removes dataset pages it does not know
         report.timings["render"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -264,19 +269,25 @@ def _compile(catalog: Catalog, report: BuildReport, out: Path, *, registry_uri: 
         report.mkdocs_warnings = [m for m in collected.messages if "'dirty' build" not in m]
         report.timings["mkdocs"] = time.perf_counter() - t
 
+        t = time.perf_counter()  # dataset and version pages: Material's shell, filled in
+        pour(str(site_dir), str(docs_dir), str(fragments_dir), bulk)
+        del bulk
+        fix_sitemap(str(site_dir), site_url, (f"datasets/{ds.name}.md" for ds in catalog.datasets.values()),
+                    (f"datasets/{v.name}/{v.version}.md" for v in catalog.versions))
+        report.timings["shell pages"] = time.perf_counter() - t
+
         t = time.perf_counter()
         result = _finish_side_outputs(side, staging)
         report.json_files = result["json_files"]
         report.search = SearchIndexSize(**result["search"])
         report.timings["json+search (parallel)"] = result["seconds"]
-        if cache:  # the output becomes (hard links to) the cached MkDocs site
-            if out.exists():
-                shutil.rmtree(out)
-            from .incremental import link_tree
+        if cache:  # the output becomes hard links to the cached site and the staged JSON + search
+            from .incremental import sync_tree
 
-            link_tree(cache.site, out)
-        for item in staging.iterdir():
-            shutil.move(str(item), str(out / item.name))
+            sync_tree([cache.site, staging], out)
+        else:
+            for item in staging.iterdir():
+                shutil.move(str(item), str(out / item.name))
         copy_vendor(str(out))
         report.timings["wait+copy"] = time.perf_counter() - t
         if cache:

@@ -252,3 +252,44 @@ def link_tree(src: Path, dst: Path) -> None:
                 except OSError:
                     can_link = False
             shutil.copy2(s, d)
+
+
+def sync_tree(sources: list[Path], dst: Path) -> None:
+    """`dst` becomes the union of `sources` (later ones win) as hard links, touching only what
+    changed: a file already linked to the same inode stays, others are linked anew (through a
+    temporary name, so a reader never sees a half-written file), files in no source are removed.
+    A rebuild after one document thus does a stat per file instead of re-linking ~270,000 files at
+    100,000 versions (measured: 130 s of a 218 s rebuild went to removing and re-linking)."""
+    wanted: dict[str, str] = {}
+    for src in sources:
+        src_s = str(src)
+        for dirpath, _dirnames, filenames in os.walk(src_s):
+            rel = os.path.relpath(dirpath, src_s)
+            prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+            for f in filenames:
+                wanted[prefix + f] = os.path.join(dirpath, f)
+    dst_s = str(dst)
+    os.makedirs(dst_s, exist_ok=True)
+    for dirpath, _dirnames, filenames in os.walk(dst_s):
+        rel = os.path.relpath(dirpath, dst_s)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        for f in filenames:
+            if prefix + f not in wanted:
+                os.unlink(os.path.join(dirpath, f))
+    for rel, s in wanted.items():
+        d = os.path.join(dst_s, rel)
+        try:
+            a, b = os.stat(s), os.stat(d)
+            if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev):
+                continue
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(d), exist_ok=True)
+        tmp = d + ".fr-sync"
+        try:
+            os.link(s, tmp)
+        except OSError:
+            shutil.copy2(s, tmp)
+        os.replace(tmp, d)
+    for dirpath, dirnames, filenames in os.walk(dst_s, topdown=False):
+        if dirpath != dst_s and not dirnames and not filenames:
+            os.rmdir(dirpath)

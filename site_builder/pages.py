@@ -28,6 +28,7 @@ from . import diagrams, paths, workbench
 from .catalog import Catalog, slug
 from .jsonout import json_ld, script_json, version_api
 from .sanitize import markdown_to_safe_html, plain_text, safe_url
+from .shell import is_bulk
 
 
 def installed_data_dir() -> Path:
@@ -132,6 +133,8 @@ class PageWriter:
     reuse_page: Optional[Callable[[str, Iterable[str]], bool]] = None
     """Incremental builds: `reuse_page(rel, dataset names)` true means the page from the previous
     build is still right (it shows only those datasets, none of which changed)."""
+    bulk: Optional[list[str]] = None
+    """Dataset and version pages written this run (made from Material's shell, `site_builder.shell`)."""
 
     def write(self, rel: str, template: str, *, depends_on: Optional[Iterable[str]] = None, **ctx: Any) -> None:
         if depends_on is not None and self.reuse_page is not None and self.reuse_page(rel, depends_on):
@@ -149,6 +152,8 @@ class PageWriter:
                     fh.write(data)
                 else:
                     json.dump({"nonce": self.nonce, "fragments": fragments}, fh, ensure_ascii=False)
+        if self.bulk is not None and is_bulk(rel):
+            self.bulk.append(rel)
         self.count += 1
 
 
@@ -285,8 +290,9 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
                  registry_uri: str, generated_at: dt.datetime, tick: Callable[[int], None] = lambda n: None,
                  reuse: Optional[Callable[[str], bool]] = None,
                  reuse_page: Optional[Callable[[str, Iterable[str]], bool]] = None,
-                 bytecode_dir: Optional[str] = None) -> int:
-    """Write every page; returns the number of pages.
+                 bytecode_dir: Optional[str] = None, bulk: Optional[list[str]] = None) -> int:
+    """Write every page; returns the number of pages. `bulk` collects the dataset and version
+    pages written (their HTML is made from the shell, not by MkDocs: `site_builder.shell`).
 
     `reuse(name)` true: the dataset's page and version pages from the previous build in the same
     `docs_dir` are still right (the incremental build decided so from content hashes); they are
@@ -300,7 +306,8 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
         "generated_at": generated_at,
         "Status": Status,
     }
-    w = PageWriter(docs_dir, fragments_dir, env, common, nonce=secrets.token_hex(8), reuse_page=reuse_page)
+    w = PageWriter(docs_dir, fragments_dir, env, common, nonce=secrets.token_hex(8), reuse_page=reuse_page,
+                   bulk=bulk)
     versions = catalog.versions
     by_name = {name: ds.versions for name, ds in catalog.datasets.items()}
     refs_to, exports = referenced_by_index(by_name), export_index(by_name)

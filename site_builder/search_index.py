@@ -1,27 +1,28 @@
-"""The catalog search index: a lunr index prebuilt in Python (lunr.py), loaded by lunr.js 2.3.9.
+"""The catalog search index as static files: a term index sharded by contiguous ranges of the sorted
+vocabulary, fetched per query (`registry.search_rules` defines the words, fields and ranking; the
+browser's `assets/search-engine.js` and the Python client read the same files).
 
-Shape, chosen by measurement (docs/benchmarks.md): one lunr document per *dataset* (the union of
-its versions' names, titles, columns and descriptions), plus a compact facet table of every
-*version* (`catalog/versions.json`). Versions of one dataset share almost all their text, so
-indexing datasets instead of versions makes the index ~3x smaller and lunr.py ~3x faster at the
-same recall; the browser then expands each hit to the versions that pass the facets (datastack,
-materialization version, format, status, tag; deprecated hidden unless asked for).
+Why this shape (measured, docs/benchmarks.md): the lunr design loaded every shard of the whole index
+for any query (10 MB gzipped at 50k versions); Pagefind fetches little but scores every hit in WASM
+(2.2 s for a word in every dataset at 50k) and ranks its own way, so the client could not agree with
+it. Here a query fetches `meta.json` (each shard's first word), `facets.json` (a few bytes per
+version), one or two term shards per query word and the display records of the results it shows:
+a few hundred kB at 100,000 versions, whatever the catalog size, and no WASM (the CSP stays strict).
 
-Free text is the bulk of the index: column descriptions ~60%, dataset descriptions most of the
-rest. Both live in a second index, `catalog/search-columns.json`, which the page fetches after the
-first results are on screen and then folds into the scores. The primary index (names, titles,
-column names, tags, owners, datastack) is small enough to parse and answer within the 500 ms
-first-result target at 10,000 versions (measured: with descriptions in it, ~0.8 s).
+Files under `catalog/search/`:
 
-Both indexes are split into K shards by a stable hash of the dataset name (K sized by the number
-of datasets, a power of two, recorded as `shards` in `versions.json`), each shard a lunr index of
-its own datasets: `catalog/search-index/<j>.json` and `catalog/search-columns/<j>.json`, each
-`{"d": [dataset ids], "index": <lunr index>}`. Inside a shard lunr refs are local positions
-(`"0"`, `"1"`, ...) mapped to the global dataset id `d` of `versions.json` by the `d` list, so a
-shard's lunr index depends only on its own datasets' text. With a `cache_dir`, each built shard is
-kept under a content hash of that text: a rebuild after one publish runs lunr only for the
-shard(s) of the changed dataset(s). The browser queries every shard and merges the scores (see
-docs/site.md for the approximation that involves).
+* `meta.json`: `{format, versions, datasets, firsts: [first word of each shard], chunk, fields,
+  weights, prefix_factor, max_expansions, values: {s, f, st, m, t: [facet values]}}`
+* `terms/<j>.json`: `{"k": [words, sorted], "p": [postings per word]}`; postings are flat runs
+  `[gap, length, field, ...]` over version ids (see `search_rules.build_postings`)
+* `facets.json`: `n` (versions per dataset, in dataset order), `l` (the position of each dataset's
+  latest version among its versions, -1 for none), `cols`: per facet `s`, `m`, `f`, `st`, `t` the distinct value sets and one
+  short code per dataset or per version (`_facet_column`)
+* `records/<c>.json`: `chunk` datasets each, for display: `[{"n", "t", "v": [[label, page, date], ...]}]`
+* `refs.json`: `name@version` of every version id (for the Python client; the browser never needs it)
+
+Version ids follow `Catalog.versions` (datasets by name, versions by publication), dataset ids
+`Catalog.datasets`: ties in ranking break by name and newest version for free.
 """
 
 from __future__ import annotations
@@ -30,217 +31,190 @@ import gzip
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
-from importlib.metadata import version as package_version
-from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
-from lunr import lunr
+from registry import search_rules as rules
 
 from .catalog import Catalog
 from .jsonout import version_page
-from .sanitize import plain_text
 
-FIELDS = [
-    {"field_name": "name", "boost": 10},
-    {"field_name": "title", "boost": 5},
-    {"field_name": "columns", "boost": 3},
-    {"field_name": "text", "boost": 1},
-]
-COLUMN_FIELDS = [{"field_name": "coldesc", "boost": 1}]
+DATASETS_PER_CHUNK = 16
+"""Display records per file: a results page of 50 datasets fetches at most 50 small files."""
+FACETS = ("s", "f", "st", "m", "t")
 
 
 @dataclass
 class SearchIndexSize:
     index_bytes: int
+    """Term shards, raw bytes, all of them (a query fetches one or two per word)."""
     index_gzip_bytes: int
     facets_bytes: int
+    """meta.json + facets.json: what every query loads."""
     facets_gzip_bytes: int
     columns_bytes: int = 0
+    """Display records, all chunks (a query fetches those of the results it shows)."""
     columns_gzip_bytes: int = 0
     shards: int = 1
-    """K: shards per index (both indexes use the same K and the same dataset -> shard map)."""
+    """Term shards."""
     shards_built: int = 0
-    """lunr builds this run, both indexes together (2K for a full build; fewer with a warm cache)."""
+    """Term shard files written this run (unchanged ones are kept with an incremental cache)."""
 
     @property
     def total_gzip_bytes(self) -> int:
-        """What the page needs before the first result: primary index + facets."""
-        return self.index_gzip_bytes + self.facets_gzip_bytes
+        """What every query loads before its term shards: meta + facets."""
+        return self.facets_gzip_bytes
 
 
-def search_documents(catalog: Catalog) -> list[dict[str, Any]]:
-    docs = []
-    for i, ds in enumerate(catalog.datasets.values()):
-        titles, columns, text = [], [], []
+def _facet_values(v) -> dict[str, list]:
+    return {"s": [v.datastack], "f": [v.format.value], "st": [v.status.value],
+            "m": list(v.materialization.all_versions), "t": list(v.tags)}
+
+
+def search_files(catalog: Catalog) -> dict[str, bytes]:
+    """Every file of the index: relative path under `catalog/search/` -> bytes."""
+    versions = catalog.versions
+    post = rules.build_postings(rules.catalog_terms(versions))
+    files: dict[str, bytes] = {}
+    firsts = []
+    for j, (terms, bodies) in enumerate(rules.shard_postings(post)):
+        firsts.append(terms[0])
+        files[f"terms/{j}.json"] = rules.shard_json(terms, bodies)
+    del post
+
+    values: dict[str, dict[Any, int]] = {k: {} for k in FACETS}
+    for v in versions:
+        for k, xs in _facet_values(v).items():
+            for x in xs:
+                values[k].setdefault(x, 0)
+    ordered = {k: sorted(values[k], key=(lambda x: x) if k == "m" else str) for k in FACETS}
+    for k in FACETS:
+        values[k] = {x: i for i, x in enumerate(ordered[k])}
+    combos: dict[str, dict[tuple[int, ...], int]] = {k: {} for k in FACETS}
+    per_version: dict[str, list[int]] = {k: [] for k in FACETS}
+    counts, latest, refs = [], [], []
+    records: list[dict[str, Any]] = []
+    vid = 0
+    for ds in catalog.datasets.values():
+        counts.append(len(ds.versions))
+        best = ds.latest
+        latest.append(-1)
+        rec = {"n": ds.name, "t": (best or ds.newest).title, "v": []}
         for v in ds.versions:
-            if v.title not in titles:
-                titles.append(v.title)
-            for c in v.inspected.columns:
-                if c.name not in columns:
-                    columns.append(c.name)
-        newest = ds.newest
-        text.extend(" ".join(c.split("_")) for c in columns)  # `pt_root_id` found by "root"
-        text.extend(newest.tags)
-        text.extend(o.name for o in newest.owners)
-        text.append(newest.datastack)
-        docs.append({
-            "i": str(i),
-            "name": f"{ds.name} {' '.join(ds.name.split('_'))}",
-            "title": " ".join(titles),
-            "columns": " ".join(columns),
-            "text": " ".join(t for t in text if t),
-        })
-    return docs
+            if best is not None and v.version == best.version:
+                latest[-1] = len(rec["v"])  # position within the dataset: short numbers
+            for k, xs in _facet_values(v).items():
+                combo = tuple(sorted({values[k][x] for x in xs}))
+                per_version[k].append(combos[k].setdefault(combo, len(combos[k])))
+            rec["v"].append([v.version, version_page(v), v.published_at.date().isoformat()])
+            refs.append(v.ref)
+            vid += 1
+        records.append(rec)
+    for c in range(0, len(records), DATASETS_PER_CHUNK):
+        files[f"records/{c // DATASETS_PER_CHUNK}.json"] = _dumps(records[c:c + DATASETS_PER_CHUNK])
+    cols = {k: _facet_column(per_version[k], counts, list(combos[k])) for k in FACETS}
+    files["facets.json"] = _dumps({"n": counts, "l": latest, "cols": cols})
+    files["refs.json"] = _dumps(refs)
+    files["meta.json"] = _dumps({
+        "format": rules.INDEX_FORMAT, "versions": vid, "datasets": len(records), "firsts": firsts,
+        "chunk": DATASETS_PER_CHUNK, "fields": list(rules.FIELDS), "weights": list(rules.WEIGHTS),
+        "prefix_factor": rules.PREFIX_FACTOR, "max_expansions": rules.MAX_EXPANSIONS, "values": ordered,
+    })
+    return files
 
 
-def column_documents(catalog: Catalog) -> list[dict[str, Any]]:
-    """The secondary index: the newest version's description and every column description."""
-    return [
-        {
-            "i": str(i),
-            "coldesc": " ".join(
-                [plain_text(ds.newest.description, 2000)]
-                + [plain_text(c.description, 300) for c in ds.newest.columns if c.description]
-            ),
-        }
-        for i, ds in enumerate(catalog.datasets.values())
-    ]
+CODE_CHARS = "".join(chr(c) for c in range(33, 127) if chr(c) not in '"\\')
+"""92 characters that JSON strings carry unescaped: one code per version (or dataset) is 1-3 of them."""
 
 
-def facet_table(catalog: Catalog) -> dict[str, Any]:
-    """Compact per-version facts for the browser (short keys: this file is loaded on every search)."""
-    datasets, versions = [], []
-    for i, ds in enumerate(catalog.datasets.values()):
-        datasets.append({"n": ds.name, "t": (ds.latest or ds.newest).title})
-        for v in ds.versions:
-            versions.append({
-                "d": i,
-                "v": v.version,
-                "s": v.datastack,
-                "m": v.materialization.all_versions,
-                "f": v.format.value,
-                "st": v.status.value,
-                "t": list(v.tags),
-                "l": 1 if catalog.is_latest(v) else 0,
-                "p": version_page(v),
-                "at": v.published_at.date().isoformat(),
-            })
-    return {"datasets": datasets, "versions": versions}
+def _facet_column(per_version: list[int], counts: list[int], combos: list[tuple[int, ...]]) -> dict[str, Any]:
+    """One facet, compact: `c` the distinct value sets (lists of value indexes), `w` characters per
+    code, and `d` (one code per dataset, when every dataset's versions agree: datastack, format and
+    tags usually do) or `v` (one code per version). ~1 byte per version or dataset instead of ~6."""
+    w = 1
+    while len(CODE_CHARS) ** w < len(combos):
+        w += 1
+
+    def code(i: int) -> str:
+        out = ""
+        for _ in range(w):
+            i, r = divmod(i, len(CODE_CHARS))
+            out = CODE_CHARS[r] + out
+        return out
+
+    per_dataset, start, constant = [], 0, True
+    for n in counts:
+        first = per_version[start] if n else 0
+        if any(x != first for x in per_version[start:start + n]):
+            constant = False
+            break
+        per_dataset.append(first)
+        start += n
+    out: dict[str, Any] = {"c": [list(c) for c in combos], "w": w}
+    if constant:
+        out["d"] = "".join(code(i) for i in per_dataset)
+    else:
+        out["v"] = "".join(code(i) for i in per_version)
+    return out
 
 
-SHARD_FORMAT = 1
-"""Part of every shard's cache key: bump when the shard file or the documents' shape changes."""
-DATASETS_PER_SHARD = 64
-"""K is the smallest power of two giving at most this many datasets per shard (doubling K splits
-each shard in two, so most shards survive growth), capped at MAX_SHARDS."""
-MAX_SHARDS = 32
-
-
-def shard_count(n_datasets: int) -> int:
-    k = 1
-    while k * DATASETS_PER_SHARD < n_datasets and k < MAX_SHARDS:
-        k *= 2
-    return k
-
-
-def shard_of(name: str, k: int) -> int:
-    """Stable across builds, processes and Python versions (not `hash()`, which is salted)."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % k
-
-
-def _build_shard(docs: list[dict[str, Any]], fields: list[dict[str, Any]], cache: Optional[Path],
-                 built: Callable[[], None]) -> tuple[bytes, str]:
-    """The serialized lunr index of `docs` (refs already local) and its cache key; from the cache
-    when the same documents were indexed with the same fields and lunr version before."""
-    key = hashlib.sha256(json.dumps(
-        [SHARD_FORMAT, package_version("lunr"), fields, docs], separators=(",", ":"), ensure_ascii=False
-    ).encode()).hexdigest()
-    if cache is not None:
-        hit = cache / f"{key}.json"
-        if hit.is_file():
-            return hit.read_bytes(), key
-    index = lunr(ref="i", fields=fields, documents=docs) if docs else None
-    built()
-    raw = json.dumps(index.serialize() if index else None, separators=(",", ":")).encode()
-    if cache is not None:
-        tmp = cache / f"{key}.tmp"
-        tmp.write_bytes(raw)
-        os.replace(tmp, cache / f"{key}.json")
-    return raw, key
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def write_search_index(catalog: Catalog, out_dir: str, cache_dir: Optional[str] = None) -> SearchIndexSize:
-    """Write `catalog/search-index/<j>.json`, `catalog/search-columns/<j>.json` (lunr shards) and
-    `catalog/versions.json` (facets). With `cache_dir`, shards whose documents are unchanged since
-    a previous build with that cache are not rebuilt; cached shards no build used are removed."""
-    target = os.path.join(out_dir, "catalog")
-    os.makedirs(target, exist_ok=True)
-    names = list(catalog.datasets)
-    k = shard_count(len(names))
-    members: list[list[int]] = [[] for _ in range(k)]
-    for d, name in enumerate(names):
-        members[shard_of(name, k)].append(d)
-    cache = Path(cache_dir) if cache_dir is not None else None
-    used: set[str] = set()
-    gz_memo: dict[str, int] = {}  # sha256 of a written file -> its gzipped size (compressing is slow)
-    if cache is not None:
+    """Write `catalog/search/**`. With `cache_dir`, the gzipped size of each file is remembered by
+    content hash (compressing every shard again would be most of a rebuild's index time) and a
+    file whose bytes are unchanged keeps its previous copy (hard link from the cache)."""
+    target = os.path.join(out_dir, "catalog", "search")
+    os.makedirs(os.path.join(target, "terms"), exist_ok=True)
+    os.makedirs(os.path.join(target, "records"), exist_ok=True)
+    memo: dict[str, int] = {}
+    cache = None
+    if cache_dir is not None:
+        cache = os.path.join(cache_dir, "files")
+        os.makedirs(cache, exist_ok=True)
         try:
-            gz_memo = json.loads((cache / "gzip-sizes.json").read_text())
+            with open(os.path.join(cache_dir, "gzip-sizes.json")) as fh:
+                memo = json.load(fh)
         except (FileNotFoundError, ValueError):
-            pass
-    gz_used: dict[str, int] = {}
-    counter = {"built": 0}
-
-    def built() -> None:
-        counter["built"] += 1
-
-    facets = facet_table(catalog)
-    facets["shards"] = k
-    sizes = {"versions.json": _write(target, "versions.json", json.dumps(
-        facets, separators=(",", ":"), ensure_ascii=False).encode())}
-    for kind, make_docs, fields in (("search-index", search_documents, FIELDS),
-                                    ("search-columns", column_documents, COLUMN_FIELDS)):
-        docs = make_docs(catalog)
-        os.makedirs(os.path.join(target, kind), exist_ok=True)
-        raw_total, gz_total = 0, 0
-        for j, ds_ids in enumerate(members):
-            local = [{**docs[d], "i": str(n)} for n, d in enumerate(ds_ids)]
-            kind_cache = None
-            if cache is not None:
-                kind_cache = cache / kind
-                kind_cache.mkdir(parents=True, exist_ok=True)
-            index_raw, key = _build_shard(local, fields, kind_cache, built)
-            if kind_cache is not None:
-                used.add(str(kind_cache / f"{key}.json"))
-            raw = b'{"d":' + json.dumps(ds_ids, separators=(",", ":")).encode() + b',"index":' + index_raw + b"}"
-            r, g = _write(os.path.join(target, kind), f"{j}.json", raw, gz_memo, gz_used)
-            raw_total, gz_total = raw_total + r, gz_total + g
-        sizes[kind] = (raw_total, gz_total)
-    if cache is not None:  # content-addressed: anything this build did not use is stale
-        (cache / "gzip-sizes.json").write_text(json.dumps(gz_used))
-        for kind in ("search-index", "search-columns"):
-            for p in (cache / kind).glob("*"):
-                if str(p) not in used:
-                    p.unlink()
-    return SearchIndexSize(
-        *sizes["search-index"], *sizes["versions.json"], *sizes["search-columns"],
-        shards=k, shards_built=counter["built"],
-    )
-
-
-def _write(folder: str, name: str, raw: bytes, memo: Optional[dict[str, int]] = None,
-           used: Optional[dict[str, int]] = None) -> tuple[int, int]:
-    """Write one file; returns its size raw and gzipped (as a server would send it), the latter
-    from `memo` (by content hash) when this content was compressed before."""
-    with open(os.path.join(folder, name), "wb") as fh:
-        fh.write(raw)
-    if memo is None:
-        return len(raw), len(gzip.compress(raw, 6))
-    digest = hashlib.sha256(raw).hexdigest()
-    gz = memo.get(digest)
-    if gz is None:
-        gz = len(gzip.compress(raw, 6))
-    if used is not None:
+            memo = {}
+    used: dict[str, int] = {}
+    sums = {"terms": [0, 0], "facets": [0, 0], "records": [0, 0]}
+    written = 0
+    for rel, raw in search_files(catalog).items():
+        digest = hashlib.sha256(raw).hexdigest()
+        gz = memo.get(digest)
+        if gz is None:
+            gz = len(gzip.compress(raw, 6))
+            written += rel.startswith("terms/")
         used[digest] = gz
-    return len(raw), gz
+        dest = os.path.join(target, rel)
+        if cache is not None:
+            kept = os.path.join(cache, digest)
+            if not os.path.exists(kept):
+                with open(kept + ".tmp", "wb") as fh:
+                    fh.write(raw)
+                os.replace(kept + ".tmp", kept)
+            try:
+                os.link(kept, dest)
+            except OSError:
+                shutil.copyfile(kept, dest)
+        else:
+            with open(dest, "wb") as fh:
+                fh.write(raw)
+        kind = "terms" if rel.startswith("terms/") else "records" if rel.startswith("records/") else \
+            "facets" if rel in ("meta.json", "facets.json") else None
+        if kind:
+            sums[kind][0] += len(raw)
+            sums[kind][1] += gz
+    if cache_dir is not None:  # content-addressed: what this build did not use is stale
+        with open(os.path.join(cache_dir, "gzip-sizes.json"), "w") as fh:
+            json.dump(used, fh)
+        for name in os.listdir(cache):
+            if name not in used:
+                os.unlink(os.path.join(cache, name))
+    n_shards = sum(1 for _ in os.scandir(os.path.join(target, "terms")))
+    return SearchIndexSize(*sums["terms"], *sums["facets"], *sums["records"], shards=n_shards,
+                           shards_built=written)

@@ -18,11 +18,12 @@ from typing import Any, Optional
 from urllib.parse import quote
 
 from ..cave import DEFAULT_SERVER, find_token
-from ..model import DatasetDocument
+from ..model import DatasetDocument, document_summary
 from ..source import RegistrySource, matches
 from .errors import DatasetNotFound
 from .httpcache import HttpCache
-from .search import SearchResult, SearchResults, WordIndex, search
+from .. import search_rules
+from .search import SearchResult, SearchResults, TextIndex, WordIndex, search
 from .signer import SignerClient
 from .version import DatasetVersion
 
@@ -76,6 +77,24 @@ class SiteSource:
         if cache is None or cache[0] is not digest:
             cache = self._words = (digest, WordIndex.from_plain(digest["words"]))
         return digest["summaries"], cache[1]
+
+    def text_index(self) -> Optional[TextIndex]:
+        """The site's own search index (`catalog/search/`), read like the search page reads it: term
+        shards fetched when a query needs them (cached and revalidated). None for a site built before
+        it existed (then `WordIndex` over the summaries ranks)."""
+        try:
+            meta = self.http.get_json(self.url + "catalog/search/meta.json")
+        except DatasetNotFound:
+            return None
+        if not isinstance(meta, dict) or meta.get("format") != search_rules.INDEX_FORMAT:
+            return None
+        got = getattr(self, "_text", None)
+        if got is None or got[0] is not meta:
+            refs = self.http.get_json(self.url + "catalog/search/refs.json")
+            base = self.url + "catalog/search/terms/"
+            index = search_rules.Index(meta["firsts"], lambda j: self.http.get_json(f"{base}{j}.json"))
+            got = self._text = (meta, TextIndex(index, refs))
+        return got[1]
 
     def summaries(self, **filters: Any) -> list[dict[str, Any]]:
         """Same shape, filters and order as `RegistrySource.summaries` (what `list` prints)."""
@@ -166,6 +185,12 @@ class _RegistrySource(RegistrySource):
 
         return referenced_by(name, group_versions(self.registry.documents()))
 
+    def searchable(self) -> tuple[list[dict[str, Any]], TextIndex]:
+        """Summaries and the site's index built in memory from the same documents (one read)."""
+        docs, problems = self.registry.load_all()
+        self.problems = [f"{p.path}: {p.error}" for p in problems]
+        return [document_summary(d) for d in docs], TextIndex.from_documents(docs)
+
     signer_url = None
 
 
@@ -208,8 +233,9 @@ class Catalog:
         filters = dict(datastack=datastack, mat_version=mat_version, format=format, status=status, tag=tag, owner=owner)
         if self.is_site:
             rows, words = self._source.searchable()
-            return search(rows, text, filters, self, words)
-        return search(self.summaries(), text, filters, self)
+            return search(rows, text, filters, self, words, self._source.text_index())
+        rows, index = self._source.searchable()
+        return search(rows, text, filters, self, index=index)
 
     def versions(self, name: str) -> SearchResults:
         """Every version of `name`, oldest first, all statuses."""

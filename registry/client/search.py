@@ -1,6 +1,9 @@
 """Search over version summaries: the same filters as `feature-registry list` (`registry.source.matches`)
-plus a text ranking like the site's search page (name 10, title 5, columns 3, description/tags/owners 1,
-each query word also matching as a prefix). Results are light objects over the summary dicts."""
+and the site's text ranking (`registry.search_rules`, over the site's own index files or the same
+index built in memory from a registry: `TextIndex`). Results are light objects over the summary dicts.
+
+`WordIndex` / `score` are the ranking of sites built before the shared index existed (no
+`catalog/search/meta.json`): name 10, title 5, columns 3, description/tags/owners 1 over the summaries."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import re
 from array import array
 from bisect import bisect_left
 from typing import Any, Iterable, Optional, Sequence
+
+from .. import search_rules as rules
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -123,12 +128,15 @@ class SearchResult:
     `format`, `columns`, `tags`, `owners`, `row_count`, `published_at`, `superseded_by`, ...);
     `.get()` fetches the full `DatasetVersion`."""
 
-    __slots__ = ("_data", "_catalog", "score")
+    __slots__ = ("_data", "_catalog", "score", "matched")
 
-    def __init__(self, data: dict[str, Any], catalog: Any = None, score: float = 0.0):
+    def __init__(self, data: dict[str, Any], catalog: Any = None, score: float = 0.0,
+                 matched: Sequence[tuple[str, str]] = ()):
         self._data = data
         self._catalog = catalog
         self.score = score
+        self.matched = list(matched)
+        """Why it matched: `(field, word)` per query word, e.g. `("column", "pt_root_id")`."""
 
     def __getattr__(self, key: str) -> Any:
         try:
@@ -177,10 +185,58 @@ class SearchResults(list):
 _COLUMNS = ["name", "version", "ref", "title", "status", "datastack", "materialization_version", "format", "score"]
 
 
-def search(summaries: Iterable[dict[str, Any]], text: str, filters: dict[str, Any], catalog: Any,
-           words: Optional[WordIndex] = None) -> SearchResults:
-    """`words`, when given, must have been built from exactly `summaries` (same list, same order)."""
+class TextIndex:
+    """The shared catalog index (`registry.search_rules.Index`) and its version ids: `refs[i]` is the
+    `name@version` of version id i (datasets by name, versions by publication, as the site builds it)."""
+
+    def __init__(self, index: rules.Index, refs: Sequence[str]):
+        self.index = index
+        self.vid = {r: i for i, r in enumerate(refs)}
+        names: dict[str, int] = {}
+        self.dataset = [names.setdefault(r.partition("@")[0], len(names)) for r in refs]
+
+    @classmethod
+    def from_documents(cls, docs: Iterable[Any]) -> "TextIndex":
+        """The same index the site would build from these documents (in memory)."""
+        ordered = sorted(docs, key=lambda d: (d.name, d.published_at, d.version))
+        firsts, shards = rules.build_index(ordered)
+        return cls(rules.Index(firsts, shards.__getitem__), [d.ref for d in ordered])
+
+
+def ranked(summaries: Iterable[dict[str, Any]], text: str, filters: dict[str, Any], catalog: Any,
+           index: TextIndex) -> SearchResults:
+    """Search by the shared rules (`registry.search_rules`): what the site's search page shows, in
+    its order (datasets best first, ties by name; versions of one dataset newest first)."""
     from ..source import matches
+
+    terms = rules.query_terms(text)
+    scores = index.index.scores(terms) if terms else None
+    rows: dict[int, dict[str, Any]] = {}
+    for s in summaries:
+        v = index.vid.get(s["ref"])
+        if v is None:
+            continue
+        if filters.get("status") is None and s.get("status") == "deprecated":
+            continue
+        if matches(s, **filters):
+            rows[v] = s
+    out = SearchResults()
+    for _, _, vids in rules.rank(sorted(rows), index.dataset.__getitem__, scores):
+        for v in vids:
+            hit = scores.get(v) if scores is not None else None
+            out.append(SearchResult(rows[v], catalog, hit[0] if hit else 0.0,
+                                    [(rules.FIELDS[c], w) for c, w in hit[1]] if hit else ()))
+    return out
+
+
+def search(summaries: Iterable[dict[str, Any]], text: str, filters: dict[str, Any], catalog: Any,
+           words: Optional[WordIndex] = None, index: Optional[TextIndex] = None) -> SearchResults:
+    """`words`, when given, must have been built from exactly `summaries` (same list, same order).
+    With `index` (the shared catalog index), the shared rules rank instead (`ranked`)."""
+    from ..source import matches
+
+    if index is not None:
+        return ranked(summaries, text, filters, catalog, index)
 
     terms = query_terms(text)
     per_term = [words.term_scores(t) for t in terms] if (words is not None and terms) else None

@@ -1,20 +1,18 @@
-/* Catalog search: a lunr index prebuilt by lunr.py (one document per dataset, split into K shards
- * by dataset name) plus a compact facet table of every version. All text reaches the page through
- * textContent, never innerHTML. */
+/* The search page (search.html): text + facets over the catalog index (search-engine.js). Facets are
+ * per version: counts are over the versions the text matches, each facet counted as if it alone
+ * were unselected. All text reaches the page through textContent, never innerHTML. */
 (function () {
   "use strict";
   var box = document.getElementById("fr-search");
-  if (!box) return;
+  if (!box || !window.FrSearch) return;
+  var FS = window.FrSearch, FACETS = FS.FACETS, LIMIT = 50;
   var root = box.getAttribute("data-root") || "";
-  var FACETS = ["s", "m", "f", "st", "t"];
-  var LIMIT = 50;
+  var engine = new FS.Engine(root);
   var input = document.getElementById("fr-q");
   var summary = document.getElementById("fr-summary");
   var list = document.getElementById("fr-results");
-  var state = { q: "", sel: {} };
-  FACETS.forEach(function (k) { state.sel[k] = new Set(); });
-  /* each shard: {d: [dataset id per local lunr ref], idx: lunr.Index} */
-  var idx = null, colIdx = null, data = null, byDataset = [];
+  var state = { q: "", sel: FS.emptySelection() };
+  var generation = 0;
 
   function readUrl() {
     var p = new URLSearchParams(window.location.search);
@@ -28,65 +26,7 @@
     FACETS.forEach(function (k) { state.sel[k].forEach(function (v) { p.append(k, v); }); });
     var qs = p.toString();
     window.history.replaceState(null, "", window.location.pathname + (qs ? "?" + qs : ""));
-  }
-  function values(v, k) {
-    var x = v[k];
-    return Array.isArray(x) ? x.map(String) : [String(x)];
-  }
-  function passes(v, skip) {
-    for (var i = 0; i < FACETS.length; i++) {
-      var k = FACETS[i];
-      if (k === skip) continue;
-      var sel = state.sel[k];
-      if (k === "st" && sel.size === 0) { if (v.st === "deprecated") return false; continue; }
-      if (sel.size === 0) continue;
-      if (!values(v, k).some(function (x) { return sel.has(x); })) return false;
-    }
-    return true;
-  }
-  function textHits() {
-    var q = state.q.trim().toLowerCase();
-    var scores = new Map();
-    if (!q) { data.datasets.forEach(function (_, i) { scores.set(i, 0); }); return scores; }
-    var terms = q.split(/[\s\-]+/).filter(Boolean);
-    if (!idx) {
-      /* First pass, before the lunr index has arrived and been parsed: every term must appear in
-       * the dataset's name or title (from the small facet table). Replaced by ranked results as
-       * soon as the index is loaded, so the first results show within milliseconds of page load. */
-      data.datasets.forEach(function (ds, i) {
-        var hay = (ds.n + " " + ds.n.replace(/_/g, " ") + " " + ds.t).toLowerCase();
-        if (terms.every(function (t) { return hay.indexOf(t) >= 0; })) scores.set(i, 1);
-      });
-      return scores;
-    }
-    /* Every shard is queried and the hits merged. lunr scores a hit by the cosine between the
-     * query and the document, and each shard normalises by its own expanded query: a shard where
-     * the trailing wildcard expands to one term scores a lone prefix match as high as an exact
-     * one elsewhere. So hits rank first by how many query terms they match exactly (the matched
-     * index terms include the term as the index's pipeline stems it), then by score; scores of
-     * different shards stay comparable only approximately. */
-    var EXACT = 1e6;
-    function ask(shards, each) {
-      shards.forEach(function (sh) {
-        if (!sh.idx) return;
-        var stems = terms.map(function (t) { return sh.idx.pipeline.runString(t)[0] || t; });
-        sh.idx.query(function (qb) {
-          terms.forEach(function (t) {
-            qb.term(t, { boost: 10 });
-            qb.term(t, { usePipeline: false, wildcard: lunr.Query.wildcard.TRAILING, boost: 1 });
-          });
-        }).forEach(function (r) {
-          var matched = r.matchData.metadata;
-          var exact = stems.filter(function (s) { return Object.prototype.hasOwnProperty.call(matched, s); }).length;
-          each(sh.d[Number(r.ref)], r.score, exact);
-        });
-      });
-    }
-    ask(idx, function (d, score, exact) { scores.set(d, exact * EXACT + score); });
-    if (colIdx) {  /* column descriptions: a second index fetched after the first results */
-      ask(colIdx, function (d, score) { scores.set(d, (scores.get(d) || 0) + score * 0.5); });
-    }
-    return scores;
+    return qs;
   }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -94,13 +34,20 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
-  function renderFacets(hitVersions) {
+  function why(res, v) {
+    if (!res.scores) return "";
+    var h = res.scores.get(v);
+    if (!h) return "";
+    return "matched " + h[1].map(function (fw) { return engine.fieldName(fw[0]) + " \u201c" + fw[1] + "\u201d"; }).join(", ");
+  }
+  function renderFacets(hits) {
     FACETS.forEach(function (k) {
-      var counts = new Map();
-      hitVersions.forEach(function (v) {
-        /* status counts ignore the "deprecated hidden" default, so the way to show them is visible */
-        if (!(k === "st" ? passesExcept(v, "st") : passes(v, k))) return;
-        values(v, k).forEach(function (x) { counts.set(x, (counts.get(x) || 0) + 1); });
+      /* count per value set first (integers, one pass over the hits), then per value */
+      var counts = new Map(), pass = engine.filter(state.sel, k), ids = engine.combo[k];
+      var per = new Int32Array(engine.combos[k].length), vals = engine.meta.values[k];
+      hits.forEach(function (v) { if (pass(v)) per[ids[v]]++; });
+      engine.combos[k].forEach(function (c, i) {
+        if (per[i]) c.forEach(function (x) { var s = String(vals[x]); counts.set(s, (counts.get(s) || 0) + per[i]); });
       });
       state.sel[k].forEach(function (x) { if (!counts.has(x)) counts.set(x, 0); });
       var keys = Array.from(counts.keys()).sort(function (a, b) {
@@ -127,104 +74,86 @@
       });
     });
   }
-  function passesExcept(v, skip) {
-    for (var i = 0; i < FACETS.length; i++) {
-      var k = FACETS[i];
-      if (k === skip) continue;
-      var sel = state.sel[k];
-      if (sel.size === 0) continue;
-      if (!values(v, k).some(function (x) { return sel.has(x); })) return false;
+  function renderResult(res, item, rec) {
+    var d = item[0], vs = item[2];
+    var best = vs.find(function (v) { return engine.latest[d] === v; });
+    if (best === undefined) best = vs[0];
+    var first = engine.firstVersion[d];
+    var bv = rec.v[best - first];
+    var li = el("li", "fr-result");
+    li.setAttribute("data-dataset", rec.n);
+    var a = el("a", "fr-r-name", rec.n + "@" + bv[0]);
+    a.href = root + bv[1];
+    li.appendChild(a);
+    li.appendChild(el("div", "fr-r-title", rec.t));
+    var tags = engine.facet("t", best);
+    li.appendChild(el("div", "fr-r-facts fr-muted",
+      engine.facet("s", best)[0] + " \u00b7 materialization " + engine.facet("m", best).join(", ") + " \u00b7 " +
+      engine.facet("f", best)[0] + " \u00b7 " + engine.facet("st", best)[0] + (tags.length ? " \u00b7 " + tags.join(", ") : "")));
+    var w = why(res, best);
+    if (w) {
+      var wd = el("div", "fr-r-why fr-muted", w);
+      wd.setAttribute("data-fields", res.scores.get(best)[1].map(function (fw) { return engine.fieldName(fw[0]); }).join(","));
+      li.appendChild(wd);
     }
-    return true;
+    var more = el("div", "fr-r-versions");
+    vs.forEach(function (v) {
+      var rv = rec.v[v - first], st = engine.facet("st", v)[0];
+      var va = el("a", "fr-r-version", rv[0] + (engine.latest[d] === v ? " (latest)" : "") + (st !== "published" ? " [" + st + "]" : ""));
+      va.href = root + rv[1];
+      va.setAttribute("data-ref", rec.n + "@" + rv[0]);
+      more.appendChild(va);
+    });
+    li.appendChild(more);
+    return li;
   }
+  /* Results in two steps: the first FIRST as soon as their display records are in (one small file
+   * per result, fetched in parallel), then the rest up to LIMIT with the facet counts. */
+  var FIRST = 10;
   function update() {
-    writeUrl();
-    var scores = textHits();
-    var hitVersions = [];
-    scores.forEach(function (_, d) { byDataset[d].forEach(function (v) { hitVersions.push(v); }); });
-    var groups = new Map();
-    hitVersions.forEach(function (v) {
-      if (!passes(v)) return;
-      if (!groups.has(v.d)) groups.set(v.d, []);
-      groups.get(v.d).push(v);
-    });
-    var order = Array.from(groups.keys()).sort(function (a, b) {
-      return (scores.get(b) - scores.get(a)) || data.datasets[a].n.localeCompare(data.datasets[b].n);
-    });
-    var nVersions = 0;
-    groups.forEach(function (vs) { nVersions += vs.length; });
-    list.textContent = "";
-    order.slice(0, LIMIT).forEach(function (d) {
-      var ds = data.datasets[d];
-      var vs = groups.get(d).slice().sort(function (a, b) { return b.at.localeCompare(a.at); });
-      var best = vs.find(function (v) { return v.l; }) || vs[0];
-      var li = el("li", "fr-result");
-      li.setAttribute("data-dataset", ds.n);
-      var a = el("a", "fr-r-name", ds.n + "@" + best.v);
-      a.href = root + best.p;
-      li.appendChild(a);
-      li.appendChild(el("div", "fr-r-title", ds.t));
-      li.appendChild(el("div", "fr-r-facts fr-muted",
-        best.s + " · materialization " + best.m.join(", ") + " · " + best.f + " · " + best.st +
-        (best.t.length ? " · " + best.t.join(", ") : "")));
-      var more = el("div", "fr-r-versions");
-      vs.forEach(function (v) {
-        var va = el("a", "fr-r-version", v.v + (v.l ? " (latest)" : "") + (v.st !== "published" ? " [" + v.st + "]" : ""));
-        va.href = root + v.p;
-        va.setAttribute("data-ref", ds.n + "@" + v.v);
-        more.appendChild(va);
+    var qs = writeUrl();
+    var mine = ++generation;
+    return engine.search(state.q, state.sel).then(function (res) {
+      if (mine !== generation) return;
+      var shown = res.ranked.slice(0, LIMIT);
+      var recs = shown.map(function (item) { return engine.record(item[0]); });
+      function paint(upto, got) {
+        list.textContent = "";
+        shown.slice(0, upto).forEach(function (item, i) { list.appendChild(renderResult(res, item, got[i])); });
+      }
+      return Promise.all(recs.slice(0, FIRST)).then(function (got) {
+        if (mine !== generation) return;
+        if (shown.length > FIRST) {
+          paint(FIRST, got);
+          if (window.frSearchFirstAt === undefined) window.frSearchFirstAt = performance.now();
+        }
+        return Promise.all(recs);
+      }).then(function (got) {
+        if (mine !== generation || !got) return;
+        paint(shown.length, got);
+        var nVersions = 0;
+        res.ranked.forEach(function (item) { nVersions += item[2].length; });
+        var n = res.ranked.length;
+        summary.textContent = n + " dataset" + (n === 1 ? "" : "s") + ", " + nVersions + " version" +
+          (nVersions === 1 ? "" : "s") + (n > LIMIT ? " (showing the first " + LIMIT + ")" : "") +
+          (state.sel.st.size === 0 ? "; deprecated versions hidden (tick a status to see them)" : "");
+        renderFacets(res.hits);
+        box.setAttribute("data-ready", "1");
+        box.setAttribute("data-index-ready", "1");
+        box.setAttribute("data-columns-ready", "1");
+        box.setAttribute("data-shown", qs);  /* what is on screen: tests wait for it */
+        if (window.frSearchFirstAt === undefined) window.frSearchFirstAt = performance.now();
       });
-      li.appendChild(more);
-      list.appendChild(li);
-    });
-    summary.textContent = order.length + " dataset" + (order.length === 1 ? "" : "s") + ", " + nVersions +
-      " version" + (nVersions === 1 ? "" : "s") + (order.length > LIMIT ? " (showing the first " + LIMIT + ")" : "") +
-      (state.sel.st.size === 0 ? "; deprecated versions hidden (tick a status to see them)" : "") +
-      (idx ? "" : " (names and titles only while the full index loads)");
-    renderFacets(hitVersions);
-    box.setAttribute("data-ready", "1");
-  }
-  function get(path) {
-    return fetch(root + path).then(function (r) {
-      if (!r.ok) throw new Error(path + ": HTTP " + r.status);
-      return r.json();
+    }).catch(function (err) {
+      summary.textContent = "The search index could not be loaded: " + err.message;
+      box.setAttribute("data-error", "1");
     });
   }
   readUrl();
-  /* Three stages, each re-rendering: the facet table (small; name/title matches at once), the
-   * ranked lunr index over names, titles, columns and tags (all its shards), then descriptions and
-   * column descriptions (all theirs). The index is requested only once the first results are on
-   * screen, so its download and parse never delay them. */
-  get("catalog/versions.json").then(function (d) {
-    data = d;
-    byDataset = data.datasets.map(function () { return []; });
-    data.versions.forEach(function (v) { byDataset[v.d].push(v); });
-    var timer = null;
-    input.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(function () { state.q = input.value; update(); }, 80);
-    });
-    update();
-    window.frSearchLoadedAt = performance.now();
-    return shards("catalog/search-index/");
-  }).then(function (loaded) {
-    idx = loaded;
-    box.setAttribute("data-index-ready", "1");
-    update();
-    shards("catalog/search-columns/").then(function (cols) {
-      colIdx = cols;
-      update();
-      box.setAttribute("data-columns-ready", "1");
-    }).catch(function () { box.setAttribute("data-columns-ready", "0"); });
-  }).catch(function (err) {
-    summary.textContent = "The search index could not be loaded: " + err.message;
+  var timer = null;
+  input.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(function () { state.q = input.value; update(); }, 60);
   });
-  /* All K shards of one index, fetched in parallel; resolves when every one is parsed. */
-  function shards(dir) {
-    var k = data.shards || 1, wanted = [];
-    for (var j = 0; j < k; j++) wanted.push(get(dir + j + ".json"));
-    return Promise.all(wanted).then(function (files) {
-      return files.map(function (f) { return { d: f.d, idx: f.index ? lunr.Index.load(f.index) : null }; });
-    });
-  }
+  update();
 })();

@@ -42,6 +42,11 @@ def test_publish_list_show_deprecate_round_trip(runner, hive_table, write_spec, 
 
     r = invoke(runner, "list", "--registry", tmp_registry, "--status", "deprecated", "--json")
     assert [x["superseded_by"] for x in json.loads(r.stdout)] == ["synapse_features@2"]
+    # deprecated versions are left out unless asked for, as on the site and in the client
+    r = invoke(runner, "list", "--registry", tmp_registry, "--json")
+    assert [x["ref"] for x in json.loads(r.stdout)] == ["synapse_features@2"]
+    r = invoke(runner, "list", "--registry", tmp_registry, "--all", "--json")
+    assert [x["ref"] for x in json.loads(r.stdout)] == ["synapse_features@2", "synapse_features@1"]
 
     r = invoke(runner, "show", "synapse_features", "--registry", tmp_registry, "--json")
     assert json.loads(r.stdout)["version"] == "2"

@@ -1,6 +1,7 @@
-"""The sharded search index: a rebuild after one new document runs lunr only for the shard of the
-changed dataset (the rest come from the cache), the output equals a full build's, and in
-Chromium every shard answers queries (merged into one result list)."""
+"""The sharded search index (`catalog/search/`): term shards by vocabulary range, display records
+in chunks. A rebuild writes only the files whose bytes changed (the rest are hard links to the
+cache), the output equals a full build's, and in Chromium words in every shard are found and hits
+from every record chunk are listed."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from registry import search_rules
+from registry.model import DatasetDocument
 from site_builder import search_index
 from site_builder.build import build_site
 from site_builder.synthetic import base_document, write_document
@@ -20,8 +23,7 @@ N_DATASETS = 30
 
 
 def _doc(k: int, version: str = "v1", published_at: str = "2026-01-01T00:00:00+00:00", title: str = "", description: str = "") -> dict:
-    # a column name and a description word found in no dataset name or title: only the lunr
-    # shards (primary, then columns) can answer them
+    # a column name and a description word found in no dataset name or title
     col = f"zqcol{k}x"
     return base_document(
         f"shard_probe_{k}", version, title=title or f"Shard probe number {k}", published_at=published_at,
@@ -36,8 +38,9 @@ def _doc(k: int, version: str = "v1", published_at: str = "2026-01-01T00:00:00+0
 
 @pytest.fixture
 def small_shards(monkeypatch):
-    """4 datasets per shard, so 30 (or 31) datasets make K = 8 shards."""
-    monkeypatch.setattr(search_index, "DATASETS_PER_SHARD", 4)
+    """Term shards of ~300 bytes and 4 datasets per record chunk: 30 datasets make many of each."""
+    monkeypatch.setattr(search_rules, "SHARD_BYTES", 300)
+    monkeypatch.setattr(search_index, "DATASETS_PER_CHUNK", 4)
 
 
 def _registry(root: Path) -> Path:
@@ -46,54 +49,46 @@ def _registry(root: Path) -> Path:
     return root
 
 
-def test_rebuild_after_one_document_builds_only_its_shards(tmp_path, small_shards):
+def test_rebuild_writes_only_changed_index_files(tmp_path, small_shards):
     reg = _registry(tmp_path / "reg")
     cache = tmp_path / "cache"
     first = build_site(str(reg), str(tmp_path / "inc"), cache_dir=str(cache), progress=False)
+    search = tmp_path / "inc" / "catalog" / "search"
     k = first.search.shards
-    assert k == 8
-    facets = json.loads((tmp_path / "inc" / "catalog" / "versions.json").read_text())
-    assert facets["shards"] == k
-    shard_ids = []
-    for j in range(k):
-        shard = json.loads((tmp_path / "inc" / "catalog" / "search-index" / f"{j}.json").read_text())
-        cols = json.loads((tmp_path / "inc" / "catalog" / "search-columns" / f"{j}.json").read_text())
-        assert shard["d"] == cols["d"]
-        shard_ids += shard["d"]
-    assert sorted(shard_ids) == list(range(N_DATASETS))  # every dataset in exactly one shard
-    assert first.search.shards_built == 2 * k  # empty cache: every shard of both indexes
+    assert k == len(json.loads((search / "meta.json").read_text())["firsts"]) > 8
+    assert len(list((search / "records").iterdir())) == -(-N_DATASETS // 4)
+    assert first.search.shards_built == k  # empty cache: every term shard is new
 
     same = build_site(str(reg), str(tmp_path / "inc"), cache_dir=str(cache), progress=False)
     assert same.search.shards_built == 0
 
-    # same searchable text (a new version with the same title and columns): no lunr at all
-    write_document(str(reg), _doc(7, "v2", published_at="2026-02-01T00:00:00+00:00"))
-    quiet = build_site(str(reg), str(tmp_path / "inc"), cache_dir=str(cache), progress=False)
-    assert quiet.search.shards_built == 0 and quiet.reused == N_DATASETS - 1
-    write_document(str(reg), _doc(5, "v2", published_at="2026-03-01T00:00:00+00:00", title="Revised probe",
-                                     description="Measured again with the qzdesc5y protocol."))
+    # a new dataset sorting last changes only the shards holding its words (and no earlier id)
+    write_document(str(reg), _doc(99, published_at="2026-02-01T00:00:00+00:00"))
     second = build_site(str(reg), str(tmp_path / "inc"), cache_dir=str(cache), progress=False)
-    assert second.search.shards_built == 2  # the changed dataset's shard, in both indexes
-    assert second.reused == N_DATASETS - 1
-    assert len(list((cache / "search" / "search-index").glob("*.json"))) == k  # stale one pruned
+    firsts = json.loads((search / "meta.json").read_text())["firsts"]
+    new_words = set().union(*(search_rules.text_terms(t) for t in search_rules.version_fields(
+        DatasetDocument.from_dict(_doc(99)))))
+    touched = {max(j for j, f in enumerate(firsts) if f <= w) for w in new_words}
+    assert 0 < second.search.shards_built <= len(touched) + 1 < second.search.shards
+    assert second.reused == N_DATASETS
     full = build_site(str(reg), str(tmp_path / "full"), progress=False)
-    assert full.search.shards_built == 2 * k
     inc_files, full_files = snapshot(tmp_path / "inc"), snapshot(tmp_path / "full")
     assert sorted(inc_files) == sorted(full_files)
     assert [p for p in inc_files if inc_files[p] != full_files[p]] == []
-    assert (tmp_path / "inc" / "api" / "datasets" / "shard_probe_5" / "v2.json").is_file()
+    # the cache keeps exactly the files this build used (content-addressed, stale ones pruned)
+    contents = {p.read_bytes() for p in search.rglob("*.json")}
+    assert len(list((cache / "search" / "files").iterdir())) == len(contents)
 
-    # a new dataset shifts later dataset ids: shards keep their lunr index, only `d` changes
-    write_document(str(reg), base_document("aaa_first", "v1", published_at="2026-04-01T00:00:00+00:00"))
-    third = build_site(str(reg), str(tmp_path / "inc"), cache_dir=str(cache), progress=False)
-    assert third.search.shards_built == 2  # the new dataset's shard, in both indexes
-    full = build_site(str(reg), str(tmp_path / "full2"), progress=False)
+    # a new version in the middle shifts later version ids: still the same site as a full build
+    write_document(str(reg), _doc(5, "v2", published_at="2026-03-01T00:00:00+00:00", title="Revised probe"))
+    build_site(str(reg), str(tmp_path / "inc"), cache_dir=str(cache), progress=False)
+    build_site(str(reg), str(tmp_path / "full2"), progress=False)
     assert snapshot(tmp_path / "inc") == snapshot(tmp_path / "full2")
 
 
 @pytest.mark.browser
 def test_search_finds_datasets_in_every_shard(tmp_path, small_shards):
-    from tests.site.test_browser import ARGS, CHROMIUM, _results, wait_until
+    from tests.site.test_browser import ARGS, CHROMIUM, _results, shown
 
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium (CI installs it with apt-get)")
@@ -104,13 +99,11 @@ def test_search_finds_datasets_in_every_shard(tmp_path, small_shards):
     reg = _registry(tmp_path / "reg")
     out = tmp_path / "site"
     report = build_site(str(reg), str(out), progress=False)
-    k = report.search.shards
-    names = json.loads((out / "catalog" / "versions.json").read_text())["datasets"]
-    one_per_shard = []
-    for j in range(k):
-        d = json.loads((out / "catalog" / "search-index" / f"{j}.json").read_text())["d"]
-        assert d, f"shard {j} is empty: choose other probe names"
-        one_per_shard.append(int(names[d[0]]["n"].rsplit("_", 1)[1]))
+    assert report.search.shards > 8
+    firsts = json.loads((out / "catalog" / "search" / "meta.json").read_text())["firsts"]
+    # the probes' own words sit in different shards
+    homes = {max(j for j, f in enumerate(firsts) if f <= f"zqcol{n}x") for n in range(N_DATASETS)}
+    assert len(homes) >= 3
 
     os.environ["SITE_SERVE_QUIET"] = "1"
     server = make_server(str(out), "127.0.0.1", 0)
@@ -122,17 +115,17 @@ def test_search_finds_datasets_in_every_shard(tmp_path, small_shards):
             page = browser.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            for n in one_per_shard:  # a column name: answered by the primary shards
-                page.goto(f"{base}/search.html?q=zqcol{n}x")
-                wait_until(page, "document.querySelector('#fr-search').dataset.indexReady === '1'")
-                assert _results(page) == [f"shard_probe_{n}"]
-            for n in one_per_shard:  # a description word: answered by the column shards
-                page.goto(f"{base}/search.html?q=qzdesc{n}y")
-                wait_until(page, "document.querySelector('#fr-search').dataset.columnsReady === '1'")
-                assert _results(page) == [f"shard_probe_{n}"]
-            page.goto(f"{base}/search.html?q=probe")  # hits from every shard, merged
-            wait_until(page, "document.querySelector('#fr-search').dataset.columnsReady === '1'")
-            assert sorted(_results(page)) == sorted(f"shard_probe_{i}" for i in range(N_DATASETS))
+            for n in range(N_DATASETS):  # a column name, then a description word
+                for q in (f"zqcol{n}x", f"qzdesc{n}y"):
+                    page.goto(f"{base}/search.html?q={q}")
+                    shown(page, f"q={q}")
+                    assert _results(page) == [f"shard_probe_{n}"], q
+            page.goto(f"{base}/search.html?q=zqcol")  # a prefix expanding across shards
+            shown(page, "q=zqcol")
+            assert _results(page) == sorted(f"shard_probe_{i}" for i in range(N_DATASETS))
+            page.goto(f"{base}/search.html?q=probe")  # hits from every record chunk
+            shown(page, "q=probe")
+            assert _results(page) == sorted(f"shard_probe_{i}" for i in range(N_DATASETS))
             assert errors == []
             browser.close()
 

@@ -184,29 +184,14 @@ def site_server(built_site) -> Iterator[str]:
 
 
 def ranking_documents() -> list[dict[str, Any]]:
-    """`exact_column` has the column `feat_kappa_1`; in its search-index shard, fillers have
-    columns `feat_kappa_10`, `feat_kappa_11`, ...; in the other shard two datasets have one such
-    column each.
-
-    lunr scores a hit by the cosine between the query and the document, so each shard normalises
-    by its own expanded query: where the trailing wildcard expands to many terms, the exact match
-    is diluted; where it expands to one, a lone prefix match scores as if it were exact. Merging
-    shards by raw score then ranked prefix matches above the exact one (seen at 10k versions:
-    `feat_ririmoto_11` datasets above the one with `feat_ririmoto_1`).
-    """
-    from site_builder.search_index import DATASETS_PER_SHARD, shard_count, shard_of
-
-    names = [f"filler_{i:03d}" for i in range(2 * DATASETS_PER_SHARD - 2)]
-    k = shard_count(len(names) + 2)
-    assert k == 2
-    exact = "exact_column"
-    home = shard_of(exact, k)
-    prefix = next(n for n in (f"prefix_column_{i}" for i in range(1000)) if shard_of(n, k) != home)
-    columns = {exact: ["id", "feat_kappa_1"], prefix: ["id", "feat_kappa_11"]}
-    diluting = [n for n in names if shard_of(n, k) == home]
+    """`exact_column` has the column `feat_kappa_1`; 126 fillers have one column each that starts
+    with it (`feat_kappa_10`, `feat_kappa_11`, ...), and so does `prefix_column_0`
+    (`feat_kappa_1999`, past the expansion limit in sorted order: never a hit). Names sort the
+    exact dataset *after* most prefix matches, so only the ranking can put it first."""
+    names = [f"filler_{i:03d}" for i in range(126)]
+    columns = {"prefix_column_0": ["id", "feat_kappa_1999"], "zz_exact_column": ["id", "feat_kappa_1"]}
     for j, name in enumerate(names):
-        extra = [f"feat_kappa_1{j}"] if name in diluting else []
-        columns[name] = ["id", "score"] + extra
+        columns[name] = ["id", "score", f"feat_kappa_1{j}"]
     docs = []
     for name, cols_ in columns.items():
         cols, insp = _cols(*[(c, "annotation_id" if c == "id" else "feature", "int64") for c in cols_])
@@ -225,5 +210,13 @@ def ranking_site_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     for doc in ranking_documents():
         write_document(str(root), doc)
     out = tmp_path_factory.mktemp("ranking-site") / "site"
-    build_site(str(root), str(out), site_url="https://catalog.lab.example/", progress=False)
+    from registry import search_rules
+
+    target = search_rules.SHARD_BYTES
+    search_rules.SHARD_BYTES = 600  # many small term shards: expansions cross shard boundaries
+    try:
+        build_site(str(root), str(out), site_url="https://catalog.lab.example/", progress=False)
+    finally:
+        search_rules.SHARD_BYTES = target
+    assert len(list((out / "catalog" / "search" / "terms").iterdir())) > 5
     yield from _serve(out)

@@ -67,6 +67,12 @@ def wait_until(page, expression: str, timeout: float = 15.0) -> None:
         time.sleep(0.05)
 
 
+def shown(page, qs: str) -> None:
+    """Wait until the search page shows the results for the query string `qs` (rendering is async:
+    the URL changes at once, the results when their index files have arrived)."""
+    wait_until(page, f"document.querySelector('#fr-search').dataset.shown === {qs!r}")
+
+
 def _results(page) -> list[str]:
     return page.eval_on_selector_all("#fr-results li", "els => els.map(e => e.dataset.dataset)")
 
@@ -79,28 +85,31 @@ def test_search_by_column_name_finds_the_dataset(watched):
     page = watched.goto("search.html")
     page.wait_for_selector("#fr-search[data-ready]")
     page.fill("#fr-q", "synapse_embedding_vec")
-    wait_until(page, "document.querySelector('#fr-results li') && "
-                           "new URLSearchParams(location.search).get('q') === 'synapse_embedding_vec'")
+    shown(page, "q=synapse_embedding_vec")
     assert _results(page)[0] == "synapse_embeddings"
-    # a word from a column *description* is found once the second index has loaded
-    page.wait_for_selector("#fr-search[data-columns-ready='1']")
-    page.fill("#fr-q", "neurotransmitter")
-    wait_until(page, "new URLSearchParams(location.search).get('q') === 'neurotransmitter'")
-    assert "fly_neuron_props" in _results(page)
+    assert page.get_attribute("#fr-results li .fr-r-why", "data-fields") == "column"
+    # a word from a column *description* is found too ("<name> column"), each word in its field
+    page.fill("#fr-q", "neurotransmitter column")
+    shown(page, "q=neurotransmitter+column")
+    assert _results(page) == ["fly_neuron_props"]
+    assert page.get_attribute("#fr-results li .fr-r-why", "data-fields") == "column,column description"
     assert watched.errors == [] and watched.foreign() == []
 
 
 def test_exact_column_name_ranks_above_prefix_matches(browser, ranking_site_server):
-    """Asking for `feat_kappa_1` puts the dataset with that column first, although a dataset in
-    another index shard, with a column starting with it, scores higher there (`ranking_documents`)."""
+    """Asking for `feat_kappa_1` puts the dataset with that column first, above datasets whose
+    columns only start with it, found across several term shards and record chunks
+    (`ranking_documents`)."""
     w = Watched(browser, ranking_site_server)
     try:
         page = w.goto("search.html?q=feat_kappa_1")
-        page.wait_for_selector("#fr-search[data-columns-ready='1']")
-        wait_until(page, "document.querySelectorAll('#fr-results li').length > 3")
+        shown(page, "q=feat_kappa_1")
+        assert len({u for u in w.requests if "/catalog/search/terms/" in u}) > 1
+        assert len({u for u in w.requests if "/catalog/search/records/" in u}) > 1
         results = _results(page)
-        assert results[0] == "exact_column", results[:5]
-        assert sum(r.startswith("prefix_column_") for r in results) == 1
+        assert results[0] == "zz_exact_column", results[:5]
+        assert "prefix_column_0" not in results  # feat_kappa_1999: past the expansion limit
+        assert len(results) == 50 and results[1:] == sorted(results[1:])  # prefix matches tie: by name
         assert w.errors == []
     finally:
         w.page.close()
@@ -114,14 +123,15 @@ def test_facets_narrow_and_deprecated_hidden_by_default(watched):
     assert "synapse_embeddings@v1" not in _refs(page)  # deprecated: hidden by default
     assert "synapse_embeddings@v2" in _refs(page)
     page.check("fieldset[data-facet='s'] input[value='flywire_fafb_public']")
-    wait_until(page, "new URLSearchParams(location.search).get('s') === 'flywire_fafb_public'")
+    shown(page, "s=flywire_fafb_public")
     assert _results(page) == ["fly_neuron_props"]
     page.uncheck("fieldset[data-facet='s'] input[value='flywire_fafb_public']")
+    shown(page, "")
     page.check("fieldset[data-facet='m'] input[value='943']")
-    wait_until(page, "new URLSearchParams(location.search).get('m') === '943'")
+    shown(page, "m=943")
     assert set(_results(page)) == {"cell_types"}  # synapse_embeddings@v1 is at 943 but deprecated
     page.check("fieldset[data-facet='st'] input[value='deprecated']")
-    wait_until(page, "new URLSearchParams(location.search).get('st') === 'deprecated'")
+    shown(page, "m=943&st=deprecated")
     assert _refs(page) == ["synapse_embeddings@v1"]
     assert watched.errors == [] and watched.foreign() == []
 
@@ -168,7 +178,7 @@ def test_pages_contact_no_other_host(watched):
                 "tags/index.html", "datasets/xss_probe/v1.html"]:
         watched.goto(rel)
     assert any(u.endswith("mermaid.min.js") for u in watched.requests)
-    assert any(u.endswith("catalog/search-index/0.json") for u in watched.requests)
+    assert any(u.endswith("catalog/search/meta.json") for u in watched.requests)
     assert watched.foreign() == []
 
 
@@ -186,30 +196,42 @@ def test_no_publisher_payload_runs(watched, built_site):
             hrefs = page.eval_on_selector_all("article a[href]", "els => els.map(a => a.getAttribute('href'))")
             assert not [h for h in hrefs if h.strip().lower().startswith(("javascript:", "data:", "vbscript:"))]
         if rel.startswith("search.html?q=probe"):
-            page.wait_for_selector("#fr-results li")
+            shown(page, "q=probe&st=published")
             assert "xss_probe" in _results(page)
         assert page.evaluate("typeof window.__pwned") == "undefined", rel
     assert watched.dialogs == []
     assert watched.foreign() == []
 
 
-def test_names_and_titles_answer_before_the_index_arrives(watched):
-    """The first results come from the small facet table while the lunr index is still on its
-    way (held back here); the ranked results replace them once it loads."""
-    page = watched.page
-    held = []
-    page.route("**/catalog/search-index/*.json", lambda route: held.append(route))
-    page.goto(f"{watched.base}/search.html?q=synapse", wait_until="domcontentloaded")
-    wait_until(page, "document.querySelector('#fr-search[data-ready]') !== null")
-    assert "synapse_embeddings" in _results(page)
-    assert "names and titles only" in page.inner_text("#fr-summary")
-    assert page.evaluate("document.querySelector('#fr-search').dataset.indexReady") is None
-    wait_until(page, "true")  # let the held request reach the route handler
-    assert held, "the index request was not made"
-    held[0].continue_()
-    wait_until(page, "document.querySelector('#fr-search').dataset.indexReady === '1'")
-    assert "names and titles only" not in page.inner_text("#fr-summary")
+def test_a_query_fetches_only_what_it_needs(watched):
+    """A query loads meta + facets, the term shard(s) of its words and the records of the results
+    shown: never the whole index, never the client's refs.json."""
+    page = watched.goto("search.html?q=synapse")
+    shown(page, "q=synapse")
     assert _results(page)[0] == "synapse_embeddings"
+    got = [u.split("/catalog/search/", 1)[1] for u in watched.requests if "/catalog/search/" in u]
+    assert {"meta.json", "facets.json"} <= set(got)
+    assert 1 <= sum(g.startswith("terms/") for g in got) <= 2
+    assert "refs.json" not in got
+    assert watched.errors == [] and watched.foreign() == []
+
+
+def test_header_box_finds_a_column_from_a_version_page(watched):
+    """The header search box searches the catalog from any page (here a version page, two folders
+    deep) and says which field matched; Enter's target is the full search page."""
+    page = watched.goto("datasets/synapse_embeddings/v2.html")
+    page.click("#fr-box-q")
+    page.keyboard.type("pre_pt_root_id")
+    wait_until(page, "document.querySelector('#fr-box').dataset.shown === 'pre_pt_root_id'")
+    names = page.eval_on_selector_all("#fr-box-results li", "els => els.map(e => e.dataset.dataset)")
+    assert "synapse_embeddings" in names
+    assert page.get_attribute("#fr-box-results li .fr-box-why", "data-fields") == "column"
+    assert page.is_visible("#fr-box-results li")
+    href = page.get_attribute("#fr-box-results li a", "href")
+    assert href.startswith("../../datasets/")
+    page.click("#fr-box-results li a")
+    page.wait_for_load_state("networkidle")
+    assert "/datasets/" in page.url and page.url.endswith(".html")
     assert watched.errors == [] and watched.foreign() == []
 
 

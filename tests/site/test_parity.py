@@ -1,0 +1,115 @@
+"""One ranking everywhere: the same queries through the site's search page (Chromium) and the
+Python client (over the built site's HTTP index, and over the registry itself) give the same
+versions in the same order, and the same matched fields."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import os
+import threading
+
+import pytest
+
+from registry import Catalog
+from tests.site.test_browser import ARGS, CHROMIUM, Watched, shown
+
+pytestmark = pytest.mark.browser
+
+# (text, client filters): multi-word, identifiers, prefixes, hyphens, facets, nothing found
+QUERIES = [
+    ("", {}),
+    ("cell type", {}),
+    ("cell", {}),
+    ("synapse", {}),
+    ("synapse embeddings", {}),
+    ("pre_pt_root_id", {}),
+    ("root", {}),
+    ("pt_root", {}),
+    ("syn", {}),
+    ("cell-types", {}),
+    ("neurotransmitter column", {}),
+    ("grace", {}),
+    ("probe", {}),
+    ("embed", {}),
+    ("pt_root_id", {}),
+    ("nothing_like_this", {}),
+    ("", {"datastack": "flywire_fafb_public"}),
+    ("", {"mat_version": 943}),
+    ("synapse", {"mat_version": 1078}),
+    ("", {"status": "deprecated"}),
+    ("embedding", {"status": "deprecated"}),
+    ("", {"tag": "cell-types"}),
+    ("root", {"format": "lance"}),
+]
+PARAM = {"datastack": "s", "mat_version": "m", "format": "f", "status": "st", "tag": "t"}
+
+
+def _site_refs(page, base: str, text: str, filters: dict) -> tuple[list[str], list[str]]:
+    params = ([("q", text)] if text else []) + [(PARAM[k], str(v)) for k, v in filters.items()]
+    qs = urlencode(params)
+    page.goto(f"{base}/search.html" + (f"?{qs}" if qs else ""))
+    shown(page, qs)
+    refs = page.eval_on_selector_all("#fr-results a.fr-r-version", "els => els.map(e => e.dataset.ref)")
+    why = page.eval_on_selector_all("#fr-results li", "els => els.map(e => { const w = e.querySelector('.fr-r-why');"
+                                    " return e.dataset.dataset + ':' + (w ? w.dataset.fields : ''); })")
+    return refs, why
+
+
+def _client_refs(results) -> tuple[list[str], list[str]]:
+    refs = [r.ref for r in results]
+    why, seen = [], set()
+    for r in results:  # the site explains the dataset's shown (latest, else newest) version
+        if r.name in seen:
+            continue
+        seen.add(r.name)
+        best = next((x for x in results if x.name == r.name and x._data.get("latest")), r)
+        why.append(f"{r.name}:" + ",".join(f for f, _ in best.matched))
+    return refs, why
+
+
+def _in_chromium(base: str, queries: list) -> list:
+    """(refs, matched fields) per query from the search page. Playwright's sync API refuses to start
+    inside the event loop another module's session browser keeps running in this thread: so a
+    thread of its own (as tests/ops/test_search_shards.py does)."""
+    from playwright.sync_api import sync_playwright
+
+    out: list = []
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                w = Watched(browser, base)
+                for text, filters in queries:
+                    out.append(_site_refs(w.page, base, text, filters))
+                assert w.errors == [] and w.foreign() == [], (w.errors, w.foreign())
+                browser.close()
+        except BaseException as exc:  # re-raised in the test's thread
+            failures.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=300)
+    assert not worker.is_alive(), "the Chromium part did not finish in 300 s"
+    if failures:
+        raise failures[0]
+    return out
+
+
+def test_site_and_client_rank_and_filter_alike(site_server, example_registry):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (CI installs it with apt-get)")
+    over_http = Catalog(site_server, cache=False)
+    over_registry = Catalog(str(example_registry), cache=False)
+    site_answers = _in_chromium(site_server, QUERIES)
+    nonempty = 0
+    for (text, filters), (site, site_why) in zip(QUERIES, site_answers):
+        client, client_why = _client_refs(over_http.search(text, **filters))
+        direct = [r.ref for r in over_registry.search(text, **filters)]
+        assert site == client == direct, (text, filters, site, client, direct)
+        if text:
+            assert site_why == client_why, (text, filters)
+        nonempty += bool(site)
+    assert nonempty >= len(QUERIES) - 2  # the list really exercises hits
