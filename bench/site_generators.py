@@ -93,7 +93,7 @@ def inline_fragments(docs: Path, fragments: Path) -> None:
             continue
         data = json.loads(stored.read_text(encoding="utf-8"))
         pattern = re.compile(r"^FRBLOCK(\d+)-" + data["nonce"] + "$", re.M)
-        text = pattern.sub(lambda m: data["fragments"][int(m.group(1))], md.read_text(encoding="utf-8"))
+        text = pattern.sub(lambda m, data=data: data["fragments"][int(m.group(1))], md.read_text(encoding="utf-8"))
         md.write_text(text, encoding="utf-8")
 
 

@@ -506,8 +506,10 @@ def upgrade_document(data: dict[str, Any]) -> dict[str, Any]:
 def layouts_from_variants(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Version-1 documents from MaterializationEngine exports recorded their copies only in
     `provenance.parameters.layout_variants`; as layouts they are known but have no manifest."""
-    params = ((data.get("provenance") or {}).get("parameters") or {})
-    variants = params.get("layout_variants")
+    provenance = data.get("provenance")
+    params = provenance.get("parameters") if isinstance(provenance, dict) else None
+    # hostile or malformed documents reach this before validation: anything but the shape is "none"
+    variants = params.get("layout_variants") if isinstance(params, dict) else None
     if not isinstance(variants, list):
         return []
     out, seen = [], set()

@@ -74,7 +74,7 @@ def test_dry_run_prints_the_document_and_writes_nothing(runner, hive_table, writ
     r = invoke(runner, "publish", str(write_spec(base_spec(hive_table[0]))), "--registry", tmp_registry, "--dry-run")
     assert r.exit_code == 0
     doc = json.loads(r.stdout)
-    assert doc["inspected"]["row_count"] == 2000 and doc["registry_schema"] == 2
+    assert doc["inspected"]["row_count"] == 2000 and doc["registry_schema"] == 1
     assert list(Path(tmp_registry).iterdir()) == []
 
 
@@ -112,7 +112,7 @@ def test_validate_published_document(runner, hive_table, write_spec, tmp_registr
 
 def test_schema_prints_json_schema(runner):
     schema = json.loads(invoke(runner, "schema").stdout)
-    assert schema["properties"]["registry_schema"]["default"] == 2
+    assert schema["properties"]["registry_schema"]["default"] == 1
     assert "inspected" in schema["required"]
     spec_schema = json.loads(invoke(runner, "schema", "--spec").stdout)
     assert "inspected" not in spec_schema["properties"]

@@ -9,6 +9,7 @@ its requirements.txt (slow).
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -126,9 +127,9 @@ def test_unpacked_lambda_zip_answers_with_python_dash_S(lambda_zip, runtime_sdk,
     zipfile.ZipFile(lambda_zip).extractall(task)
     helper = tmp_path / "helper"
     helper.mkdir()
-    src = (REPO / "tests" / "signer" / "test_lambda.py").read_text()  # the documented event shape
-    start, end = src.index("def event("), src.index("@pytest.fixture")
-    (helper / "tests_event.py").write_text("import base64\n\n" + src[start:end])
+    from tests.signer.test_lambda import event as documented_event  # the documented event shape
+
+    (helper / "tests_event.py").write_text("import base64\n\n" + inspect.getsource(documented_event))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "AWS_"))}
     env.update(AWS_TEST_ENV, AWS_ENDPOINT_URL=s3_env, REGISTRY_URI=s3_registry, AUTH_URL=cave_auth.auth_url,
                ALLOWED_LOCATIONS="s3://lab-tables/features", PYTHONPATH=str(helper))

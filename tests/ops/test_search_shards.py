@@ -71,7 +71,7 @@ def test_rebuild_writes_only_changed_index_files(tmp_path, small_shards):
     touched = {max(j for j, f in enumerate(firsts) if f <= w) for w in new_words}
     assert 0 < second.search.shards_built <= len(touched) + 1 < second.search.shards
     assert second.reused == N_DATASETS
-    full = build_site(str(reg), str(tmp_path / "full"), progress=False)
+    build_site(str(reg), str(tmp_path / "full"), progress=False)
     inc_files, full_files = snapshot(tmp_path / "inc"), snapshot(tmp_path / "full")
     assert sorted(inc_files) == sorted(full_files)
     assert [p for p in inc_files if inc_files[p] != full_files[p]] == []

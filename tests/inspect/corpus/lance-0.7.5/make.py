@@ -1,5 +1,7 @@
 # Run with pylance 0.7.5 (see README.md): writes the committed old.lance.
-import lance, pyarrow as pa, sys
+import lance
+import pyarrow as pa
+import sys
 out = sys.argv[1]
 t = pa.table({"id": pa.array(range(0, 50), pa.int64()), "label": pa.array([f"c{i%3}" for i in range(50)])})
 lance.write_dataset(t, out, max_rows_per_file=20)

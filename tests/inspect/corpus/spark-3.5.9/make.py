@@ -1,6 +1,8 @@
 """Writes the committed Spark Parquet corpus (run with pyspark 3.5, OpenJDK 17)."""
-import sys, datetime as dt, decimal
-from pyspark.sql import SparkSession, Row
+import sys
+import datetime as dt
+import decimal
+from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
 out = sys.argv[1]
