@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from signer_function.access import parse_allowed
@@ -124,12 +124,22 @@ def check_iam(loc: TableLocation, single: bool) -> None:
                 literal, open_ended = language
                 if loc.prefix:
                     assert literal.startswith(loc.prefix + "/") or (single and literal == loc.prefix and not open_ended)
-    # Concretely: neighbours of the table are matched by no resource.
+    # Concretely: neighbours of the table are matched by no resource, and the table itself is.
     if loc.prefix:
         read = policy["Statement"][0]["Resource"]
-        parent = loc.prefix.rsplit("/", 1)[0] if "/" in loc.prefix else ""
-        for other in (loc.prefix + "-other/x", loc.prefix + "_v2/part-0.parquet", (parent + "/" if parent else "") + "zz/x"):
-            assert not any(iam_match(r[len(arn) :], f"{loc.bucket}/{other}") for r in read)
+        parent, _, last = loc.prefix.rpartition("/")
+        sibling = "zz" if last != "zz" else "zy"  # a sibling directory, never the table's own name
+        outside = (
+            loc.prefix + "-other/x",
+            loc.prefix + "_v2/part-0.parquet",
+            loc.prefix + "z/x",  # the `/` boundary: `t` must not open `tz/`
+            (parent + "/" if parent else "") + sibling + "/x",
+        )
+        for other in outside:
+            assert not (other == loc.prefix or other.startswith(loc.prefix + "/")), other  # a true neighbour
+            assert not any(iam_match(r[len(arn) :], f"{loc.bucket}/{other}") for r in read), other
+        inside = loc.prefix if single else loc.prefix + "/part-0.parquet"
+        assert any(iam_match(r[len(arn) :], f"{loc.bucket}/{inside}") for r in read)
 
 
 @SIGNER
@@ -167,6 +177,8 @@ def test_allowlist_matches_whole_segments(text):
 
 @SIGNER
 @given(clean_locations, st.booleans())
+@example("gs://lab-tables/features/zz", False)  # once tripped the checker's own sibling probe (zz/x)
+@example("s3://lab-tables/features/t", True)
 def test_clean_locations_are_accepted_and_bounded(text, single):
     """The grammar is not so strict that it refuses real tables (this keeps the tests above honest)."""
     loc = canonical_location(text)
