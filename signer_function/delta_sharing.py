@@ -40,9 +40,8 @@ from . import delta_predicates as predicates
 from .auth import extract_token
 from .core import Request, Response
 from .delta_schema import UnsupportedType, schema_string
-from .errors import (BadRequest, LocationNotAllowed, MethodNotAllowed, MissingTos, NoPermission, NotFound,
-                     PayloadTooLarge, SignerError)
-from .layouts import select as select_layout
+from .errors import (AuthUnavailable, BadRequest, LocationNotAllowed, MethodNotAllowed, MissingTos, NoPermission,
+                     NotFound, PayloadTooLarge, SignerError)
 from .lookup import Found
 
 SEGMENT = "delta-sharing"
@@ -203,17 +202,28 @@ class DeltaSharing:
         facts["user_id"] = user.id
         return [d for d in self._all_docs() if self._may_read(user, d, token)]
 
-    def _resolve_table(self, share: str, schema: str, table: str) -> tuple[Found, Optional[str]]:
+    def _resolve_table(self, share: str, schema: str, table: str, user: Any, token: Any
+                       ) -> tuple[Found, Optional[str]]:
         """(version, layout): `1__by_post_pt_root_id` names layout `by_post_pt_root_id` of version 1
-        (a table name that is itself a version label wins)."""
+        (a table name that is itself a version label wins). The version is authorized before its
+        layouts are looked at, so a caller who may not read it learns no layout names: a 403 for
+        every `<version>__<anything>`, as `/sign` answers for any `layout` of it."""
         base, sep, layout = table.rpartition(LAYOUT_SEP)
         if sep and base and layout:
             try:
                 found = self._resolve(share, schema, base)
             except NotFound:
                 found = None
-            if found is not None and any(x.name == layout.lower() and x.manifest for x in found.document.layouts):
-                return found, layout.lower()
+            if found is not None:
+                try:
+                    self.signer.authorize(user, found.document, token)
+                except (NoPermission, MissingTos, LocationNotAllowed) as refused:
+                    try:
+                        return self._resolve(share, schema, table), None
+                    except NotFound:
+                        raise refused from None
+                if any(x.name == layout.lower() and x.manifest for x in found.document.layouts):
+                    return found, layout.lower()
         return self._resolve(share, schema, table), None
 
     def _resolve(self, share: str, schema: str, table: str) -> Found:
@@ -249,19 +259,18 @@ class DeltaSharing:
 
     def _authorize(self, request: Request, share: str, schema: str, table: str, facts: dict
                    ) -> tuple[DatasetDocument, Optional[str]]:
-        """The checks of `Signer.sign` (token, user, version, then `Signer.authorize`), for the
-        endpoints that answer metadata without signing anything."""
+        """The checks of `Signer.sign` (token, user, then `Signer.resolve`: the version at its own
+        path, `authorize`, drafts refused with a 404, the layout's own location, manifest paths
+        inside the location), for the endpoints that answer metadata without signing anything."""
         token = extract_token(request.headers, request.cookies, request.query)
         facts["token_source"] = token.source
         user = self.signer.auth.user(token)
         facts["user_id"] = user.id
-        found, layout = self._resolve_table(share, schema, table)
+        found, layout = self._resolve_table(share, schema, table, user, token)
         doc = found.document
         facts.update(dataset=doc.name, version=doc.version, format=doc.format.value)
-        if layout:  # the document seen through its layout (location, pin, partitions)
-            doc = select_layout(self.signer.lookup, found, layout)[0]
-        self.signer.authorize(user, doc, token)  # permission, terms of service, allowed location
-        return doc, layout
+        found, _, _ = self.signer.resolve(user, token, doc.name, doc.version, facts, layout=layout)
+        return found.document, layout  # with a layout: the document seen through it
 
     # ---- entry
     def handle(self, request: Request, parts: list[str]) -> Response:
@@ -270,6 +279,8 @@ class DeltaSharing:
         facts: dict[str, Any] = {"request_id": uuid.uuid4().hex[:16], "origin": request.headers.get("origin")}
         op = "unknown"
         try:
+            if self.signer.problem:  # fail closed, as /sign does, before contacting anything
+                raise AuthUnavailable(f"the signer is misconfigured: {self.signer.problem}")
             if request.too_large:
                 raise PayloadTooLarge(f"the body is larger than {self.signer.config.max_body_bytes} bytes")
             op, resp = self._dispatch(request, method, parts, facts)

@@ -102,7 +102,11 @@ def test_pagination(make_signer, tables):
     assert zero.body["items"] == [] and zero.body["nextPageToken"]
 
 
-def test_version_metadata_and_query(make_signer, tables, audit_lines):
+def test_version_metadata_and_query(make_signer, tables, audit_lines, monkeypatch):
+    # This signer's config names no S3 endpoint, but boto3 reads AWS_ENDPOINT_URL(_S3) itself: one left
+    # in the shell (e.g. sourced from `make demo`'s env file) would make the URLs http://127.0.0.1:...
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
     s = make_signer()
     t = f"{BASE}/{DATASTACK}/schemas/synapses/tables"
     head = get(s, f"{t}/2_1", method="HEAD")
@@ -196,7 +200,10 @@ def test_same_refusals_as_sign(make_signer, tables, audit_lines):
     tos = get(s, f"{t}/query", token=TOKENS["tos"], method="POST", body={})
     assert tos.status == 403 and tos.body["error"] == "missing_tos" and tos.body["tos"][0]["tos_id"] == 7
     draft = get(s, f"{BASE}/{DATASTACK}/schemas/synapses/tables/3/metadata")
-    assert draft.status == 404 and draft.body["errorCode"] == "RESOURCE_DOES_NOT_EXIST"
+    assert draft.status == 404 and draft.body["errorCode"] == "RESOURCE_DOES_NOT_EXIST"  # /sign: drafts are not signed
+    assert get(s, f"{BASE}/{DATASTACK}/schemas/synapses/tables/3", method="HEAD").status == 404
+    assert get(s, f"{BASE}/{DATASTACK}/schemas/synapses/tables/3/metadata", token=TOKENS["other"]).status == 404
+    assert get(s, f"{t}__no_such_layout/metadata", token=TOKENS["other"]).status == 403  # no layout names leak
     outside = get(s, f"{BASE}/{DATASTACK}/schemas/outside/tables/1/query", method="POST", body={})
     assert outside.status == 403 and outside.body["error"] == "location_not_allowed"
     lance = get(s, f"{BASE}/{DATASTACK}/schemas/vecs/tables/latest/query", method="POST", body={})
@@ -210,6 +217,12 @@ def test_same_refusals_as_sign(make_signer, tables, audit_lines):
     outcomes = [(line["outcome"], line.get("error")) for line in audit_lines()]
     assert ("denied", "no_token") in outcomes and ("denied", "missing_tos") in outcomes
     assert ("denied", "location_not_allowed") in outcomes and ("denied", "not_shareable") in outcomes
+
+
+def test_misconfigured_fails_closed(make_signer, tables):
+    s = make_signer(allowed_locations=("s3://lab-tables/features*",))  # as /sign: 503, never a listing or table
+    for path in (BASE, f"{BASE}/{DATASTACK}/schemas/synapses/tables/1/metadata"):
+        assert get(s, path).status == 503
 
 
 def test_auth_down_fails_closed(make_signer, tables, cave):
