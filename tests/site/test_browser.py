@@ -3,7 +3,6 @@ compatibility matrix, no request to any other host, and no publisher payload eve
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from urllib.parse import urlparse
