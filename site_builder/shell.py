@@ -49,7 +49,9 @@ def is_bulk(rel: str) -> bool:
 
 def write_shell_sources(docs_dir: str) -> None:
     """The shell pages' Markdown (rewritten every build, so a dirty MkDocs build renders them)."""
-    text = (f"---\ntitle: {TITLE}\nsearch:\n  exclude: true\n---\n\n# {H1}\n\n{BODY}\n\n## {H2}\n")
+    # the front matter every bulk page's template asks for (templates/_macros.j2 `front`): no left
+    # navigation (the table of contents stays), kept out of MkDocs' search
+    text = (f"---\ntitle: {TITLE}\nhide:\n  - navigation\nsearch:\n  exclude: true\n---\n\n# {H1}\n\n{BODY}\n\n## {H2}\n")
     for rel in SHELLS.values():
         path = os.path.join(docs_dir, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
