@@ -257,11 +257,14 @@ class Registry:
     def manifest(self, name: str, version: str) -> FileManifest:
         if not valid_ref_parts(name, version):
             raise NotFound(f"no file manifest for {name}@{version} in {self.uri}")
-        path = manifest_path(name, version)
+        return self._read_manifest(manifest_path(name, version), f"no file manifest for {name}@{version} in {self.uri}")
+
+    def _read_manifest(self, path: str, missing: str) -> FileManifest:
+        """A file manifest under the readers' limits (size, partition depth); NotFound(`missing`)."""
         try:
             data = self.store.read_bytes(path, limit=limits.MAX_MANIFEST_BYTES + 1)
         except FileNotFoundError:
-            raise NotFound(f"no file manifest for {name}@{version} in {self.uri}") from None
+            raise NotFound(missing) from None
         raw = decode_json(data, self.store.url(path), max_bytes=limits.MAX_MANIFEST_BYTES)
         try:
             for i, f in enumerate(raw.get("files") or [] if isinstance(raw, dict) else []):
@@ -286,11 +289,10 @@ class Registry:
         return dbytes, mbytes
 
     def layout_manifest(self, name: str, version: str, layout: str) -> FileManifest:
-        path = layout_manifest_path(name, version, layout)
-        try:
-            return FileManifest.from_dict(json.loads(self.store.read_bytes(path)))
-        except FileNotFoundError:
-            raise NotFound(f"no file manifest for layout {layout!r} of {name}@{version} in {self.uri}") from None
+        if not valid_ref_parts(name, version):
+            raise NotFound(f"no file manifest for {name}@{version} in {self.uri}")
+        return self._read_manifest(layout_manifest_path(name, version, layout),
+                                   f"no file manifest for layout {layout!r} of {name}@{version} in {self.uri}")
 
     def _put_layout_manifests(self, doc: DatasetDocument, layouts: dict[str, FileManifest], overwrite: bool) -> None:
         """Before the document (the commit point), like the main manifest: an identical leftover is

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry import errors as registry_errors
+from registry.documents import layout_manifest_path
 from registry.model import DatasetDocument, FileManifest
 
 from .errors import NotFound
@@ -28,10 +28,11 @@ def select(lookup: Any, found: Any, layout: str) -> tuple[DatasetDocument, FileM
     key = ("layout", doc.name, doc.version, layout)
     manifest = lookup.cached(key)
     if manifest is None:
+        # the same size-capped reader as the version's own manifest (not the fsspec registry)
         try:
-            manifest = lookup.registry.layout_manifest(doc.name, doc.version, layout)
-        except registry_errors.NotFound:
-            raise NotFound(f"layout {layout!r} of {doc.ref} has no file manifest in the registry") from None
+            manifest = lookup.read_manifest(layout_manifest_path(doc.name, doc.version, layout), doc.name, doc.version)
+        except NotFound:
+            raise NotFound(f"layout {layout!r} of {doc.ref} has no readable file manifest in the registry") from None
         lookup.remember(key, manifest)
     inspected = doc.inspected.model_copy(update={"partition_columns": list(lay.partition_columns),
                                                  "file_count": lay.file_count or len(manifest.files)})

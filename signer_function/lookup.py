@@ -205,16 +205,21 @@ class Lookup:
     def _with_manifest(self, doc: DatasetDocument, path: str, asked: str) -> Found:
         if doc.status == Status.DRAFT:
             return Found(doc, None, path)
-        data = self._read(f"{DATASETS}/{doc.name}/{doc.version}{MANIFEST_SUFFIX}", self.max_manifest_bytes)
-        if data is None:
-            raise Missing(doc.name, asked, "no_manifest")
-        if len(data) > self.max_manifest_bytes:
-            raise Missing(doc.name, asked, "oversized_manifest")
-        try:
-            manifest = FileManifest.from_dict(json.loads(data.decode("utf-8")))
-        except (ValueError, TypeError, RecursionError, AttributeError, KeyError):
-            raise Missing(doc.name, asked, "invalid_manifest") from None
+        manifest = self.read_manifest(f"{DATASETS}/{doc.name}/{doc.version}{MANIFEST_SUFFIX}", doc.name, asked)
         return Found(doc, manifest, path)
+
+    def read_manifest(self, rel: str, name: str, asked: str) -> FileManifest:
+        """A file manifest (a version's own or a layout's) read with the signer's size-capped
+        reader; missing, oversized or invalid is a 404 (`Missing`) whose reason is for the audit."""
+        data = self._read(rel, self.max_manifest_bytes)
+        if data is None:
+            raise Missing(name, asked, "no_manifest")
+        if len(data) > self.max_manifest_bytes:
+            raise Missing(name, asked, "oversized_manifest")
+        try:
+            return FileManifest.from_dict(json.loads(data.decode("utf-8")))
+        except (ValueError, TypeError, RecursionError, AttributeError, KeyError):
+            raise Missing(name, asked, "invalid_manifest") from None
 
 
 def version_warnings(document: DatasetDocument, today: Optional[dt.date] = None) -> list[str]:

@@ -60,3 +60,22 @@ def test_delta_sharing_serves_layouts_as_tables(make_signer, tmp_registry):
     files = [json.loads(x)["file"] for x in q.body_bytes().decode().splitlines()[2:]]
     assert [f["url"].split("?")[0].rsplit("/", 2)[-2:] for f in files] == [["by_id2", "q1.parquet"]]
     assert call(s, method="GET", path=f"{base}/1__nope/metadata").status == 404
+
+
+def test_a_layout_manifest_is_read_under_the_same_limits_as_the_versions_own(make_signer, tmp_registry):
+    """A hand-written layout manifest that is oversized or not JSON is a 404, like a bad main manifest
+    (it used to be read whole through the fsspec registry, outside the signer's size cap)."""
+    from pathlib import Path
+
+    from registry.documents import layout_manifest_path
+
+    lay = {"name": "by_root", "location": "s3://lab-tables/features/syn/by_root", "manifest": True}
+    put(tmp_registry, [lay, {**lay, "name": "broken"}],
+        {"by_root": FileManifest.from_dict({"files": [{"path": "q0.parquet", "size": 1, "rows": 1}]}),
+         "broken": FileManifest.from_dict({"files": []})})
+    Path(tmp_registry, layout_manifest_path("syn", "1", "broken")).write_bytes(b"{\"files\": [" + b"[" * 50_000)
+    s = make_signer()
+    s.lookup.max_manifest_bytes = 1_000
+    assert call(s, {"dataset": "syn", "mode": "urls", "layout": "by_root"}).status == 200
+    bad = call(s, {"dataset": "syn", "mode": "urls", "layout": "broken"})
+    assert bad.status == 404 and "Traceback" not in bad.body["message"]
