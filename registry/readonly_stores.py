@@ -15,9 +15,41 @@ from typing import Any, Optional
 import fsspec
 
 
-class Boto3ReadOnlyFileSystem(fsspec.AbstractFileSystem):
-    protocol = ("s3", "s3a")
+class _ReadOnlyBucketFileSystem(fsspec.AbstractFileSystem):
+    """What both read-only stores share: `bucket/key` paths under their own protocols, no cache,
+    and `open` for reading only (writes name the extra that can do them)."""
+
+    protocol: tuple[str, ...] = ()
     root_marker = ""
+    store, extra, writer = "", "", ""  # e.g. "S3", the pip extra "s3", its writing filesystem "s3fs"
+
+    @classmethod
+    def _strip_protocol(cls, path: str) -> str:
+        for p in cls.protocol:
+            if path.startswith(f"{p}://"):
+                path = path[len(p) + 3:]
+        return path.rstrip("/")
+
+    @staticmethod
+    def _split(path: str) -> tuple[str, str]:
+        bucket, _, key = path.partition("/")
+        return bucket, key
+
+    def invalidate_cache(self, path: Optional[str] = None) -> None:
+        pass  # nothing is cached
+
+    def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
+        if "r" not in mode:
+            raise PermissionError(f"{path}: this {self.store} filesystem is read-only; install the "
+                                  f"[{self.extra}] extra ({self.writer}) to write")
+        import io
+
+        return io.BytesIO(self.cat_file(path))
+
+
+class Boto3ReadOnlyFileSystem(_ReadOnlyBucketFileSystem):
+    protocol = ("s3", "s3a")
+    store, extra, writer = "S3", "s3", "s3fs"
 
     def __init__(self, endpoint_url: Optional[str] = None, client_kwargs: Optional[dict[str, Any]] = None,
                  **kwargs: Any):
@@ -28,18 +60,6 @@ class Boto3ReadOnlyFileSystem(fsspec.AbstractFileSystem):
         # The SDK's own retries ("standard": exponential backoff, 3 attempts) bounded by timeouts.
         config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=10)
         self.client = boto3.client("s3", endpoint_url=endpoint_url, config=config, **(client_kwargs or {}))
-
-    @classmethod
-    def _strip_protocol(cls, path: str) -> str:
-        for p in ("s3://", "s3a://"):
-            if path.startswith(p):
-                path = path[len(p):]
-        return path.rstrip("/")
-
-    @staticmethod
-    def _split(path: str) -> tuple[str, str]:
-        bucket, _, key = path.partition("/")
-        return bucket, key
 
     def _missing(self, exc: Exception) -> bool:
         code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
@@ -98,20 +118,10 @@ class Boto3ReadOnlyFileSystem(fsspec.AbstractFileSystem):
             self.info(path)  # FileNotFoundError for a missing path, [] for an empty bucket
         return entries if detail else [e["name"] for e in entries]
 
-    def invalidate_cache(self, path: Optional[str] = None) -> None:
-        pass  # nothing is cached
 
-    def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
-        if "r" not in mode:
-            raise PermissionError(f"{path}: this S3 filesystem is read-only; install the [s3] extra (s3fs) to write")
-        import io
-
-        return io.BytesIO(self.cat_file(path))
-
-
-class GcsReadOnlyFileSystem(fsspec.AbstractFileSystem):
+class GcsReadOnlyFileSystem(_ReadOnlyBucketFileSystem):
     protocol = ("gs", "gcs")
-    root_marker = ""
+    store, extra, writer = "GCS", "gcs", "gcsfs"
 
     def __init__(self, endpoint_url: Optional[str] = None, token: Any = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -124,18 +134,6 @@ class GcsReadOnlyFileSystem(fsspec.AbstractFileSystem):
                                          client_options={"api_endpoint": endpoint_url} if endpoint_url else None)
         else:
             self.client = storage.Client()
-
-    @classmethod
-    def _strip_protocol(cls, path: str) -> str:
-        for p in ("gs://", "gcs://"):
-            if path.startswith(p):
-                path = path[len(p):]
-        return path.rstrip("/")
-
-    @staticmethod
-    def _split(path: str) -> tuple[str, str]:
-        bucket, _, key = path.partition("/")
-        return bucket, key
 
     def cat_file(self, path: str, start: Optional[int] = None, end: Optional[int] = None, **kwargs: Any) -> bytes:
         from google.api_core.exceptions import NotFound
@@ -176,16 +174,6 @@ class GcsReadOnlyFileSystem(fsspec.AbstractFileSystem):
         if not entries:
             self.info(path)
         return entries if detail else [e["name"] for e in entries]
-
-    def invalidate_cache(self, path: Optional[str] = None) -> None:
-        pass
-
-    def _open(self, path: str, mode: str = "rb", **kwargs: Any) -> Any:
-        if "r" not in mode:
-            raise PermissionError(f"{path}: this GCS filesystem is read-only; install the [gcs] extra (gcsfs) to write")
-        import io
-
-        return io.BytesIO(self.cat_file(path))
 
 
 def _gcs_retry() -> Any:
