@@ -296,3 +296,74 @@ def _lance(case: Case, got: Any) -> None:
     for f in got.files:
         if f.size is not None:
             assert f.size == os.path.getsize(os.path.join(case.location, f.path))
+
+
+# ---- Delta type widening (delta-kernel-rs test data, written by Spark 3.5.2 / Delta 3.3) -------------
+
+# What delta-kernel-rs's own read test (kernel/tests/integration/read/mod.rs, type_widening_basic and
+# type_widening_decimal) expects from this table: the reference, since delta-rs 1.x refuses to scan
+# tables with the `typeWidening-preview` reader feature.
+_WIDENED_ROWS = [
+    {"byte_long": 1, "int_long": 2, "byte_double": 5.0, "short_double": 6.0, "int_double": 7.0,
+     "date_timestamp_ntz": dt.datetime(2024, 9, 9), "decimal_decimal_same_scale": decimal.Decimal("123.45"),
+     "decimal_decimal_greater_scale": decimal.Decimal("67.89000"), "byte_decimal": decimal.Decimal("1.0"),
+     "short_decimal": decimal.Decimal("2.0"), "int_decimal": decimal.Decimal("3.0"), "long_decimal": decimal.Decimal("4.0")},
+    {"byte_long": 9223372036854775807, "int_long": 9223372036854775807, "byte_double": 1.234567890123,
+     "short_double": 1.234567890123, "int_double": 1.234567890123,
+     "date_timestamp_ntz": dt.datetime(2024, 9, 9, 12, 34, 56, 123456),
+     "decimal_decimal_same_scale": decimal.Decimal("12345678901234.56"),
+     "decimal_decimal_greater_scale": decimal.Decimal("12345678901.23456"), "byte_decimal": decimal.Decimal("123.4"),
+     "short_decimal": decimal.Decimal("12345.6"), "int_decimal": decimal.Decimal("1234567890.1"),
+     "long_decimal": decimal.Decimal("123456789012345678.9")},
+]
+
+
+def test_delta_type_widening_records_the_widened_types_and_the_changes():
+    """Spark-written table whose 13 columns were widened at version 2 (byte->long, float->double,
+    decimal(10,2)->decimal(20,5), date->timestamp_ntz, ...): one file holds the old types, one the new.
+    The inspection records the table's (wide) types, each change, and that the plain file list
+    needs a cast; per-file stats stay in the column's values (the same integers in either width)."""
+    from deltalake import DeltaTable
+
+    from .corpus.writers import DELTA_KERNEL
+
+    loc = str(DELTA_KERNEL / "type-widening")
+    got = inspect_table(loc, "delta")
+    table = DeltaTable(loc)
+    assert got.table_version == table.version() == 2
+    wide = pa.schema(table.schema().to_arrow())
+    assert {c.name: c.type for c in got.columns} == _types(wide)
+    assert {c.name: c.type for c in got.columns}["date_timestamp_ntz"] == "timestamp[us]"
+
+    changes = {c["column"]: (c["from"], c["to"], c["table_version"]) for c in got.reader_features["type_changes"]}
+    assert changes["byte_long"] == ("byte", "long", 2) and changes["date_timestamp_ntz"] == ("date", "timestamp_ntz", 2)
+    assert changes["decimal_decimal_greater_scale"] == ("decimal(10,2)", "decimal(20,5)", 2) and len(changes) == 13
+    assert got.reader_features["faithful_file_list"] is False
+    assert any("type widening" in w for w in got.warnings)
+
+    # Reference: the files themselves (both widths), cast to the table's types as a Delta reader does.
+    root = Path(loc)
+    narrow = set()
+    rows = []
+    for f in got.files:
+        content = pq.read_table(root / f.path)
+        assert f.rows == content.num_rows and f.size == (root / f.path).stat().st_size
+        narrow |= {n for n in content.column_names if content.schema.field(n).type != wide.field(n).type}
+        cast = content.cast(pa.schema([wide.field(n).remove_metadata() for n in content.column_names]))
+        rows += cast.to_pylist()
+        ints = {n for n in content.column_names if pa.types.is_integer(wide.field(n).type)}
+        assert f.stats == {"min": {n: min(cast.column(n).to_pylist()) for n in ints},
+                           "max": {n: max(cast.column(n).to_pylist()) for n in ints}}
+    assert narrow == set(changes)  # one file really holds the narrow types
+    assert got.row_count == len(rows) == 2
+    key = sorted(_WIDENED_ROWS[0])
+    assert sorted(tuple(r[k] for k in key) for r in rows) == sorted(tuple(r[k] for k in key) for r in _WIDENED_ROWS)
+
+
+def test_delta_type_widening_pinned_before_the_change_keeps_the_narrow_types():
+    from .corpus.writers import DELTA_KERNEL
+
+    got = inspect_table(str(DELTA_KERNEL / "type-widening"), "delta", table_version=1)
+    types = {c.name: c.type for c in got.columns}
+    assert types["byte_long"] == "int8" and types["date_timestamp_ntz"] == "date32[day]" and got.row_count == 1
+    assert "type_changes" not in got.reader_features and got.reader_features["faithful_file_list"] is True

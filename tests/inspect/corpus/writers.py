@@ -699,6 +699,12 @@ def iceberg_moved_table(d: Path) -> Case:
                 expect_features={"written_at": "file://" + old}, expect_warning="was written at")
 
 
+# ---- public test data: delta-kernel-rs's type-widening table (Spark 3.5.2 / Delta 3.3) ------------
+# delta-rs cannot scan it (`typeWidening-preview`), so it has its own test in test_corpus.py.
+
+DELTA_KERNEL = CORPUS_DIR / "delta-kernel-rs"
+
+
 # ---- committed Parquet written by Spark 3.5.9 (see spark-3.5.9/README.md) -----------------------
 
 SPARK = CORPUS_DIR / "spark-3.5.9"
