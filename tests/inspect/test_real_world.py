@@ -52,6 +52,26 @@ def test_lance_migrated_from_0_7_agrees_with_lance(tmp_path):
     assert got.row_count == lance.dataset(str(root)).to_table().num_rows == 91
 
 
+def test_lance_deleted_from_by_0_8_0_is_counted_from_the_data_files(tmp_path):
+    """Issue item 2, reproduced: a 0.7.5 dataset (62 rows, 5 deleted) from which Lance 0.8.0 deleted
+    one more row. 0.8.0 wrote fragment 0's live rows (14) as its physical_rows though its file still
+    holds 20, and counted 50 itself; Lance 14 and a scan count 56."""
+    import lance
+
+    from .corpus.writers import LANCE_08_MIGRATED
+
+    root = tmp_path / "mig.lance"
+    shutil.copytree(LANCE_08_MIGRATED, root)
+    ds = lance.dataset(str(root))
+    frag0 = ds.get_fragments()[0]
+    assert (frag0.metadata.physical_rows, frag0.physical_rows, frag0.num_deletions) == (14, 20, 6)  # the quirk
+    got = inspect_table(str(root), "lance")
+    assert got.row_count == ds.count_rows() == ds.to_table().num_rows == 56
+    assert [f.rows for f in got.files] == [20, 20, 10, 8, 4]  # what each file holds, deletions not applied
+    assert got.reader_features["deleted_rows"] == 6 and got.reader_features["manifest_row_counts_wrong"] == 1
+    assert any("give 50 rows but Lance counts 56" in w for w in got.warnings)
+
+
 # ---- Parquet ------------------------------------------------------------------------------------
 
 
@@ -151,6 +171,18 @@ def test_version_hint_holding_a_file_name(iceberg):
     Path(iceberg.location, "metadata", "version-hint.text").write_text(os.path.basename(first) + "\n")
     got = inspect_table(iceberg.location, "iceberg")
     assert got.table_version == iceberg.snapshots[0]
+
+
+def test_version_hint_holding_a_file_name_without_its_suffix(iceberg):
+    """Iceberg Java's Hadoop tables (duckdb-iceberg's `uuid` table) write the metadata file's stem,
+    `00001-<uuid>`, into the hint: it names `00001-<uuid>.metadata.json`."""
+    metas = sorted(glob.glob(os.path.join(iceberg.location, "metadata", "*.metadata.json")))
+    first = next(m for m in metas if len(json.loads(Path(m).read_text()).get("snapshots", [])) == 1)
+    stem = os.path.basename(first)[: -len(".metadata.json")]
+    Path(iceberg.location, "metadata", "version-hint.text").write_text(stem)
+    got = inspect_table(iceberg.location, "iceberg")
+    assert got.table_version == iceberg.snapshots[0]
+    assert got.reader_features["metadata_location"].endswith(os.path.basename(first))
 
 
 def test_temporal_partition_values_are_iso_strings_in_every_format(tmp_path):

@@ -664,6 +664,20 @@ def lance_migrated_from_0_7(d: Path) -> Case:
     return Case("lance_migrated_from_0_7", "lance", str(out), writer=f"pylance 0.7.5 + {lance.__version__}")
 
 
+LANCE_08_MIGRATED = CORPUS_DIR / "lance-0.8.0-migrated" / "migrated.lance"
+
+
+@writer
+def lance_deleted_from_by_0_8_0(d: Path) -> Case:
+    """Written by 0.7.5, a row deleted by 0.8.0 (committed): 0.8.0 stored fragment 0's live rows
+    (14) as its physical_rows (the file holds 20), so the manifest undercounts by 6."""
+    out = d / "migrated.lance"
+    shutil.copytree(LANCE_08_MIGRATED, out)
+    return Case("lance_deleted_from_by_0_8_0", "lance", str(out), writer="pylance 0.7.5 then 0.8.0 (committed)",
+                expect_features={"row_count_source": "fragment_footers", "manifest_row_counts_wrong": 1},
+                expect_warning="disagree with their data files")
+
+
 # ---- public test data: delta-rs's own test tables (Spark, Databricks, delta-rs writers) -----------
 
 DELTA_RS = CORPUS_DIR / "delta-rs"
