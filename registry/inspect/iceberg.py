@@ -9,6 +9,10 @@ location), else `metadata/version-hint.text` under the location, else the newest
 `scan().plan_files()`: same data files, but it also sees equality-delete files, on which pyiceberg's
 planner raises.
 
+Format v1 snapshots may list their manifests inline (`manifests`, the v1 spec's alternative to a
+manifest list; Spark/Iceberg Java still write it for v1 tables): pyiceberg refuses that metadata,
+so `iceberg_v1.py` reads it instead (the manifests themselves are ordinary Avro manifests).
+
 Iceberg metadata holds absolute paths; every data file must lie under the location so the manifest
 can list it relative to the location (as the contract wants); one that does not is an error naming it.
 """
@@ -46,12 +50,18 @@ def inspect(
 
     metadata_uri = _metadata_location(location, format_options)
     properties = storage.pyiceberg_properties(location)
+    legacy: dict[str, list[str]] = {}  # v1 snapshots listing `manifests` instead of a manifest list
     try:
         table = StaticTable.from_metadata(metadata_uri, properties=properties)
     except Exception as exc:  # pyiceberg raises JSON, validation and IO errors alike
-        raise classify(location, exc) or TableUnreadable(
-            f"{location}: cannot read Iceberg metadata {metadata_uri} ({_why(exc)}): {_first_line(exc)}"
-        ) from None
+        from .iceberg_v1 import legacy_table
+
+        loaded = legacy_table(metadata_uri, properties)
+        if loaded is None:
+            raise classify(location, exc) or TableUnreadable(
+                f"{location}: cannot read Iceberg metadata {metadata_uri} ({_why(exc)}): {_first_line(exc)}"
+            ) from None
+        table, legacy = loaded
     meta = table.metadata
     # Relocate only a table that moved as a whole: its metadata file lies under `location`.
     moved = _canon(metadata_uri).startswith(_canon(location) + "/")
@@ -78,7 +88,7 @@ def inspect(
         col.nullable = not field.required
 
     try:
-        entries = _live_entries(io, snapshot, progress, location)
+        entries = _live_entries(io, snapshot, progress, location, legacy)
     except TableUnreadable:
         raise
     except Exception as exc:
@@ -123,6 +133,11 @@ def inspect(
     partition_columns, partition_spec = _partition_columns(used_specs, schema)
 
     warnings: list[str] = []
+    if snapshot.manifest_list in legacy:
+        warnings.append(
+            f"snapshot {snapshot.snapshot_id} lists its manifests inline (Iceberg v1 `manifests`, no manifest "
+            "list): valid v1, read here, but pyiceberg refuses such metadata"
+        )
     if relocate:
         warnings.append(
             f"the metadata says the table was written at {meta.location}; its paths were read relative to "
@@ -148,6 +163,7 @@ def inspect(
         "row_count_exact": delete_files == 0,
         "partition_spec": partition_spec,
         **({"written_at": meta.location} if relocate else {}),
+        **({"inline_manifests": True} if snapshot.manifest_list in legacy else {}),
     }
     return TableInspection(
         columns=columns,
@@ -299,13 +315,22 @@ def _schema_of(meta: Any, snapshot: Any) -> Any:
     return meta.schema()
 
 
-def _live_entries(io: Any, snapshot: Any, progress: Optional[ProgressCallback], location: str) -> list[Any]:
+def _live_entries(
+    io: Any, snapshot: Any, progress: Optional[ProgressCallback], location: str, legacy: dict[str, list[str]]
+) -> list[Any]:
     """Every live data and delete file of the snapshot, from its manifests (read concurrently)."""
     where = getattr(io, "relocate", lambda path: path)  # name files where they were looked for
     try:
-        manifests = snapshot.manifests(io)
+        if snapshot.manifest_list in legacy:
+            from .iceberg_v1 import manifest_files
+
+            manifests = manifest_files(io, snapshot, legacy[snapshot.manifest_list])
+        else:
+            manifests = snapshot.manifests(io)
     except Exception as exc:  # noqa: BLE001
-        raise _avro_error(location, snapshot, "manifest list", where(snapshot.manifest_list), exc) from None
+        what, path = ("manifest list", snapshot.manifest_list) if snapshot.manifest_list not in legacy else (
+            "manifest", getattr(exc, "manifest_path", ", ".join(legacy[snapshot.manifest_list][:3])))
+        raise _avro_error(location, snapshot, what, where(path), exc) from None
     total = len(manifests)
     out: list[Any] = []
     if progress:

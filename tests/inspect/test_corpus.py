@@ -44,8 +44,8 @@ def test_public_delta_tables_listing_missing_files_are_refused():
 
 
 def test_public_iceberg_tables_with_unsupported_layouts_are_refused_naming_the_file():
-    """duckdb-iceberg's BigQuery-written table (its manifest's Avro schema is not the spec's) and a
-    Spark v1 table in the deprecated `manifests` layout: exit 2, the file named, the reason given."""
+    """duckdb-iceberg's BigQuery-written table (its manifest's Avro schema is not the spec's):
+    exit 2, the file named, the reason given."""
     from registry.errors import TableUnreadable
 
     from .corpus.writers import DUCKDB_ICEBERG
@@ -54,9 +54,18 @@ def test_public_iceberg_tables_with_unsupported_layouts_are_refused_naming_the_f
         inspect_table(str(DUCKDB_ICEBERG / "big_query_error"), "iceberg")
     text = str(err.value)
     assert "-f-00000-of-00001.avro" in text and "Avro schema" in text and "BigQuery" in text
-    with pytest.raises(TableUnreadable) as err:
-        inspect_table(str(DUCKDB_ICEBERG / "legacy_v1"), "iceberg")
-    assert "v2.metadata.json" in str(err.value) and "manifest-list" in str(err.value)
+
+
+def test_spark_v1_table_with_inline_manifests_is_read():
+    """duckdb-iceberg's `legacy_v1` (Spark 4.0.1 / Iceberg 1.10, format v1, the snapshot lists
+    `manifests` inline): pyiceberg refuses it, the inspector reads it (the generic corpus check
+    compares it with its files); here the facts that say how."""
+    from .corpus.writers import DUCKDB_ICEBERG
+
+    got = inspect_table(str(DUCKDB_ICEBERG / "legacy_v1"), "iceberg")
+    assert got.reader_features["inline_manifests"] is True and got.reader_features["format_version"] == 1
+    assert got.row_count == 3 and got.table_version == 2456114553637229296
+    assert any("lists its manifests inline" in w for w in got.warnings)
 
 
 def test_inspection_agrees_with_the_formats_own_reader(case: Case):
