@@ -234,6 +234,21 @@ def test_iceberg_v1_snapshots_listing_manifests_inline_are_read(tmp_path):
     assert {"cls": "a", "ts_day": "2024-02-02"} in [f.partition for f in after[0].files]
 
 
+def test_bigquery_manifest_is_refused_naming_it_not_with_a_python_message(tmp_path, monkeypatch):
+    """duckdb-iceberg's BigQuery-written table, placed where its relative paths
+    (`data/persistent/big_query_error/...`) resolve from the working directory, so every inspector
+    reaches the manifest: its Avro maps are not the spec's. Exit 2 naming the manifest and why, not
+    pyiceberg's "list indices must be integers or slices, not str"."""
+    from .corpus.writers import DUCKDB_ICEBERG
+
+    shutil.copytree(DUCKDB_ICEBERG / "big_query_error", tmp_path / "data" / "persistent" / "big_query_error")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TableUnreadable) as err:
+        inspect_table("data/persistent/big_query_error", "iceberg")
+    text = str(err.value)
+    assert "-f-00000-of-00001.avro" in text and "Avro schema" in text and "BigQuery" in text, text
+
+
 def test_temporal_partition_values_are_iso_strings_in_every_format(tmp_path):
     """The same date/timestamp partition in Delta, Iceberg and Hive Parquet has one JSON shape."""
     from deltalake import write_deltalake
