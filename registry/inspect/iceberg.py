@@ -133,6 +133,12 @@ def inspect(
     partition_columns, partition_spec = _partition_columns(used_specs, schema)
 
     warnings: list[str] = []
+    chosen = metadata_uri.rstrip("/").rsplit("/", 1)[-1]
+    if not format_options.get("metadata_location") and _metadata_number(chosen) is None and chosen.endswith(".metadata.json"):
+        warnings.append(
+            f"metadata/{chosen} was taken as the current metadata by its last-updated-ms (its name carries no "
+            "version number); set format_options.metadata_location to choose another"
+        )
     if snapshot.manifest_list in legacy:
         warnings.append(
             f"snapshot {snapshot.snapshot_id} lists its manifests inline (Iceberg v1 `manifests`, no manifest "
@@ -233,15 +239,52 @@ def _metadata_location(location: str, format_options: dict[str, Any]) -> str:
                 if name in names:
                     return storage.join(location, "metadata/" + name)
             raise TableUnreadable(f"{location}: metadata/version-hint.text names {first!r}, which does not exist")
-    if not candidates:
+    unnumbered = sorted(n for n in names if n not in candidates and _METADATA_SUFFIX.search(n))
+    if not candidates and not unnumbered:
         raise TableUnreadable(f"{location}: not an Iceberg table (no metadata/*.metadata.json)")
-    newest = max(candidates, key=lambda n: (candidates[n], n))
+    newest = max(candidates, key=lambda n: (candidates[n], n)) if candidates else None
+    if unnumbered:  # names without a version number (`vfinal.metadata.json`): ask their contents
+        newest = _newest_by_timestamp(location, fs, meta_dir, unnumbered + ([newest] if newest else []))
     if newest.endswith(".metadata.json.gz"):  # pyiceberg takes any other ending for a hint folder
         raise TableUnreadable(
             f"{location}: metadata/{newest} is gzip metadata under a name pyiceberg cannot read; Iceberg's "
             f"own name for it is v{candidates[newest]}.gz.metadata.json"
         )
     return storage.join(location, "metadata/" + newest)
+
+
+_METADATA_SUFFIX = re.compile(r"\.metadata\.json$")
+_MAX_UNNUMBERED = 20  # metadata files read to find the newest when their names carry no number
+
+
+def _newest_by_timestamp(location: str, fs: Any, meta_dir: str, names: list[str]) -> str:
+    """The metadata file with the greatest `last-updated-ms`, among files whose names do not say
+    their version (the newest numbered one included). Bounded: more than a few such files is a
+    folder whose current metadata cannot be told cheaply, and the user is asked to name it."""
+    import gzip
+    import json
+
+    if len(names) > _MAX_UNNUMBERED:
+        raise TableUnreadable(
+            f"{location}: metadata/ holds {len(names)} metadata JSON files whose names carry no version "
+            f"number (e.g. {names[0]}); set format_options.metadata_location to the current one"
+        )
+    best: Optional[tuple[int, str]] = None
+    for name in names:
+        try:
+            raw = fs.cat_file(meta_dir + "/" + name)
+            if raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+            updated = int(json.loads(raw)["last-updated-ms"])
+        except Exception as exc:  # noqa: BLE001
+            raise classify(location, exc) or TableUnreadable(
+                f"{location}: cannot tell which metadata JSON is current: metadata/{name} has no readable "
+                f"last-updated-ms ({summary(exc)}); set format_options.metadata_location"
+            ) from None
+        if best is None or (updated, name) > best:
+            best = (updated, name)
+    assert best is not None
+    return best[1]
 
 
 def _metadata_number(name: str) -> Optional[int]:
