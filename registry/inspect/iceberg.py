@@ -88,7 +88,8 @@ def inspect(
         col.nullable = not field.required
 
     try:
-        entries = _live_entries(io, snapshot, progress, location, legacy)
+        nonstandard: list[str] = []
+        entries = _live_entries(io, snapshot, progress, location, legacy, nonstandard)
     except TableUnreadable:
         raise
     except Exception as exc:
@@ -139,6 +140,12 @@ def inspect(
             f"metadata/{chosen} was taken as the current metadata by its last-updated-ms (its name carries no "
             "version number); set format_options.metadata_location to choose another"
         )
+    if nonstandard:
+        warnings.append(
+            f"{len(nonstandard)} manifest(s) have metrics maps in a shape the Iceberg spec does not give "
+            "(BigQuery writes them so; pyiceberg cannot read them): read by the spec's field ids, metrics "
+            f"skipped, e.g. {nonstandard[0].rsplit('/', 1)[-1]}"
+        )
     if snapshot.manifest_list in legacy:
         warnings.append(
             f"snapshot {snapshot.snapshot_id} lists its manifests inline (Iceberg v1 `manifests`, no manifest "
@@ -170,6 +177,7 @@ def inspect(
         "partition_spec": partition_spec,
         **({"written_at": meta.location} if relocate else {}),
         **({"inline_manifests": True} if snapshot.manifest_list in legacy else {}),
+        **({"nonstandard_manifests": len(nonstandard)} if nonstandard else {}),
     }
     return TableInspection(
         columns=columns,
@@ -359,9 +367,12 @@ def _schema_of(meta: Any, snapshot: Any) -> Any:
 
 
 def _live_entries(
-    io: Any, snapshot: Any, progress: Optional[ProgressCallback], location: str, legacy: dict[str, list[str]]
+    io: Any, snapshot: Any, progress: Optional[ProgressCallback], location: str, legacy: dict[str, list[str]],
+    nonstandard: list[str],
 ) -> list[Any]:
-    """Every live data and delete file of the snapshot, from its manifests (read concurrently)."""
+    """Every live data and delete file of the snapshot, from its manifests (read concurrently).
+    Manifests read through `iceberg_avro` (metrics maps not in the spec's shape) are appended to
+    `nonstandard`."""
     where = getattr(io, "relocate", lambda path: path)  # name files where they were looked for
     try:
         if snapshot.manifest_list in legacy:
@@ -382,6 +393,15 @@ def _live_entries(
     def read(manifest: Any) -> list[Any]:
         try:
             return [e.data_file for e in manifest.fetch_manifest_entry(io, discard_deleted=True)]
+        except (TypeError, KeyError, IndexError, AttributeError) as exc:  # an Avro schema not the spec's
+            from .iceberg_avro import read_entries
+
+            try:
+                files = read_entries(io, manifest)
+            except Exception:  # noqa: BLE001 - not the known BigQuery shape: refuse, naming the file
+                raise _avro_error(location, snapshot, "manifest", where(manifest.manifest_path), exc) from None
+            nonstandard.append(manifest.manifest_path)
+            return files
         except Exception as exc:  # noqa: BLE001
             raise _avro_error(location, snapshot, "manifest", where(manifest.manifest_path), exc) from None
 

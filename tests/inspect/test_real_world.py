@@ -234,19 +234,43 @@ def test_iceberg_v1_snapshots_listing_manifests_inline_are_read(tmp_path):
     assert {"cls": "a", "ts_day": "2024-02-02"} in [f.partition for f in after[0].files]
 
 
-def test_bigquery_manifest_is_refused_naming_it_not_with_a_python_message(tmp_path, monkeypatch):
+def test_bigquery_manifest_is_read_by_the_specs_field_ids(tmp_path, monkeypatch):
     """duckdb-iceberg's BigQuery-written table, placed where its relative paths
     (`data/persistent/big_query_error/...`) resolve from the working directory, so every inspector
-    reaches the manifest: its Avro maps are not the spec's. Exit 2 naming the manifest and why, not
-    pyiceberg's "list indices must be integers or slices, not str"."""
+    reaches the manifest: its Avro metrics maps are not the spec's (pyiceberg: "list indices must be
+    integers or slices, not str"). The fields read carry the spec's ids, so it is read."""
+    import pyarrow.parquet as pq
+
     from .corpus.writers import DUCKDB_ICEBERG
 
     shutil.copytree(DUCKDB_ICEBERG / "big_query_error", tmp_path / "data" / "persistent" / "big_query_error")
     monkeypatch.chdir(tmp_path)
+    got = inspect_table("data/persistent/big_query_error", "iceberg")
+    assert [f.path for f in got.files] == [
+        "data/bc12018c-b4ed-4ed8-adcb-a41cea51206d-3175699a3a6392ba-f-00000-of-00001.parquet"]
+    content = pq.read_table(Path("data/persistent/big_query_error", got.files[0].path))
+    assert got.row_count == got.files[0].rows == content.num_rows == 2
+    assert [c.name for c in got.columns] == content.column_names
+    assert got.reader_features["nonstandard_manifests"] == 1
+    assert any("BigQuery" in w and "-f-00000-of-00001.avro" in w for w in got.warnings)
+
+
+def test_manifest_without_the_specs_field_ids_is_refused_naming_it(tmp_path):
+    """The same BigQuery manifest with `file_path` carrying another field id: reading by name would
+    be a guess, so it is refused (exit 2) naming the manifest and why."""
+    from .corpus.writers import DUCKDB_ICEBERG
+
+    root = tmp_path / "bq"
+    shutil.copytree(DUCKDB_ICEBERG / "big_query_error", root)
+    manifest = next(root.glob("metadata/*-f-00000-of-00001.avro"))
+    raw = manifest.read_bytes()
+    old = b'"name":"file_path","type":["null",{"type":"string"}],"field-id":100'
+    assert raw.count(old) == 1
+    manifest.write_bytes(raw.replace(old, old[:-3] + b"107"))  # same length: the header stays valid
     with pytest.raises(TableUnreadable) as err:
-        inspect_table("data/persistent/big_query_error", "iceberg")
+        inspect_table(str(root), "iceberg")
     text = str(err.value)
-    assert "-f-00000-of-00001.avro" in text and "Avro schema" in text and "BigQuery" in text, text
+    assert manifest.name in text and "Avro schema" in text and "BigQuery" in text, text
 
 
 def test_temporal_partition_values_are_iso_strings_in_every_format(tmp_path):

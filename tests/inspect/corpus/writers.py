@@ -41,6 +41,8 @@ class Case:
     expect_features: dict[str, Any] = field(default_factory=dict)
     expect_warning: Optional[str] = None
     exact_rows: bool = True  # False when the format's own metadata only gives an upper bound
+    # the prefix the table's own paths start with, when not its metadata's `location` (BigQuery)
+    paths_from: Optional[str] = None
     # Lance pre-0.8 data: an older release wrote it, this one reads it
     writer: str = ""
 
@@ -737,17 +739,17 @@ def spark_legacy_format(d: Path) -> Case:
 # ---- public test data: duckdb-iceberg's persistent tables (Spark, pyiceberg, BigQuery writers) -----
 
 DUCKDB_ICEBERG = CORPUS_DIR / "duckdb-iceberg"
-# Refused with the file named (tested in test_corpus.py): BigQuery's manifest Avro schema.
-# (`legacy_v1`, Spark's v1 inline `manifests` list, is read since pyiceberg's refusal is worked around.)
-DUCKDB_ICEBERG_REFUSED = ("big_query_error",)
+# Every table is read (BigQuery's manifests by the spec's field ids, Spark's v1 inline `manifests`).
+DUCKDB_ICEBERG_REFUSED: tuple[str, ...] = ()
 
 
 def _public_iceberg(name: str) -> Writer:
     def write(d: Path) -> Case:
         loc = DUCKDB_ICEBERG / name
         meta = json.loads(sorted((loc / "metadata").glob("*.metadata.json"))[-1].read_text())
+        paths_from = f"data/persistent/{name}" if not meta["location"].startswith("data/") else None
         return Case(f"duckdb-iceberg:{name}", "iceberg", str(loc), writer="duckdb-iceberg test data (see README)",
-                    expect_features={"written_at": meta["location"]})
+                    expect_features={"written_at": meta["location"]}, paths_from=paths_from)
 
     write.__name__ = f"public_iceberg_{name}"
     return write
