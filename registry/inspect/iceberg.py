@@ -250,10 +250,12 @@ def _metadata_location(location: str, format_options: dict[str, Any]) -> str:
     unnumbered = sorted(n for n in names if n not in candidates and _METADATA_SUFFIX.search(n))
     if not candidates and not unnumbered:
         raise TableUnreadable(f"{location}: not an Iceberg table (no metadata/*.metadata.json)")
-    newest = max(candidates, key=lambda n: (candidates[n], n)) if candidates else None
+    numbered = [max(candidates, key=lambda n: (candidates[n], n))] if candidates else []
     if unnumbered:  # names without a version number (`vfinal.metadata.json`): ask their contents
-        newest = _newest_by_timestamp(location, fs, meta_dir, unnumbered + ([newest] if newest else []))
-    if newest.endswith(".metadata.json.gz"):  # pyiceberg takes any other ending for a hint folder
+        newest = _newest_by_timestamp(location, fs, meta_dir, unnumbered + numbered)
+    else:
+        newest = numbered[0]
+    if newest in candidates and newest.endswith(".metadata.json.gz"):  # pyiceberg takes any other ending for a hint folder
         raise TableUnreadable(
             f"{location}: metadata/{newest} is gzip metadata under a name pyiceberg cannot read; Iceberg's "
             f"own name for it is v{candidates[newest]}.gz.metadata.json"

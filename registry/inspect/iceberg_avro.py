@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import Any, cast
 
 _MAGIC = b"Obj\x01"
 _PRIVATE_IDS = 1_000_000_000  # far above any id a table or the manifest schema uses
@@ -49,7 +49,8 @@ def _header(raw: bytes) -> tuple[dict[bytes, bytes], int]:
     """(metadata map, offset of the sync marker) of an Avro object container file."""
     if raw[:4] != _MAGIC:
         raise ValueError("not an Avro object container file")
-    pos, meta = 4, {}
+    pos = 4
+    meta: dict[bytes, bytes] = {}
     while True:
         count, pos = _read_long(raw, pos)
         if count == 0:
@@ -167,8 +168,9 @@ def read_entries(io_: Any, manifest: Any) -> list[Any]:
     record = next(t for t in (schema["fields"][top.index("data_file")]["type"]) if isinstance(t, dict))
     names = [f["name"] for f in record["fields"]]
     out = []
-    with AvroFile(patched) as reader:  # read with the file's own (patched) schema: positions are its fields
-        for entry in reader:
+    reader: AvroFile[Any]
+    with AvroFile(cast(Any, patched)) as reader:  # read with the file's own (patched) schema: positions are its fields
+        for entry in cast(Any, reader):
             status = entry[top.index("status")]
             if status == ManifestEntryStatus.DELETED.value:
                 continue

@@ -97,6 +97,7 @@ def _spec_id(source: Any) -> int:
     from pyiceberg.avro.file import AvroFile
     from pyiceberg.manifest import MANIFEST_ENTRY_SCHEMAS
 
+    reader: AvroFile[Any]
     with AvroFile(source, MANIFEST_ENTRY_SCHEMAS[1]) as reader:
         value = reader.header.meta.get("partition-spec-id")
     return int(value) if value is not None and str(value).lstrip("-").isdigit() else 0
