@@ -9,14 +9,17 @@ them), the row counts come from the Parquet footers of those files, as for a Par
 
 The file list is the add actions of the pinned version. It is a *faithful* description of the
 table (reading exactly those Parquet files, plus the per-file partition values, yields the table's
-rows) only when no file carries a deletion vector and column mapping is off; otherwise the
-physical files hide deleted rows or use physical column names. That is recorded as a fact in
+rows) only when no file carries a deletion vector, column mapping is off and no column was widened
+(type widening: files written before the change keep the narrower type, e.g. `int8` in a column the
+table now calls `int64`, or `date` under `timestamp_ntz`); otherwise the physical files hide deleted
+rows, use physical column names or need a cast. That is recorded as a fact in
 `reader_features["faithful_file_list"]` rather than refused: a Delta reader still reads the table
 correctly from the pinned version.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Optional
 from urllib.parse import unquote, urlparse
@@ -80,6 +83,8 @@ def inspect(
     dv_files = sum(1 for n in deleted_by_path.values() if n > 0)
     deleted_rows = sum(deleted_by_path.values())
 
+    type_changes = _type_changes(schema)
+
     listed = _existing_files(location)
     _check_present(location, version, files, listed, lambda: _latest(uri, options))
     warnings: list[str] = []
@@ -97,10 +102,19 @@ def inspect(
         "deletion_vector_files": dv_files,
         "deleted_rows": deleted_rows,
         "column_mapping": column_mapping,
-        "faithful_file_list": dv_files == 0 and column_mapping is None,
+        "faithful_file_list": dv_files == 0 and column_mapping is None and not type_changes,
         "row_count_exact": True,
         "row_count_source": "footers" if stats_missing else "log",
     }
+    if type_changes:
+        reader_features["type_changes"] = type_changes
+        widened = sorted({c["column"] for c in type_changes})
+        warnings.append(
+            f"type widening: {len(widened)} column(s) changed type ({', '.join(widened[:5])}"
+            + (", ..." if len(widened) > 5 else "")
+            + "): files written before the change hold the narrower type; cast to the recorded types "
+            "or read the table with a Delta reader"
+        )
     if column_mapping is not None:
         warnings.append(
             f"column mapping mode {column_mapping!r}: data files use physical column names; read the "
@@ -126,6 +140,50 @@ def inspect(
 
 
 # --------------------------------------------------------------------------------------------------
+
+
+def _type_changes(schema: pa.Schema) -> list[dict[str, Any]]:
+    """Type widening history from the schema's `delta.typeChanges` field metadata (Delta protocol,
+    "Type Change Metadata"): one fact per change, oldest first, nested fields by dotted name.
+
+    The log is written by the table's publisher but read from a bucket: a malformed entry is
+    skipped (it only feeds a fact and a warning), never trusted as a type.
+    """
+    out: list[dict[str, Any]] = []
+
+    def walk(field: pa.Field, prefix: str) -> None:
+        name = prefix + field.name
+        raw = (field.metadata or {}).get(b"delta.typeChanges")
+        if raw:
+            try:
+                entries = json.loads(raw)
+            except ValueError:
+                entries = []
+            for entry in entries if isinstance(entries, list) else []:
+                if not isinstance(entry, dict):
+                    continue
+                fact: dict[str, Any] = {"column": name, "from": str(entry.get("fromType")), "to": str(entry.get("toType"))}
+                if isinstance(entry.get("tableVersion"), int):
+                    fact["table_version"] = entry["tableVersion"]
+                if isinstance(entry.get("fieldPath"), str):
+                    fact["field_path"] = entry["fieldPath"]
+                out.append(fact)
+        for child in _children(field.type):
+            walk(child, name + ".")
+
+    for f in schema:
+        walk(f, "")
+    return out
+
+
+def _children(t: pa.DataType) -> list[pa.Field]:
+    if pa.types.is_struct(t):
+        return [t.field(i) for i in range(t.num_fields)]
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return _children(t.value_type)
+    if pa.types.is_map(t):
+        return _children(t.key_type) + _children(t.item_type)
+    return []
 
 
 def _table_uri(location: str) -> str:

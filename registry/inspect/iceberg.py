@@ -9,6 +9,10 @@ location), else `metadata/version-hint.text` under the location, else the newest
 `scan().plan_files()`: same data files, but it also sees equality-delete files, on which pyiceberg's
 planner raises.
 
+Format v1 snapshots may list their manifests inline (`manifests`, the v1 spec's alternative to a
+manifest list; Spark/Iceberg Java still write it for v1 tables): pyiceberg refuses that metadata,
+so `iceberg_v1.py` reads it instead (the manifests themselves are ordinary Avro manifests).
+
 Iceberg metadata holds absolute paths; every data file must lie under the location so the manifest
 can list it relative to the location (as the contract wants); one that does not is an error naming it.
 """
@@ -46,12 +50,18 @@ def inspect(
 
     metadata_uri = _metadata_location(location, format_options)
     properties = storage.pyiceberg_properties(location)
+    legacy: dict[str, list[str]] = {}  # v1 snapshots listing `manifests` instead of a manifest list
     try:
         table = StaticTable.from_metadata(metadata_uri, properties=properties)
     except Exception as exc:  # pyiceberg raises JSON, validation and IO errors alike
-        raise classify(location, exc) or TableUnreadable(
-            f"{location}: cannot read Iceberg metadata {metadata_uri} ({_why(exc)}): {_first_line(exc)}"
-        ) from None
+        from .iceberg_v1 import legacy_table
+
+        loaded = legacy_table(metadata_uri, properties)
+        if loaded is None:
+            raise classify(location, exc) or TableUnreadable(
+                f"{location}: cannot read Iceberg metadata {metadata_uri} ({_why(exc)}): {_first_line(exc)}"
+            ) from None
+        table, legacy = loaded
     meta = table.metadata
     # Relocate only a table that moved as a whole: its metadata file lies under `location`.
     moved = _canon(metadata_uri).startswith(_canon(location) + "/")
@@ -78,7 +88,8 @@ def inspect(
         col.nullable = not field.required
 
     try:
-        entries = _live_entries(io, snapshot, progress, location)
+        nonstandard: list[str] = []
+        entries = _live_entries(io, snapshot, progress, location, legacy, nonstandard)
     except TableUnreadable:
         raise
     except Exception as exc:
@@ -123,6 +134,23 @@ def inspect(
     partition_columns, partition_spec = _partition_columns(used_specs, schema)
 
     warnings: list[str] = []
+    chosen = metadata_uri.rstrip("/").rsplit("/", 1)[-1]
+    if not format_options.get("metadata_location") and _metadata_number(chosen) is None and chosen.endswith(".metadata.json"):
+        warnings.append(
+            f"metadata/{chosen} was taken as the current metadata by its last-updated-ms (its name carries no "
+            "version number); set format_options.metadata_location to choose another"
+        )
+    if nonstandard:
+        warnings.append(
+            f"{len(nonstandard)} manifest(s) have metrics maps in a shape the Iceberg spec does not give "
+            "(BigQuery writes them so; pyiceberg cannot read them): read by the spec's field ids, metrics "
+            f"skipped, e.g. {nonstandard[0].rsplit('/', 1)[-1]}"
+        )
+    if snapshot.manifest_list in legacy:
+        warnings.append(
+            f"snapshot {snapshot.snapshot_id} lists its manifests inline (Iceberg v1 `manifests`, no manifest "
+            "list): valid v1, read here, but pyiceberg refuses such metadata"
+        )
     if relocate:
         warnings.append(
             f"the metadata says the table was written at {meta.location}; its paths were read relative to "
@@ -148,6 +176,8 @@ def inspect(
         "row_count_exact": delete_files == 0,
         "partition_spec": partition_spec,
         **({"written_at": meta.location} if relocate else {}),
+        **({"inline_manifests": True} if snapshot.manifest_list in legacy else {}),
+        **({"nonstandard_manifests": len(nonstandard)} if nonstandard else {}),
     }
     return TableInspection(
         columns=columns,
@@ -217,15 +247,54 @@ def _metadata_location(location: str, format_options: dict[str, Any]) -> str:
                 if name in names:
                     return storage.join(location, "metadata/" + name)
             raise TableUnreadable(f"{location}: metadata/version-hint.text names {first!r}, which does not exist")
-    if not candidates:
+    unnumbered = sorted(n for n in names if n not in candidates and _METADATA_SUFFIX.search(n))
+    if not candidates and not unnumbered:
         raise TableUnreadable(f"{location}: not an Iceberg table (no metadata/*.metadata.json)")
-    newest = max(candidates, key=lambda n: (candidates[n], n))
-    if newest.endswith(".metadata.json.gz"):  # pyiceberg takes any other ending for a hint folder
+    numbered = [max(candidates, key=lambda n: (candidates[n], n))] if candidates else []
+    if unnumbered:  # names without a version number (`vfinal.metadata.json`): ask their contents
+        newest = _newest_by_timestamp(location, fs, meta_dir, unnumbered + numbered)
+    else:
+        newest = numbered[0]
+    if newest in candidates and newest.endswith(".metadata.json.gz"):  # pyiceberg takes any other ending for a hint folder
         raise TableUnreadable(
             f"{location}: metadata/{newest} is gzip metadata under a name pyiceberg cannot read; Iceberg's "
             f"own name for it is v{candidates[newest]}.gz.metadata.json"
         )
     return storage.join(location, "metadata/" + newest)
+
+
+_METADATA_SUFFIX = re.compile(r"\.metadata\.json$")
+_MAX_UNNUMBERED = 20  # metadata files read to find the newest when their names carry no number
+
+
+def _newest_by_timestamp(location: str, fs: Any, meta_dir: str, names: list[str]) -> str:
+    """The metadata file with the greatest `last-updated-ms`, among files whose names do not say
+    their version (the newest numbered one included). Bounded: more than a few such files is a
+    folder whose current metadata cannot be told cheaply, and the user is asked to name it."""
+    import gzip
+    import json
+
+    if len(names) > _MAX_UNNUMBERED:
+        raise TableUnreadable(
+            f"{location}: metadata/ holds {len(names)} metadata JSON files whose names carry no version "
+            f"number (e.g. {names[0]}); set format_options.metadata_location to the current one"
+        )
+    best: Optional[tuple[int, str]] = None
+    for name in names:
+        try:
+            raw = fs.cat_file(meta_dir + "/" + name)
+            if raw[:2] == b"\x1f\x8b":
+                raw = gzip.decompress(raw)
+            updated = int(json.loads(raw)["last-updated-ms"])
+        except Exception as exc:  # noqa: BLE001
+            raise classify(location, exc) or TableUnreadable(
+                f"{location}: cannot tell which metadata JSON is current: metadata/{name} has no readable "
+                f"last-updated-ms ({summary(exc)}); set format_options.metadata_location"
+            ) from None
+        if best is None or (updated, name) > best:
+            best = (updated, name)
+    assert best is not None
+    return best[1]
 
 
 def _metadata_number(name: str) -> Optional[int]:
@@ -299,13 +368,25 @@ def _schema_of(meta: Any, snapshot: Any) -> Any:
     return meta.schema()
 
 
-def _live_entries(io: Any, snapshot: Any, progress: Optional[ProgressCallback], location: str) -> list[Any]:
-    """Every live data and delete file of the snapshot, from its manifests (read concurrently)."""
+def _live_entries(
+    io: Any, snapshot: Any, progress: Optional[ProgressCallback], location: str, legacy: dict[str, list[str]],
+    nonstandard: list[str],
+) -> list[Any]:
+    """Every live data and delete file of the snapshot, from its manifests (read concurrently).
+    Manifests read through `iceberg_avro` (metrics maps not in the spec's shape) are appended to
+    `nonstandard`."""
     where = getattr(io, "relocate", lambda path: path)  # name files where they were looked for
     try:
-        manifests = snapshot.manifests(io)
+        if snapshot.manifest_list in legacy:
+            from .iceberg_v1 import manifest_files
+
+            manifests = manifest_files(io, snapshot, legacy[snapshot.manifest_list])
+        else:
+            manifests = snapshot.manifests(io)
     except Exception as exc:  # noqa: BLE001
-        raise _avro_error(location, snapshot, "manifest list", where(snapshot.manifest_list), exc) from None
+        what, path = ("manifest list", snapshot.manifest_list) if snapshot.manifest_list not in legacy else (
+            "manifest", getattr(exc, "manifest_path", ", ".join(legacy[snapshot.manifest_list][:3])))
+        raise _avro_error(location, snapshot, what, where(path), exc) from None
     total = len(manifests)
     out: list[Any] = []
     if progress:
@@ -314,6 +395,15 @@ def _live_entries(io: Any, snapshot: Any, progress: Optional[ProgressCallback], 
     def read(manifest: Any) -> list[Any]:
         try:
             return [e.data_file for e in manifest.fetch_manifest_entry(io, discard_deleted=True)]
+        except (TypeError, KeyError, IndexError, AttributeError) as exc:  # an Avro schema not the spec's
+            from .iceberg_avro import read_entries
+
+            try:
+                files = read_entries(io, manifest)
+            except Exception:  # noqa: BLE001 - not the known BigQuery shape: refuse, naming the file
+                raise _avro_error(location, snapshot, "manifest", where(manifest.manifest_path), exc) from None
+            nonstandard.append(manifest.manifest_path)
+            return files
         except Exception as exc:  # noqa: BLE001
             raise _avro_error(location, snapshot, "manifest", where(manifest.manifest_path), exc) from None
 

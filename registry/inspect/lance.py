@@ -9,7 +9,9 @@ reader metadata is asked (`LanceFragment.physical_rows` / `num_deletions`: the d
 and the deletion file, never data pages), and `reader_features["row_count_source"]` says so. The
 table's `row_count` is always Lance's own `count_rows()` (metadata-only without a filter); when the
 manifest's numbers disagree with it (seen in datasets migrated from 0.7), Lance's count is
-recorded and a warning names the difference.
+recorded and a warning names the difference. Such a disagreement (Lance 0.8.0 deleting from a
+fragment written by 0.7 stored its live rows as `physical_rows`) makes every fragment be recounted
+from its own reader metadata, so each file's `rows` is what it physically holds.
 
 Lance cannot be read through plain signed URLs (its readers need object-store credentials), so
 `reader_features["needs_credentials"]` is always true; the file list is still recorded so the
@@ -54,14 +56,25 @@ def inspect(
     except Exception as exc:  # lance raises ValueError/OSError with Rust backtraces inside
         raise _diagnose(location, uri, options, table_version, exc) from None
 
+    counts = [_fragment_rows(frag, lfrag, location) for frag, lfrag in zip(fragments, lance_fragments)]
+    lance_count = _lance_count(ds, location)
+    manifest_count = sum(physical - deleted for physical, deleted, _ in counts)
+    corrected: list[int] = []  # fragments whose manifest row counts the data files contradict
+    if manifest_count != lance_count:
+        # Lance 0.8.0, deleting from a fragment written by 0.7, stored the fragment's *live* rows as
+        # its physical_rows (measured: 14 for a 20-row file with 6 deletions). The data files'
+        # footers and the deletion files are the authority then, fragment by fragment.
+        recounted = [_reader_rows(frag, lfrag, location) for frag, lfrag in zip(fragments, lance_fragments)]
+        corrected = [frag.id for frag, old, new in zip(fragments, counts, recounted) if old[:2] != new]
+        counts = [(physical, deleted, True) for physical, deleted in recounted]
+
     files: list[ManifestFile] = []
     row_count = total_bytes = deletion_files = deleted_rows = 0
     from_reader = 0  # fragments whose counts came from the data files' footers, not the manifest
     sizes_known = True
     warnings: list[str] = []
     total = len(fragments)
-    for i, (frag, lfrag) in enumerate(zip(fragments, lance_fragments)):
-        physical, deleted, asked = _fragment_rows(frag, lfrag, location)
+    for i, (frag, (physical, deleted, asked)) in enumerate(zip(fragments, counts)):
         from_reader += asked
         if frag.deletion_file is not None:
             deletion_files += 1
@@ -90,15 +103,26 @@ def inspect(
         if progress and ((i + 1) % _PROGRESS_EVERY == 0 or i + 1 == total):
             progress(i + 1, total)
 
-    lance_count = _lance_count(ds, location)
+    if corrected:
+        ids = ", ".join(str(i) for i in corrected[:10]) + (", ..." if len(corrected) > 10 else "")
+        warnings.append(
+            f"the manifest's fragment row counts give {manifest_count} rows but Lance counts {lance_count}: "
+            f"the manifest's physical_rows of {len(corrected)} fragment(s) ({ids}) disagree with their data "
+            "files (written by an old Lance release?); rows counted from the data files' footers and "
+            "deletion files"
+        )
     if lance_count != row_count:
         warnings.append(
-            f"the manifest's fragment row counts give {row_count} rows but Lance counts {lance_count}: "
-            "recorded Lance's count (the manifest's physical_rows cannot be trusted; written by an "
-            "old Lance release?)"
+            f"the fragments' row counts give {row_count} rows but Lance counts {lance_count}: recorded "
+            "Lance's count"
         )
         row_count = lance_count
-    if from_reader:
+    elif manifest_count != lance_count and not corrected:
+        warnings.append(
+            f"the manifest's fragment row counts give {manifest_count} rows but Lance counts {lance_count}: "
+            "recorded Lance's count"
+        )
+    if from_reader and not corrected:
         warnings.append(
             f"{from_reader} fragment(s) have no row counts in the manifest (written before Lance 0.8): "
             "counted from their data files' footers and deletion files"
@@ -117,6 +141,8 @@ def inspect(
         "data_storage_version": _data_storage_version(ds),
         "row_count_source": "manifest" if not from_reader else "fragment_footers",
     }
+    if corrected:
+        reader_features["manifest_row_counts_wrong"] = len(corrected)
     return TableInspection(
         columns=columns_from_schema(schema),
         files=files,
@@ -144,6 +170,15 @@ def _fragment_rows(frag: Any, lfrag: Any, location: str) -> tuple[int, int, bool
     except Exception as exc:  # noqa: BLE001
         raise unreadable(location, f"cannot count the rows of Lance fragment {frag.id}", exc) from None
     return int(physical), int(deleted or 0), True
+
+
+def _reader_rows(frag: Any, lfrag: Any, location: str) -> tuple[int, int]:
+    """(physical rows, deleted rows) of one fragment from its data file footer and deletion file,
+    whatever the manifest says."""
+    try:
+        return int(lfrag.physical_rows), int(lfrag.num_deletions or 0)
+    except Exception as exc:  # noqa: BLE001
+        raise unreadable(location, f"cannot count the rows of Lance fragment {frag.id}", exc) from None
 
 
 def _lance_count(ds: Any, location: str) -> int:

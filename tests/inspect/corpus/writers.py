@@ -41,6 +41,8 @@ class Case:
     expect_features: dict[str, Any] = field(default_factory=dict)
     expect_warning: Optional[str] = None
     exact_rows: bool = True  # False when the format's own metadata only gives an upper bound
+    # the prefix the table's own paths start with, when not its metadata's `location` (BigQuery)
+    paths_from: Optional[str] = None
     # Lance pre-0.8 data: an older release wrote it, this one reads it
     writer: str = ""
 
@@ -664,6 +666,20 @@ def lance_migrated_from_0_7(d: Path) -> Case:
     return Case("lance_migrated_from_0_7", "lance", str(out), writer=f"pylance 0.7.5 + {lance.__version__}")
 
 
+LANCE_08_MIGRATED = CORPUS_DIR / "lance-0.8.0-migrated" / "migrated.lance"
+
+
+@writer
+def lance_deleted_from_by_0_8_0(d: Path) -> Case:
+    """Written by 0.7.5, a row deleted by 0.8.0 (committed): 0.8.0 stored fragment 0's live rows
+    (14) as its physical_rows (the file holds 20), so the manifest undercounts by 6."""
+    out = d / "migrated.lance"
+    shutil.copytree(LANCE_08_MIGRATED, out)
+    return Case("lance_deleted_from_by_0_8_0", "lance", str(out), writer="pylance 0.7.5 then 0.8.0 (committed)",
+                expect_features={"row_count_source": "fragment_footers", "manifest_row_counts_wrong": 1},
+                expect_warning="disagree with their data files")
+
+
 # ---- public test data: delta-rs's own test tables (Spark, Databricks, delta-rs writers) -----------
 
 DELTA_RS = CORPUS_DIR / "delta-rs"
@@ -699,6 +715,12 @@ def iceberg_moved_table(d: Path) -> Case:
                 expect_features={"written_at": "file://" + old}, expect_warning="was written at")
 
 
+# ---- public test data: delta-kernel-rs's type-widening table (Spark 3.5.2 / Delta 3.3) ------------
+# delta-rs cannot scan it (`typeWidening-preview`), so it has its own test in test_corpus.py.
+
+DELTA_KERNEL = CORPUS_DIR / "delta-kernel-rs"
+
+
 # ---- committed Parquet written by Spark 3.5.9 (see spark-3.5.9/README.md) -----------------------
 
 SPARK = CORPUS_DIR / "spark-3.5.9"
@@ -717,17 +739,17 @@ def spark_legacy_format(d: Path) -> Case:
 # ---- public test data: duckdb-iceberg's persistent tables (Spark, pyiceberg, BigQuery writers) -----
 
 DUCKDB_ICEBERG = CORPUS_DIR / "duckdb-iceberg"
-# Refused with the file named (tested in test_corpus.py): BigQuery's manifest Avro schema, and the
-# deprecated v1 `manifests` list that pyiceberg does not read.
-DUCKDB_ICEBERG_REFUSED = ("big_query_error", "legacy_v1")
+# Every table is read (BigQuery's manifests by the spec's field ids, Spark's v1 inline `manifests`).
+DUCKDB_ICEBERG_REFUSED: tuple[str, ...] = ()
 
 
 def _public_iceberg(name: str) -> Writer:
     def write(d: Path) -> Case:
         loc = DUCKDB_ICEBERG / name
         meta = json.loads(sorted((loc / "metadata").glob("*.metadata.json"))[-1].read_text())
+        paths_from = f"data/persistent/{name}" if not meta["location"].startswith("data/") else None
         return Case(f"duckdb-iceberg:{name}", "iceberg", str(loc), writer="duckdb-iceberg test data (see README)",
-                    expect_features={"written_at": meta["location"]})
+                    expect_features={"written_at": meta["location"]}, paths_from=paths_from)
 
     write.__name__ = f"public_iceberg_{name}"
     return write
