@@ -105,10 +105,14 @@ def manifest_json(data: bytes, source: str) -> Any:
     return raw
 
 
+class StoredElsewhere(SpecInvalid):
+    """The body names another name@version than the path it was read from."""
+
+
 def check_stored_at(name: str, version: str, expected: Optional[tuple[str, str]], source: str) -> None:
     """A document must live at `datasets/<name>/<version>.json` of its own name and version: one
     claiming another would otherwise replace that dataset's page and answers."""
     if expected is not None and (name, version) != expected:
-        raise SpecInvalid.single(
+        raise StoredElsewhere.single(
             "name", f"the document claims to be {name}@{version} but is stored at {document_path(*expected)}; "
             "refused (a document must live at datasets/<name>/<version>.json of its own name and version)", source)

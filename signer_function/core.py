@@ -32,7 +32,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from registry.model import Format
+from registry.vocabulary import Format
 
 from . import audit
 from .access import ConfigurationError, load_rules, parse_allowed, rules_for

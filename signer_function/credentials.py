@@ -195,7 +195,6 @@ def gcs_access_boundary(loc: TableLocation, single_file: bool) -> Any:
 
 def gcs_credentials(config: Config, identity: Any, loc: TableLocation, single_file: bool) -> dict[str, Any]:
     import google.auth.exceptions
-    import google.auth.transport.requests
     from google.oauth2 import sts
 
     boundary = gcs_access_boundary(loc, single_file)
@@ -204,7 +203,7 @@ def gcs_credentials(config: Config, identity: Any, loc: TableLocation, single_fi
     now = dt.datetime.now(dt.timezone.utc)
     try:
         got = client.exchange_token(
-            request=google.auth.transport.requests.Request(identity.session),
+            request=identity.transport(),
             grant_type=_STS_GRANT_TYPE,
             subject_token=source_token,
             subject_token_type=_ACCESS_TOKEN_TYPE,
