@@ -170,7 +170,8 @@ class Signer:
         self.config = config
         self.auth = authenticator or build_authenticator(config)
         self.lookup = (
-            Lookup(config.registry_uri, ttl=config.registry_cache_ttl, max_manifest_bytes=config.max_manifest_bytes)
+            Lookup(config.registry_uri, ttl=config.registry_cache_ttl, max_manifest_bytes=config.max_manifest_bytes,
+                   s3_client=lambda: self.s3)  # one boto3 client reads the registry and signs
             if config.registry_uri
             else None
         )

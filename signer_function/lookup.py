@@ -104,12 +104,14 @@ def parse_document_at(data: bytes, name: str, version: str) -> Document:
 class Lookup:
     """Documents and manifests by `name@version`, with a TTL cache keyed by the path read."""
 
-    def __init__(self, registry_uri: str, ttl: float = 60.0, size: int = 512, max_manifest_bytes: int = 64 << 20):
+    def __init__(self, registry_uri: str, ttl: float = 60.0, size: int = 512, max_manifest_bytes: int = 64 << 20,
+                 s3_client: Any = None):
         if not registry_uri:
             raise ValueError("REGISTRY_URI is not set")
         self.registry_uri = registry_uri
         self.max_manifest_bytes = max_manifest_bytes
         self._reader: Any = None
+        self._s3_client = s3_client  # the signer's own boto3 client (or a callable making it): one client per process
         self._cache: TTLCache = TTLCache(size, ttl)
         self._lock = threading.Lock()
 
@@ -119,7 +121,7 @@ class Lookup:
             if self._reader is None:
                 from .registry_reader import reader_for
 
-                self._reader = reader_for(self.registry_uri)
+                self._reader = reader_for(self.registry_uri, s3_client=self._s3_client)
             return self._reader
 
     @property
