@@ -133,6 +133,9 @@ class Reader(Protocol):
     def list(self, prefix: str, suffix: str) -> list[str]:
         """Relative paths directly under `prefix` (one level) ending in `suffix`."""
 
+    def folders(self, prefix: str) -> list[str]:
+        """Names of the folders (common prefixes) directly under `prefix`."""
+
 
 class LocalReader:
     def __init__(self, root: str):
@@ -151,6 +154,15 @@ class LocalReader:
         try:
             with os.scandir(os.path.join(self.root, prefix)) as it:
                 return sorted(prefix + e.name for e in it if e.name.endswith(suffix) and e.is_file())
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            raise ObjectUnreadable(type(exc).__name__) from None
+
+    def folders(self, prefix: str) -> list[str]:
+        try:
+            with os.scandir(os.path.join(self.root, prefix)) as it:
+                return sorted(e.name for e in it if e.is_dir())
         except (FileNotFoundError, NotADirectoryError):
             return []
         except OSError as exc:
@@ -177,6 +189,11 @@ class S3Reader(_RootedReader):
         objects, _ = s3_list(self.client, self.bucket, base, "/")
         return sorted(prefix + o["Key"][len(base):] for o in objects if o["Key"].endswith(suffix))
 
+    def folders(self, prefix: str) -> list[str]:
+        base = self._key(prefix)
+        _, prefixes = s3_list(self.client, self.bucket, base, "/")
+        return sorted(p[len(base):].rstrip("/") for p in prefixes if p.startswith(base))
+
 
 class GcsReader(_RootedReader):
     """`client`: a google-cloud-storage client."""
@@ -189,6 +206,11 @@ class GcsReader(_RootedReader):
         base = self._key(prefix)
         blobs, _ = gcs_list(self.client, self.bucket, base, "/")
         return sorted(prefix + b.name[len(base):] for b in blobs if b.name.endswith(suffix))
+
+    def folders(self, prefix: str) -> list[str]:
+        base = self._key(prefix)
+        _, prefixes = gcs_list(self.client, self.bucket, base, "/")
+        return sorted(p[len(base):].rstrip("/") for p in prefixes if p.startswith(base))
 
 
 class StoreReader:
@@ -213,6 +235,13 @@ class StoreReader:
             return [p for p in self.store.list(prefix, suffix) if "/" not in p[len(prefix):]]
         except OSError as exc:
             raise ObjectUnreadable(type(exc).__name__) from None
+
+    def folders(self, prefix: str) -> list[str]:
+        try:
+            rest = [p[len(prefix):] for p in self.store.list(prefix, "") if p.startswith(prefix)]
+        except OSError as exc:
+            raise ObjectUnreadable(type(exc).__name__) from None
+        return sorted({r.split("/", 1)[0] for r in rest if "/" in r})
 
 
 def reader_for(uri: str, s3_client: Any = None, gcs: Any = None) -> Reader:

@@ -183,7 +183,7 @@ class DeltaSharing:
         if hit is None:
             if self.signer.lookup is None:
                 raise NotFound("this signer has no REGISTRY_URI configured")
-            hit = [d for d in self.signer.lookup.registry.documents() if d.status != Status.DRAFT]
+            hit = [d for d in self.signer.lookup.documents() if d.status != Status.DRAFT]
             self._docs["docs"] = hit
         return hit
 

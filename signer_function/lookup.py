@@ -124,16 +124,37 @@ class Lookup:
                 self._reader = reader_for(self.registry_uri, s3_client=self._s3_client)
             return self._reader
 
-    @property
-    def registry(self) -> Any:
-        """The full `registry.documents.Registry` (fsspec), for code that must list the whole
-        registry. Its documents are not path-checked: use `find` for anything that grants."""
-        with self._lock:
-            if getattr(self, "_registry", None) is None:
-                from registry.documents import Registry
+    def documents(self, workers: int = 8) -> list[Document]:
+        """Every readable document of the registry (drafts included), read with the same light
+        reader and checks as `find`: unreadable, oversized, invalid or lying documents are skipped,
+        one bad document never hides the others. For listings (Delta Sharing); not cached here."""
+        from concurrent.futures import ThreadPoolExecutor
 
-                self._registry = Registry(self.registry_uri)
-            return self._registry
+        from .registry_reader import RegistryUnreadable
+
+        try:
+            names = [n for n in self.reader.folders(f"{DATASETS}/") if NAME.fullmatch(n)]
+        except RegistryUnreadable as exc:
+            raise SigningFailed(f"the registry could not be listed ({exc})") from None
+        wanted: list[tuple[str, str, str]] = []
+        for name in names:
+            prefix = f"{DATASETS}/{name}/"
+            for path in self._list(prefix):
+                label = path[len(prefix): -len(DOC_SUFFIX)]
+                if path.startswith(prefix) and not path.endswith(MANIFEST_SUFFIX) and VERSION.fullmatch(label):
+                    wanted.append((name, label, path))
+
+        def one(item: tuple[str, str, str]) -> Optional[Document]:
+            name, label, path = item
+            data = self._read(path)
+            try:
+                return None if data is None else parse_document_at(data, name, label)
+            except ValueError:
+                return None
+
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(wanted)))) as pool:
+            docs = [d for d in pool.map(one, wanted) if d is not None]
+        return sorted(docs, key=lambda d: (d.name, d.published_at))
 
     def _read(self, rel: str, limit: int = MAX_DOCUMENT_BYTES) -> Optional[bytes]:
         """The object's bytes (at most `limit` + 1), None when it does not exist; a registry that
