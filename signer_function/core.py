@@ -206,6 +206,25 @@ class Signer:
                 self._s3 = s3_client(self.config)
             return self._s3
 
+    def preload(self) -> None:
+        """Do at cold start what the first request would: import the SDKs and build the clients
+        this configuration needs (S3 client for an s3:// registry or location, the GCS signer for
+        gs://, the auth service's connection pool). Failures are logged, never raised: the first
+        request then reports them as it would have."""
+        where = [self.config.registry_uri, *self.config.allowed_locations]
+        try:
+            if any(w.startswith(("s3://", "s3a://")) for w in where):
+                _ = self.s3
+            if any(w.startswith(("gs://", "gcs://")) for w in where):
+                _ = self.gcs.identity
+                from google.cloud import storage  # noqa: F401  (signing builds its canonical request)
+            if self.lookup is not None:
+                _ = self.lookup.reader
+            if hasattr(self.auth, "session"):
+                _ = self.auth.session
+        except Exception:
+            logger.exception("SIGNER_PRELOAD: preparing the signer failed; the first request will retry")
+
     # ---- entry
     def handle(self, request: Request) -> Response:
         origin = request.headers.get("origin")

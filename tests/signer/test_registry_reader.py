@@ -107,3 +107,23 @@ def test_a_directory_in_place_of_a_document_is_not_found(make_signer, tmp_path):
     (registry / "datasets" / "syn" / "1.json").mkdir()  # a directory where a document should be
     resp = call(make_signer(registry_uri=str(registry)), {"dataset": "syn", "version": "1"})
     assert resp.status == 404 and str(registry) not in json.dumps(resp.body)
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("preload", ["", "1"])
+def test_preload_moves_the_sdk_into_the_cold_start(s3_env, s3_bucket, cave, preload):
+    """SIGNER_PRELOAD=1 (Lambda SnapStart / provisioned concurrency): importing the handler imports
+    botocore and builds the S3 client; without it, the handler's import stays SDK-free."""
+    uri = f"s3://{s3_bucket}/registry"
+    fill(uri)
+    code = """
+import json, sys
+import signer_function.aws_lambda as entry
+from signer_function.core import default_signer
+print(json.dumps({"botocore": "botocore" in sys.modules, "client": default_signer()._s3 is not None}))
+"""
+    env = {**__import__("os").environ, "PYTHONPATH": str(REPO), "REGISTRY_URI": uri, "AUTH_URL": cave.auth_url,
+           "ALLOWED_LOCATIONS": "s3://lab-tables/features", "SIGNER_PRELOAD": preload}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"botocore": bool(preload), "client": bool(preload)}, out.stderr[-2000:]
