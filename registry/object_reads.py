@@ -17,6 +17,7 @@ that answer untrusted readers must not reveal it).
 
 from __future__ import annotations
 
+import builtins
 import os
 from typing import Any, Optional, Protocol
 from urllib.parse import urlparse
@@ -133,7 +134,7 @@ class Reader(Protocol):
     def list(self, prefix: str, suffix: str) -> list[str]:
         """Relative paths directly under `prefix` (one level) ending in `suffix`."""
 
-    def folders(self, prefix: str) -> list[str]:
+    def folders(self, prefix: str) -> builtins.list[str]:
         """Names of the folders (common prefixes) directly under `prefix`."""
 
 
@@ -159,7 +160,7 @@ class LocalReader:
         except OSError as exc:
             raise ObjectUnreadable(type(exc).__name__) from None
 
-    def folders(self, prefix: str) -> list[str]:
+    def folders(self, prefix: str) -> builtins.list[str]:
         try:
             with os.scandir(os.path.join(self.root, prefix)) as it:
                 return sorted(e.name for e in it if e.is_dir())
@@ -189,7 +190,7 @@ class S3Reader(_RootedReader):
         objects, _ = s3_list(self.client, self.bucket, base, "/")
         return sorted(prefix + o["Key"][len(base):] for o in objects if o["Key"].endswith(suffix))
 
-    def folders(self, prefix: str) -> list[str]:
+    def folders(self, prefix: str) -> builtins.list[str]:
         base = self._key(prefix)
         _, prefixes = s3_list(self.client, self.bucket, base, "/")
         return sorted(p[len(base):].rstrip("/") for p in prefixes if p.startswith(base))
@@ -207,7 +208,7 @@ class GcsReader(_RootedReader):
         blobs, _ = gcs_list(self.client, self.bucket, base, "/")
         return sorted(prefix + b.name[len(base):] for b in blobs if b.name.endswith(suffix))
 
-    def folders(self, prefix: str) -> list[str]:
+    def folders(self, prefix: str) -> builtins.list[str]:
         base = self._key(prefix)
         _, prefixes = gcs_list(self.client, self.bucket, base, "/")
         return sorted(p[len(base):].rstrip("/") for p in prefixes if p.startswith(base))
@@ -236,7 +237,7 @@ class StoreReader:
         except OSError as exc:
             raise ObjectUnreadable(type(exc).__name__) from None
 
-    def folders(self, prefix: str) -> list[str]:
+    def folders(self, prefix: str) -> builtins.list[str]:
         try:
             rest = [p[len(prefix):] for p in self.store.list(prefix, "") if p.startswith(prefix)]
         except OSError as exc:

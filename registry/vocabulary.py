@@ -82,7 +82,7 @@ def layouts_from_variants(data: dict[str, Any]) -> list[dict[str, Any]]:
         while name in seen:
             name += "_"
         seen.add(name)
-        order = v.get("order_by") if isinstance(v.get("order_by"), list) else []
+        order: list[Any] = v["order_by"] if isinstance(v.get("order_by"), list) else []
         lay = {"name": name, "location": v["location"], "ordering": [str(c) for c in order]}
         for key in ("table_version", "fingerprint", "row_count", "file_count"):
             if v.get(key) is not None:

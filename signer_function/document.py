@@ -87,7 +87,7 @@ class _Reader:
     def child(self, key: str) -> "_Reader":
         return _Reader(self.get(key, (dict,), {}, what="an object"), self._path(key), self.source)
 
-    def enum(self, key: str, kind: type, default: Any = _MISSING) -> Any:
+    def enum(self, key: str, kind: Any, default: Any = _MISSING) -> Any:
         value = self.text(key, default)
         try:
             return kind(value)
