@@ -179,7 +179,7 @@ class _RootedReader:
 
 
 class S3Reader(_RootedReader):
-    """`client`: a boto3 S3 client (the signer passes the one it signs with)."""
+    """`client`: a botocore (or boto3) S3 client (the signer passes the one it signs with)."""
 
     def read(self, rel: str, limit: int) -> Optional[bytes]:
         data = s3_get(self.client, self.bucket, self._key(rel), 0, limit + 1)
@@ -257,9 +257,9 @@ def reader_for(uri: str, s3_client: Any = None, gcs: Any = None) -> Reader:
     root = parsed.path.strip("/")
     if scheme == "s3":
         if s3_client is None:
-            import boto3
+            import botocore.session
 
-            s3_client = boto3.client("s3")
+            s3_client = botocore.session.Session().create_client("s3")
         return S3Reader(parsed.netloc, root, s3_client() if callable(s3_client) else s3_client)
     if scheme == "gs":
         client = gcs if gcs is not None else gcs_client

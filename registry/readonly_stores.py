@@ -58,12 +58,14 @@ class Boto3ReadOnlyFileSystem(_ReadOnlyBucketFileSystem):
     def __init__(self, endpoint_url: Optional[str] = None, client_kwargs: Optional[dict[str, Any]] = None,
                  **kwargs: Any):
         super().__init__(**kwargs)
-        import boto3
+        import botocore.session
         from botocore.config import Config
 
         # The SDK's own retries ("standard": exponential backoff, 3 attempts) bounded by timeouts.
         config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=10)
-        self.client = boto3.client("s3", endpoint_url=endpoint_url, config=config, **(client_kwargs or {}))
+        # botocore itself: a boto3 client is this same client, and boto3 is not needed to make it
+        self.client = botocore.session.Session().create_client("s3", endpoint_url=endpoint_url, config=config,
+                                                               **(client_kwargs or {}))
 
     def _missing(self, exc: Exception) -> bool:
         code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))

@@ -107,13 +107,13 @@ def _sts_pool() -> Any:
 def aws_credentials(config: Config, loc: TableLocation, single_file: bool, expires_in: int, user_id: Any) -> dict[str, Any]:
     import concurrent.futures
 
-    import boto3
     import botocore.exceptions
+    import botocore.session
     from botocore.config import Config as BotoConfig
 
     policy = json.dumps(s3_session_policy(loc, single_file), separators=(",", ":"))
     deadline = config.outbound_deadline
-    sts = boto3.session.Session().client(
+    sts = botocore.session.Session().create_client(
         "sts",
         region_name=config.aws_region,
         config=BotoConfig(connect_timeout=deadline, read_timeout=deadline, retries={"max_attempts": 2, "mode": "standard"}),
