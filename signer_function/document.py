@@ -9,7 +9,9 @@ reads a handful of fields, so it reads those, typed and checked here, and nothin
   JSON, free-form nesting bound, on-read upgrade, the document-must-match-its-path rule);
 * every field the signer uses is type-checked with the model's own grammars
   (`registry.vocabulary`); a document where one is wrong is refused (SpecInvalid with the field
-  path), so what reaches a policy, a URL or an answer is what the full model would accept;
+  path), so what reaches a policy, a URL or an answer is what the full model would accept. The
+  view is stricter in one way: no lax coercion (pydantic reads `"3"` or `true` as the integer 3
+  or 1; here they are refused), which only a hand-made document can contain;
 * fields the signer never reads (columns' descriptions, references, owners, ...) are not
   validated: they cannot change what is granted. The site and `validate` use the full model.
 
@@ -271,7 +273,8 @@ def read_document(data: bytes, source: str, expected: Optional[tuple[str, str]] 
         retention = Retention(
             expires_on=ret.moment("expires_on", dt.date) if ret.raw.get("expires_on") is not None else None,
             ttl_days=ret.integer("ttl_days", None))
-        if (retention.expires_on is None) == (retention.ttl_days is None) or (retention.ttl_days or 1) <= 0:
+        if (retention.expires_on is None) == (retention.ttl_days is None) or (
+                retention.ttl_days is not None and retention.ttl_days <= 0):
             raise r.fail("retention", "give exactly one of 'expires_on' or 'ttl_days' (> 0)")
     return Document(
         name=name,
