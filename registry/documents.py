@@ -15,7 +15,7 @@ import gc
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from pydantic import ValidationError
 
@@ -29,26 +29,21 @@ from .model import (
     Status,
     format_validation_error,
 )
+from .reading import (  # noqa: F401  (re-exported: the layout's names, imported from here by callers)
+    DATASETS,
+    DOC_SUFFIX,
+    FREE_FORM_FIELDS,
+    MANIFEST_SUFFIX,
+    check_stored_at,
+    decode_json,
+    document_json,
+    document_path,
+    layout_manifest_path,
+    manifest_json,
+    manifest_path,
+    split_document_path,
+)
 from .storage import AlreadyExists, Store, sha256
-
-DATASETS = "datasets"
-DOC_SUFFIX = ".json"
-MANIFEST_SUFFIX = ".files.json"
-
-
-def document_path(name: str, version: str) -> str:
-    return f"{DATASETS}/{name}/{version}{DOC_SUFFIX}"
-
-
-def manifest_path(name: str, version: str) -> str:
-    return f"{DATASETS}/{name}/{version}{MANIFEST_SUFFIX}"
-
-
-def layout_manifest_path(name: str, version: str, layout: str) -> str:
-    """A layout's file manifest: `datasets/<name>/<version>.layouts/<layout>.files.json` (a folder,
-    so no version label can collide with it; listing documents skips `.files.json`)."""
-    return f"{DATASETS}/{name}/{version}.layouts/{layout}{MANIFEST_SUFFIX}"
-
 
 def dumps(obj: dict) -> bytes:
     """Stable JSON bytes: the same document always serialises the same (hashes stay meaningful)."""
@@ -73,47 +68,6 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-FREE_FORM_FIELDS = (("format_options",), ("provenance", "parameters"), ("inspected", "reader_features"))
-"""The parts of a document the model does not type (`dict[str, Any]`): only their depth is open."""
-
-
-def split_document_path(rel: str) -> Optional[tuple[str, str]]:
-    """`datasets/<name>/<version>.json` -> (name, version); None for anything else (deeper
-    folders, files directly under `datasets/`, manifests)."""
-    parts = rel.split("/")
-    if len(parts) != 3 or parts[0] != DATASETS or not parts[2].endswith(DOC_SUFFIX) or rel.endswith(MANIFEST_SUFFIX):
-        return None
-    version = parts[2][: -len(DOC_SUFFIX)]
-    if not parts[1] or not version:
-        return None
-    return parts[1], version
-
-
-def decode_json(data: bytes, source: str, *, max_bytes: int = limits.MAX_DOCUMENT_BYTES) -> Any:
-    """Bytes -> parsed JSON with every hostile-input failure turned into SpecInvalid: too many
-    bytes, not UTF-8, not JSON, nested beyond Python's recursion (the parser raises
-    RecursionError; caught here, never reaching a caller)."""
-    if len(data) > max_bytes:
-        raise SpecInvalid.single("(file)", f"is larger than the {max_bytes:,}-byte limit for a document", source)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecInvalid.single("(encoding)", f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-                                 source) from None
-    try:
-        raw = json.loads(text)
-        if "\\ud" in text or "\\uD" in text:  # an unpaired surrogate escape parses, but no page can hold it
-            json.dumps(raw, ensure_ascii=False).encode("utf-8")
-        return raw
-    except json.JSONDecodeError as exc:
-        raise SpecInvalid.single(f"(json) line {exc.lineno}", exc.msg, source) from None
-    except RecursionError:
-        raise SpecInvalid.single("(json)", "nested too deep to parse", source) from None
-    except UnicodeEncodeError:
-        raise SpecInvalid.single("(encoding)", "contains an unpaired UTF-16 surrogate (\\ud800-\\udfff) escape",
-                                 source) from None
-
-
 def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]] = None) -> DatasetDocument:
     """Bytes -> validated document. Every way a document can be bad (size, encoding, JSON,
     nesting, fields, list lengths, a body naming another dataset than its path) raises
@@ -122,27 +76,14 @@ def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]]
     `expected`: the (name, version) of the path it was read from; a document that claims to be
     another name@version is refused (it would otherwise replace that dataset's page and answers).
     """
-    raw = decode_json(data, source)
-    if isinstance(raw, dict):
-        for path in FREE_FORM_FIELDS:
-            value: Any = raw
-            for key in path:
-                value = value.get(key) if isinstance(value, dict) else None
-            try:
-                limits.check_depth(value, where=".".join(path))
-            except limits.TooDeep as exc:
-                raise SpecInvalid.single(".".join(path), f"nested deeper than {limits.MAX_JSON_DEPTH} levels",
-                                         source) from exc
+    raw = document_json(data, source)
     try:
         doc = DatasetDocument.from_dict(raw)
     except ValidationError as exc:
         raise SpecInvalid(format_validation_error(exc), source) from None
     except RecursionError:  # belt and braces: no recursion may escape as a crash
         raise SpecInvalid.single("(document)", "nested too deep", source) from None
-    if expected is not None and (doc.name, doc.version) != expected:
-        raise SpecInvalid.single(
-            "name", f"the document claims to be {doc.ref} but is stored at {document_path(*expected)}; "
-            "refused (a document must live at datasets/<name>/<version>.json of its own name and version)", source)
+    check_stored_at(doc.name, doc.version, expected, source)
     return doc
 
 
@@ -265,13 +206,9 @@ class Registry:
             data = self.store.read_bytes(path, limit=limits.MAX_MANIFEST_BYTES + 1)
         except FileNotFoundError:
             raise NotFound(missing) from None
-        raw = decode_json(data, self.store.url(path), max_bytes=limits.MAX_MANIFEST_BYTES)
+        raw = manifest_json(data, self.store.url(path))
         try:
-            for i, f in enumerate(raw.get("files") or [] if isinstance(raw, dict) else []):
-                limits.check_depth(f.get("partition") if isinstance(f, dict) else None, where=f"files[{i}].partition")
             return FileManifest.from_dict(raw)
-        except limits.TooDeep as exc:
-            raise SpecInvalid.single("files", str(exc), self.store.url(path)) from None
         except ValidationError as exc:
             raise SpecInvalid(format_validation_error(exc), self.store.url(path)) from None
 

@@ -5,7 +5,9 @@ the Lambda runtime already provides: ~10 MB zipped and a slower cold start); gcs
 and google-auth-oauthlib beside google-cloud-storage, which the signer already has. The signer only
 reads small JSON objects and lists a prefix, which boto3 / google-cloud-storage do in a few calls.
 `storage.filesystem` uses these classes when s3fs / gcsfs is not installed; writes are refused
-(publishing needs the `[s3]` / `[gcs]` extra).
+(publishing needs the `[s3]` / `[gcs]` extra). The object reads themselves (GET, ranges,
+listings, missing vs unreadable, the SDKs' retries) are `registry.object_reads`, the seam the
+signer's registry reader uses too.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import fsspec
+
+from .object_reads import gcs_get, gcs_list, gcs_retry, s3_get, s3_list
 
 
 class _ReadOnlyBucketFileSystem(fsspec.AbstractFileSystem):
@@ -54,12 +58,14 @@ class Boto3ReadOnlyFileSystem(_ReadOnlyBucketFileSystem):
     def __init__(self, endpoint_url: Optional[str] = None, client_kwargs: Optional[dict[str, Any]] = None,
                  **kwargs: Any):
         super().__init__(**kwargs)
-        import boto3
+        import botocore.session
         from botocore.config import Config
 
         # The SDK's own retries ("standard": exponential backoff, 3 attempts) bounded by timeouts.
         config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=10)
-        self.client = boto3.client("s3", endpoint_url=endpoint_url, config=config, **(client_kwargs or {}))
+        # botocore itself: a boto3 client is this same client, and boto3 is not needed to make it
+        self.client = botocore.session.Session().create_client("s3", endpoint_url=endpoint_url, config=config,
+                                                               **(client_kwargs or {}))
 
     def _missing(self, exc: Exception) -> bool:
         code = str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
@@ -67,15 +73,10 @@ class Boto3ReadOnlyFileSystem(_ReadOnlyBucketFileSystem):
 
     def cat_file(self, path: str, start: Optional[int] = None, end: Optional[int] = None, **kwargs: Any) -> bytes:
         bucket, key = self._split(self._strip_protocol(path))
-        extra = {}
-        if start is not None or end is not None:
-            extra["Range"] = f"bytes={start or 0}-{'' if end is None else end - 1}"
-        try:
-            return self.client.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
-        except self.client.exceptions.ClientError as exc:
-            if self._missing(exc):
-                raise FileNotFoundError(path) from None
-            raise
+        data = s3_get(self.client, bucket, key, start, end)
+        if data is None:
+            raise FileNotFoundError(path)
+        return data
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
         path = self._strip_protocol(path)
@@ -97,23 +98,18 @@ class Boto3ReadOnlyFileSystem(_ReadOnlyBucketFileSystem):
         path = self._strip_protocol(path)
         bucket, key = self._split(path)
         prefix = (key + "/") if key else ""
-        out: dict[str, dict[str, Any]] = {}
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                name = f"{bucket}/{obj['Key']}"
-                out[name] = {"name": name, "size": obj["Size"], "type": "file", "ETag": obj.get("ETag")}
+        objects, _ = s3_list(self.client, bucket, prefix)
+        out = {f"{bucket}/{o['Key']}": {"name": f"{bucket}/{o['Key']}", "size": o["Size"], "type": "file",
+                                        "ETag": o.get("ETag")} for o in objects}
         return out if detail else sorted(out)
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> Any:
         path = self._strip_protocol(path)
         bucket, key = self._split(path)
         prefix = (key + "/") if key else ""
-        entries = []
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
-            entries += [{"name": f"{bucket}/{p['Prefix'].rstrip('/')}", "size": 0, "type": "directory"}
-                        for p in page.get("CommonPrefixes", [])]
-            entries += [{"name": f"{bucket}/{o['Key']}", "size": o["Size"], "type": "file"}
-                        for o in page.get("Contents", [])]
+        objects, prefixes = s3_list(self.client, bucket, prefix, "/")
+        entries = [{"name": f"{bucket}/{p.rstrip('/')}", "size": 0, "type": "directory"} for p in prefixes]
+        entries += [{"name": f"{bucket}/{o['Key']}", "size": o["Size"], "type": "file"} for o in objects]
         if not entries:
             self.info(path)  # FileNotFoundError for a missing path, [] for an empty bucket
         return entries if detail else [e["name"] for e in entries]
@@ -136,20 +132,17 @@ class GcsReadOnlyFileSystem(_ReadOnlyBucketFileSystem):
             self.client = storage.Client()
 
     def cat_file(self, path: str, start: Optional[int] = None, end: Optional[int] = None, **kwargs: Any) -> bytes:
-        from google.api_core.exceptions import NotFound
-
         bucket, key = self._split(self._strip_protocol(path))
-        try:
-            return self.client.bucket(bucket).blob(key).download_as_bytes(
-                start=start, end=None if end is None else end - 1, retry=_gcs_retry())
-        except NotFound:
-            raise FileNotFoundError(path) from None
+        data = gcs_get(self.client, bucket, key, start, end)
+        if data is None:
+            raise FileNotFoundError(path)
+        return data
 
     def info(self, path: str, **kwargs: Any) -> dict[str, Any]:
         path = self._strip_protocol(path)
         bucket, key = self._split(path)
         if key:
-            blob = self.client.bucket(bucket).get_blob(key, retry=_gcs_retry())
+            blob = self.client.bucket(bucket).get_blob(key, retry=gcs_retry())
             if blob is not None:
                 return {"name": path, "size": blob.size, "type": "file", "generation": blob.generation}
         blobs = self.client.list_blobs(bucket, prefix=(key + "/") if key else None, max_results=1)
@@ -161,24 +154,16 @@ class GcsReadOnlyFileSystem(_ReadOnlyBucketFileSystem):
              **kwargs: Any) -> Any:
         path = self._strip_protocol(path)
         bucket, key = self._split(path)
-        out = {f"{bucket}/{b.name}": {"name": f"{bucket}/{b.name}", "size": b.size, "type": "file"}
-               for b in self.client.list_blobs(bucket, prefix=(key + "/") if key else None, retry=_gcs_retry())}
+        blobs, _ = gcs_list(self.client, bucket, (key + "/") if key else None)
+        out = {f"{bucket}/{b.name}": {"name": f"{bucket}/{b.name}", "size": b.size, "type": "file"} for b in blobs}
         return out if detail else sorted(out)
 
     def ls(self, path: str, detail: bool = True, **kwargs: Any) -> Any:
         path = self._strip_protocol(path)
         bucket, key = self._split(path)
-        pages = self.client.list_blobs(bucket, prefix=(key + "/") if key else None, delimiter="/", retry=_gcs_retry())
-        entries = [{"name": f"{bucket}/{b.name}", "size": b.size, "type": "file"} for b in pages]
-        entries += [{"name": f"{bucket}/{p.rstrip('/')}", "size": 0, "type": "directory"} for p in pages.prefixes]
+        blobs, prefixes = gcs_list(self.client, bucket, (key + "/") if key else None, "/")
+        entries = [{"name": f"{bucket}/{b.name}", "size": b.size, "type": "file"} for b in blobs]
+        entries += [{"name": f"{bucket}/{p.rstrip('/')}", "size": 0, "type": "directory"} for p in prefixes]
         if not entries:
             self.info(path)
         return entries if detail else [e["name"] for e in entries]
-
-
-def _gcs_retry() -> Any:
-    """google-cloud-storage's default retry (exponential backoff on 429/5xx/connection errors),
-    with a 30 s total deadline per call."""
-    from google.cloud.storage.retry import DEFAULT_RETRY
-
-    return DEFAULT_RETRY.with_deadline(30.0)

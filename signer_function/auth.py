@@ -21,11 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Protocol
 from urllib.parse import quote
 
-import requests
 from cachetools import TTLCache
 
 from .config import Config
-from .deadline import DeadlineSession, auth_retries
 from .errors import AuthUnavailable, BadRequest, InvalidToken, MissingTos, NoPermission, NoToken
 
 TOKEN_NAME = "middle_auth_token"
@@ -113,25 +111,36 @@ class MiddleAuth:
     """CAVE's middle_auth over HTTP, with TTL caches. One session (connection reuse) whose every
     call, retries included, ends within `AUTH_TIMEOUT` seconds: a deadline, not a per-read timeout."""
 
-    def __init__(self, config: Config, session: Optional[requests.Session] = None):
+    def __init__(self, config: Config, session: Any = None):
         if not config.auth_url:
             raise ValueError("AUTH_URL is not set")
         self.base = config.auth_url
         self.timeout = config.auth_timeout
         self.service_token = config.auth_service_token
-        self.session = session or DeadlineSession(config.auth_timeout, retries=auth_retries())
+        self._session = session  # a deadline.DeadlinePool, made on first use (urllib3 is imported then)
         self._valid: TTLCache = TTLCache(config.auth_cache_size, config.auth_cache_ttl)
         self._invalid: TTLCache = TTLCache(config.auth_cache_size, config.auth_invalid_cache_ttl)
         self._datasets: TTLCache = TTLCache(1024, config.auth_cache_ttl)
         self._lock = threading.Lock()
 
-    def _get(self, path: str, token: str) -> requests.Response:
+    @property
+    def session(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                from .deadline import DeadlinePool, auth_retries
+
+                self._session = DeadlinePool(self.timeout, retries=auth_retries())
+            return self._session
+
+    def _get(self, path: str, token: str) -> Any:
+        from .deadline import DeadlineExceeded, OutboundError
+
         try:
-            return self.session.get(
-                self.base + path, headers={"Authorization": f"Bearer {token}"}, timeout=self.timeout
-            )
-        except requests.RequestException as exc:
-            raise AuthUnavailable(f"the CAVE auth service is unreachable ({type(exc).__name__})") from None
+            return self.session.get(self.base + path, headers={"Authorization": f"Bearer {token}"})
+        except DeadlineExceeded:
+            raise AuthUnavailable(f"the CAVE auth service gave no complete answer within {self.timeout:g} s") from None
+        except OutboundError as exc:
+            raise AuthUnavailable(f"the CAVE auth service is unreachable ({exc})") from None
 
     def user(self, token: Token) -> User:
         key = token.digest

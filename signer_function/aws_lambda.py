@@ -15,7 +15,11 @@ import binascii
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
+from .config import Config
 from .core import Request, default_signer
+
+if Config.from_env().preload:  # SIGNER_PRELOAD=1: SDK imports and clients during init
+    default_signer().preload()
 
 
 def _cookies(raw_cookies: Any) -> dict[str, str]:

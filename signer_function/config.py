@@ -63,6 +63,9 @@ class Config:
     aws_endpoint_url: str = ""
     role_arn: str = ""
     credentials_min_seconds: int = 900  # STS refuses shorter sessions
+    # SIGNER_PRELOAD: import the SDKs and build the clients at cold start (init) instead of on the
+    # first request; for Lambda SnapStart / provisioned concurrency, where init is not on a request.
+    preload: bool = False
     extra: dict = field(default_factory=dict)
     problems: tuple[str, ...] = ()  # environment values that could not be read (fail closed)
 
@@ -123,5 +126,6 @@ class Config:
             aws_region=e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or "us-east-1",
             aws_endpoint_url=e.get("AWS_ENDPOINT_URL_S3") or e.get("AWS_ENDPOINT_URL") or "",
             role_arn=e.get("SIGNER_ROLE_ARN") or "",
+            preload=_truthy(e.get("SIGNER_PRELOAD")),
             problems=tuple(problems),
         )

@@ -32,7 +32,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from registry.model import Format
+from registry.vocabulary import Format
 
 from . import audit
 from .access import ConfigurationError, load_rules, parse_allowed, rules_for
@@ -170,7 +170,8 @@ class Signer:
         self.config = config
         self.auth = authenticator or build_authenticator(config)
         self.lookup = (
-            Lookup(config.registry_uri, ttl=config.registry_cache_ttl, max_manifest_bytes=config.max_manifest_bytes)
+            Lookup(config.registry_uri, ttl=config.registry_cache_ttl, max_manifest_bytes=config.max_manifest_bytes,
+                   s3_client=lambda: self.s3)  # one boto3 client reads the registry and signs
             if config.registry_uri
             else None
         )
@@ -204,6 +205,25 @@ class Signer:
 
                 self._s3 = s3_client(self.config)
             return self._s3
+
+    def preload(self) -> None:
+        """Do at cold start what the first request would: import the SDKs and build the clients
+        this configuration needs (S3 client for an s3:// registry or location, the GCS signer for
+        gs://, the auth service's connection pool). Failures are logged, never raised: the first
+        request then reports them as it would have."""
+        where = [self.config.registry_uri, *self.config.allowed_locations]
+        try:
+            if any(w.startswith(("s3://", "s3a://")) for w in where):
+                _ = self.s3
+            if any(w.startswith(("gs://", "gcs://")) for w in where):
+                _ = self.gcs.identity
+                from google.cloud import storage  # noqa: F401  (signing builds its canonical request)
+            if self.lookup is not None:
+                _ = self.lookup.reader
+            if hasattr(self.auth, "session"):
+                _ = self.auth.session
+        except Exception:
+            logger.exception("SIGNER_PRELOAD: preparing the signer failed; the first request will retry")
 
     # ---- entry
     def handle(self, request: Request) -> Response:

@@ -107,13 +107,13 @@ def _sts_pool() -> Any:
 def aws_credentials(config: Config, loc: TableLocation, single_file: bool, expires_in: int, user_id: Any) -> dict[str, Any]:
     import concurrent.futures
 
-    import boto3
     import botocore.exceptions
+    import botocore.session
     from botocore.config import Config as BotoConfig
 
     policy = json.dumps(s3_session_policy(loc, single_file), separators=(",", ":"))
     deadline = config.outbound_deadline
-    sts = boto3.session.Session().client(
+    sts = botocore.session.Session().create_client(
         "sts",
         region_name=config.aws_region,
         config=BotoConfig(connect_timeout=deadline, read_timeout=deadline, retries={"max_attempts": 2, "mode": "standard"}),
@@ -195,7 +195,6 @@ def gcs_access_boundary(loc: TableLocation, single_file: bool) -> Any:
 
 def gcs_credentials(config: Config, identity: Any, loc: TableLocation, single_file: bool) -> dict[str, Any]:
     import google.auth.exceptions
-    import google.auth.transport.requests
     from google.oauth2 import sts
 
     boundary = gcs_access_boundary(loc, single_file)
@@ -204,7 +203,7 @@ def gcs_credentials(config: Config, identity: Any, loc: TableLocation, single_fi
     now = dt.datetime.now(dt.timezone.utc)
     try:
         got = client.exchange_token(
-            request=google.auth.transport.requests.Request(identity.session),
+            request=identity.transport(),
             grant_type=_STS_GRANT_TYPE,
             subject_token=source_token,
             subject_token_type=_ACCESS_TOKEN_TYPE,

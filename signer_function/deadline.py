@@ -1,32 +1,37 @@
-"""HTTP sessions with a total deadline per call, not a per-read timeout.
+"""Outbound HTTP on urllib3 with a total deadline per call, not a per-read timeout.
 
-`requests`' `timeout=` (and urllib3's `Timeout(total=...)`) bound each socket read, so a server
-that trickles one byte a second holds the caller for as long as it likes (docs/security.md). Here
-every call gets a watchdog: when the deadline passes, the connection's socket is shut down, the
-blocked read returns at once, and the call raises `DeadlineExceeded` (a `requests.Timeout`, so
-existing `except requests.RequestException` handlers keep working). Retries (urllib3 `Retry`,
-mounted on the session) happen inside the same deadline: a retry that would start after it is
-refused before it connects.
+urllib3's `Timeout` bounds each socket operation, so a server that trickles one byte a second
+holds the caller for as long as it likes (docs/security.md). Here every call gets a watchdog:
+when the deadline passes, the connection's socket is shut down, the blocked read returns at once,
+and the call raises `DeadlineExceeded`. Retries (`urllib3.util.Retry`) happen inside the same
+deadline: a retry that would start after it is refused before it connects.
 
-Used for every outbound call the signer makes over `requests`: CAVE auth, IAM signBlob, Google
-token refresh and STS token exchange.
+urllib3 rather than requests: botocore already carries it (so the Lambda runtime has it) and
+importing requests cost the signer's cold start ~120 ms CPU (docs/benchmarks.md). Used for every
+outbound call the signer makes itself: CAVE auth, IAM signBlob, Google token refresh and STS
+token exchange (the last three through `GoogleTransport` in signing_gcs.py). Only urllib3 API
+common to 1.26 and 2.x is used (the Lambda runtime's botocore may bring either).
 """
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
-import requests
-from requests.adapters import HTTPAdapter
+import urllib3
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
 _local = threading.local()
 
 
-class DeadlineExceeded(requests.exceptions.Timeout):
+class OutboundError(Exception):
+    """An outbound call got no HTTP answer (connection refused or dropped, retries used up)."""
+
+
+class DeadlineExceeded(OutboundError):
     """The whole call (connect, retries, headers and body) took longer than its deadline."""
 
 
@@ -77,31 +82,33 @@ def _watched(base: type) -> type:
 _POOLS = {"http": _watched(HTTPConnectionPool), "https": _watched(HTTPSConnectionPool)}
 
 
-class _Adapter(HTTPAdapter):
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = dict(_POOLS)
+class Answer:
+    """A complete HTTP answer (status, headers, body bytes), read before the deadline."""
 
-    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **kwargs)
-        manager.pool_classes_by_scheme = dict(_POOLS)
-        return manager
+    def __init__(self, status: int, headers: Mapping[str, str], data: bytes):
+        self.status, self.headers, self.data = status, dict(headers), data
+
+    @property
+    def status_code(self) -> int:
+        return self.status
+
+    def json(self) -> Any:
+        return json.loads(self.data.decode("utf-8"))
 
 
-class DeadlineSession(requests.Session):
-    """A `requests.Session` whose every call ends within `deadline` seconds (or raises)."""
+class DeadlinePool:
+    """Connection reuse (one urllib3 PoolManager) and `Retry`, every call ending within
+    `deadline` seconds or raising `DeadlineExceeded`; no answer at all raises `OutboundError`."""
 
-    def __init__(self, deadline: float, retries: Optional[Retry] = None, pool_maxsize: int = 10):
-        super().__init__()
+    def __init__(self, deadline: float, retries: Optional[Retry] = None, maxsize: int = 10):
         self.deadline = float(deadline)
-        adapter = _Adapter(max_retries=retries or Retry(0, read=False), pool_connections=4, pool_maxsize=pool_maxsize)
-        self.mount("https://", adapter)
-        self.mount("http://", adapter)
+        self.retries = retries or Retry(0, read=False, redirect=False)
+        self.http = urllib3.PoolManager(num_pools=4, maxsize=maxsize, block=False)
+        self.http.pool_classes_by_scheme = dict(_POOLS)
 
-    def request(self, method: str, url: str, *args: Any, deadline: Optional[float] = None, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        budget = self.deadline if deadline is None else float(deadline)
-        timeout = kwargs.get("timeout")
-        kwargs["timeout"] = budget if not isinstance(timeout, (int, float)) else min(float(timeout), budget)
+    def request(self, method: str, url: str, body: Optional[bytes] = None, headers: Optional[Mapping[str, str]] = None,
+                deadline: Optional[float] = None) -> Answer:
+        budget = self.deadline if deadline is None else max(0.001, min(float(deadline), self.deadline))
         watch = _Watch()
         previous = getattr(_local, "watch", None)
         _local.watch = watch
@@ -109,34 +116,43 @@ class DeadlineSession(requests.Session):
         timer.daemon = True
         timer.start()
         try:
-            resp = super().request(method, url, *args, **kwargs)
-        except (_Expired, requests.RequestException, OSError) as exc:
+            resp = self.http.request(method, url, body=body, headers=dict(headers or {}), retries=self.retries,
+                                     timeout=urllib3.Timeout(connect=budget, read=budget), redirect=False,
+                                     preload_content=True)
+            answer = Answer(resp.status, resp.headers, resp.data or b"")
+        except (_Expired, urllib3.exceptions.HTTPError, OSError) as exc:
             if watch.fired or isinstance(exc, _Expired):
                 raise DeadlineExceeded(f"no complete answer within {budget:g} s") from None
-            raise
+            reason = getattr(exc, "reason", None)
+            raise OutboundError(type(reason or exc).__name__) from None
         finally:
             timer.cancel()
             _local.watch = previous
         if watch.fired:
-            resp.close()
             raise DeadlineExceeded(f"no complete answer within {budget:g} s")
-        return resp
+        return answer
+
+    def get(self, url: str, headers: Optional[Mapping[str, str]] = None, deadline: Optional[float] = None) -> Answer:
+        return self.request("GET", url, headers=headers, deadline=deadline)
 
 
 def auth_retries() -> Retry:
     """Retry GETs to the auth service on connection errors and 502/503/504, briefly: the
     deadline, not the retry count, bounds the time."""
     return Retry(
-        total=2, connect=2, read=1, status=2, backoff_factor=0.1,
+        total=2, connect=2, read=1, status=2, backoff_factor=0.1, redirect=False,
         status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET"}),
         raise_on_status=False, respect_retry_after_header=False,
     )
 
 
-def google_retries() -> Retry:
-    """signBlob and token exchanges are idempotent: retry connection errors, 429 and 5xx."""
+def google_retries(statuses: tuple[int, ...] = (429, 500, 502, 503, 504)) -> Retry:
+    """Google calls are idempotent (signBlob, token refresh, STS exchange): retry connection
+    errors and `statuses`. signBlob's pool passes (429,) only: `google.auth.iam.Signer` retries
+    500/502/503/504 itself with exponential backoff, and retrying them here too would multiply
+    the attempts."""
     return Retry(
-        total=2, connect=2, read=1, status=2, backoff_factor=0.1,
-        status_forcelist=(429, 500, 502, 503, 504), allowed_methods=frozenset({"GET", "POST"}),
+        total=2, connect=2, read=1, status=2, backoff_factor=0.1, redirect=False,
+        status_forcelist=statuses, allowed_methods=frozenset({"GET", "POST"}),
         raise_on_status=False, respect_retry_after_header=False,
     )

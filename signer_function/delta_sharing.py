@@ -33,7 +33,7 @@ from typing import Any, Optional
 
 from cachetools import TTLCache
 
-from registry.model import NAME_PATTERN, VERSION_PATTERN, DatasetDocument, Format, InspectedColumn, Status
+from registry.vocabulary import NAME_PATTERN, VERSION_PATTERN, Format, Status
 
 from . import audit
 from . import delta_predicates as predicates
@@ -42,6 +42,7 @@ from .core import Request, Response
 from .delta_schema import UnsupportedType, schema_string
 from .errors import (AuthUnavailable, BadRequest, LocationNotAllowed, MethodNotAllowed, MissingTos, NoPermission,
                      NotFound, PayloadTooLarge, SignerError)
+from .document import Document, InspectedColumn
 from .lookup import Found
 
 SEGMENT = "delta-sharing"
@@ -155,7 +156,7 @@ def _millis(iso: str) -> int:
     return int(dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
 
 
-def not_shareable_reason(doc: DatasetDocument) -> Optional[str]:
+def not_shareable_reason(doc: Document) -> Optional[str]:
     """Why this version cannot be served as Parquet files with partition values (None: it can)."""
     rf = doc.inspected.reader_features or {}
     if doc.format == Format.LANCE or rf.get("needs_credentials"):
@@ -177,16 +178,16 @@ class DeltaSharing:
         self._docs: TTLCache = TTLCache(1, signer.config.registry_cache_ttl)
 
     # ---- what exists and what this caller may read
-    def _all_docs(self) -> list[DatasetDocument]:
+    def _all_docs(self) -> list[Document]:
         hit = self._docs.get("docs")
         if hit is None:
             if self.signer.lookup is None:
                 raise NotFound("this signer has no REGISTRY_URI configured")
-            hit = [d for d in self.signer.lookup.registry.documents() if d.status != Status.DRAFT]
+            hit = [d for d in self.signer.lookup.documents() if d.status != Status.DRAFT]
             self._docs["docs"] = hit
         return hit
 
-    def _may_read(self, user: Any, doc: DatasetDocument, token: Any) -> bool:
+    def _may_read(self, user: Any, doc: Document, token: Any) -> bool:
         """Listings show a version only when `Signer.authorize` would let this user read it
         (the datastack -> dataset lookups behind it are cached by the authenticator)."""
         try:
@@ -195,7 +196,7 @@ class DeltaSharing:
         except (NoPermission, MissingTos, LocationNotAllowed):
             return False
 
-    def _readable(self, request: Request, facts: dict) -> list[DatasetDocument]:
+    def _readable(self, request: Request, facts: dict) -> list[Document]:
         token = extract_token(request.headers, request.cookies, request.query)
         facts["token_source"] = token.source
         user = self.signer.auth.user(token)
@@ -258,7 +259,7 @@ class DeltaSharing:
         return found
 
     def _authorize(self, request: Request, share: str, schema: str, table: str, facts: dict
-                   ) -> tuple[DatasetDocument, Optional[str]]:
+                   ) -> tuple[Document, Optional[str]]:
         """The checks of `Signer.sign` (token, user, then `Signer.resolve`: the version at its own
         path, `authorize`, drafts refused with a 404, the layout's own location, manifest paths
         inside the location), for the endpoints that answer metadata without signing anything."""
@@ -349,7 +350,7 @@ class DeltaSharing:
         name = stacks[share.lower()]
         return Response(200, {"share": {"name": name, "id": _id("share", name)}})
 
-    def _share_docs(self, request: Request, share: str, facts: dict) -> list[DatasetDocument]:
+    def _share_docs(self, request: Request, share: str, facts: dict) -> list[Document]:
         docs = [d for d in self._readable(request, facts) if d.datastack.lower() == share.lower()]
         if not docs:
             raise NotFound(f"no share {share!r} (or you may not read anything in it)")
@@ -389,7 +390,7 @@ class DeltaSharing:
 
     # ---- one table
     @staticmethod
-    def _version_headers(doc: DatasetDocument, response_format: str = "parquet") -> dict[str, str]:
+    def _version_headers(doc: Document, response_format: str = "parquet") -> dict[str, str]:
         headers = {"Delta-Table-Version": str(int(doc.table_version or 0)),
                    "delta-sharing-capabilities": f"responseformat={response_format}"}
         if doc.status == Status.DEPRECATED:
@@ -414,7 +415,7 @@ class DeltaSharing:
                     return "delta" if "delta" in formats else "unsupported"
         return "parquet"
 
-    def _metadata_lines(self, doc: DatasetDocument, response_format: str, version_asked: bool) -> list[dict[str, Any]]:
+    def _metadata_lines(self, doc: Document, response_format: str, version_asked: bool) -> list[dict[str, Any]]:
         cols = list(doc.inspected.columns)
         part_cols = self._partition_columns(doc)
         have = {c.name for c in cols}
@@ -444,12 +445,12 @@ class DeltaSharing:
         return [{"protocol": {"minReaderVersion": 1}}, {"metaData": meta}]
 
     @staticmethod
-    def _partition_columns(doc: DatasetDocument) -> list[str]:
+    def _partition_columns(doc: Document) -> list[str]:
         # Iceberg partition values may be transforms (bucket, day) and its data files hold the
         # source columns: share none, so no client fills or prunes with a transformed value.
         return [] if doc.format == Format.ICEBERG else list(doc.inspected.partition_columns)
 
-    def _shareable(self, doc: DatasetDocument, request: Request) -> str:
+    def _shareable(self, doc: Document, request: Request) -> str:
         reason = not_shareable_reason(doc)
         if reason:
             raise NotShareable(reason)

@@ -8,16 +8,18 @@ a layout known only from an older document's provenance is refused with the reas
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from registry.documents import layout_manifest_path
-from registry.model import DatasetDocument, FileManifest
+from registry.reading import layout_manifest_path
+
+from .document import Document, FileManifest
 
 from .errors import NotFound
 
 
-def select(lookup: Any, found: Any, layout: str) -> tuple[DatasetDocument, FileManifest]:
-    doc: DatasetDocument = found.document
+def select(lookup: Any, found: Any, layout: str) -> tuple[Document, FileManifest]:
+    doc: Document = found.document
     lay = next((x for x in doc.layouts if x.name == layout), None)
     if lay is None:
         names = ", ".join(x.name for x in doc.layouts) or "none"
@@ -34,8 +36,8 @@ def select(lookup: Any, found: Any, layout: str) -> tuple[DatasetDocument, FileM
         except NotFound:
             raise NotFound(f"layout {layout!r} of {doc.ref} has no readable file manifest in the registry") from None
         lookup.remember(key, manifest)
-    inspected = doc.inspected.model_copy(update={"partition_columns": list(lay.partition_columns),
-                                                 "file_count": lay.file_count or len(manifest.files)})
-    view = doc.model_copy(update={"location": lay.location, "inspected": inspected,
-                                  "table_version": lay.table_version if lay.table_version is not None else doc.table_version})
+    inspected = dataclasses.replace(doc.inspected, partition_columns=list(lay.partition_columns),
+                                    file_count=lay.file_count or len(manifest.files))
+    view = dataclasses.replace(doc, location=lay.location, inspected=inspected,
+                               table_version=lay.table_version if lay.table_version is not None else doc.table_version)
     return view, manifest

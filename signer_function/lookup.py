@@ -19,7 +19,6 @@ permission can be checked before anything is said about them) but never signed.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import threading
 from dataclasses import dataclass
@@ -27,7 +26,13 @@ from typing import Any, Optional
 
 from cachetools import TTLCache
 
-from registry.model import NAME_PATTERN, VERSION_PATTERN, DatasetDocument, FileManifest, Status
+from registry import limits
+from registry.errors import SpecInvalid
+from registry.reading import DATASETS, DOC_SUFFIX, MANIFEST_SUFFIX, StoredElsewhere, document_path, manifest_path
+from registry.vocabulary import NAME_PATTERN, VERSION_PATTERN, Status
+
+from .document import Document, FileManifest, read_document
+from .document import read_manifest as parse_manifest
 
 from .errors import BadRequest, NotFound, SignerError, SigningFailed
 from .locations import (  # re-exported (__all__): the names other modules import from here
@@ -39,11 +44,7 @@ from .locations import (  # re-exported (__all__): the names other modules impor
     safe_relative,
 )
 
-DATASETS = "datasets"
-DOC_SUFFIX = ".json"
-MANIFEST_SUFFIX = ".files.json"
-MAX_DOCUMENT_BYTES = 1 << 20
-"""A document is a few KiB; anything above 1 MiB is not one the signer will parse."""
+MAX_DOCUMENT_BYTES = limits.MAX_DOCUMENT_BYTES  # the readers' one bound (registry/limits.py)
 # The contract's grammars, for fullmatch (a `$` anchor would also accept a trailing newline).
 NAME = re.compile(NAME_PATTERN.lstrip("^").rstrip("$"))
 VERSION = re.compile(VERSION_PATTERN.lstrip("^").rstrip("$"))
@@ -63,12 +64,12 @@ class Missing(NotFound):
 
 @dataclass(frozen=True)
 class Found:
-    document: DatasetDocument
+    document: Document
     manifest: Optional[FileManifest]  # None for a draft (never signed, so never read)
     path: str
 
 
-def resolve_files(document: DatasetDocument, manifest: FileManifest, loc: Optional[TableLocation] = None) -> tuple[TableLocation, list[ObjectRef]]:
+def resolve_files(document: Document, manifest: FileManifest, loc: Optional[TableLocation] = None) -> tuple[TableLocation, list[ObjectRef]]:
     """Every manifest file as an object inside the document's own (canonical) location."""
     loc = loc or canonical_location(document.location)
     out: list[ObjectRef] = []
@@ -84,30 +85,33 @@ def resolve_files(document: DatasetDocument, manifest: FileManifest, loc: Option
     return loc, out
 
 
-def parse_document_at(data: bytes, name: str, version: str) -> DatasetDocument:
-    """The document stored at `datasets/<name>/<version>.json`, or ValueError (with the reason)
-    when it is oversized, not UTF-8 JSON, too deep, invalid, or claims another name/version."""
+def parse_document_at(data: bytes, name: str, version: str) -> Document:
+    """The document stored at `datasets/<name>/<version>.json`, or ValueError (with the reason
+    for the audit line) when it is oversized, not UTF-8 JSON, too deep, invalid, or claims
+    another name/version: `registry.reading`'s steps, then the signer's typed view."""
     if len(data) > MAX_DOCUMENT_BYTES:
         raise ValueError("oversized_document")
     try:
-        raw = json.loads(data.decode("utf-8"))
-        doc = DatasetDocument.from_dict(raw)
-    except (ValueError, TypeError, RecursionError, AttributeError, KeyError):
+        return read_document(data, document_path(name, version), (name, version))
+    except StoredElsewhere:
+        raise ValueError("document_mismatch") from None
+    except SpecInvalid:
         raise ValueError("invalid_document") from None
-    if doc.name != name or doc.version != version:
-        raise ValueError("document_mismatch")
-    return doc
+    except RecursionError:
+        raise ValueError("invalid_document") from None
 
 
 class Lookup:
     """Documents and manifests by `name@version`, with a TTL cache keyed by the path read."""
 
-    def __init__(self, registry_uri: str, ttl: float = 60.0, size: int = 512, max_manifest_bytes: int = 64 << 20):
+    def __init__(self, registry_uri: str, ttl: float = 60.0, size: int = 512, max_manifest_bytes: int = 64 << 20,
+                 s3_client: Any = None):
         if not registry_uri:
             raise ValueError("REGISTRY_URI is not set")
         self.registry_uri = registry_uri
         self.max_manifest_bytes = max_manifest_bytes
         self._reader: Any = None
+        self._s3_client = s3_client  # the signer's own boto3 client (or a callable making it): one client per process
         self._cache: TTLCache = TTLCache(size, ttl)
         self._lock = threading.Lock()
 
@@ -117,19 +121,40 @@ class Lookup:
             if self._reader is None:
                 from .registry_reader import reader_for
 
-                self._reader = reader_for(self.registry_uri)
+                self._reader = reader_for(self.registry_uri, s3_client=self._s3_client)
             return self._reader
 
-    @property
-    def registry(self) -> Any:
-        """The full `registry.documents.Registry` (fsspec), for code that must list the whole
-        registry. Its documents are not path-checked: use `find` for anything that grants."""
-        with self._lock:
-            if getattr(self, "_registry", None) is None:
-                from registry.documents import Registry
+    def documents(self, workers: int = 8) -> list[Document]:
+        """Every readable document of the registry (drafts included), read with the same light
+        reader and checks as `find`: unreadable, oversized, invalid or lying documents are skipped,
+        one bad document never hides the others. For listings (Delta Sharing); not cached here."""
+        from concurrent.futures import ThreadPoolExecutor
 
-                self._registry = Registry(self.registry_uri)
-            return self._registry
+        from .registry_reader import RegistryUnreadable
+
+        try:
+            names = [n for n in self.reader.folders(f"{DATASETS}/") if NAME.fullmatch(n)]
+        except RegistryUnreadable as exc:
+            raise SigningFailed(f"the registry could not be listed ({exc})") from None
+        wanted: list[tuple[str, str, str]] = []
+        for name in names:
+            prefix = f"{DATASETS}/{name}/"
+            for path in self._list(prefix):
+                label = path[len(prefix): -len(DOC_SUFFIX)]
+                if path.startswith(prefix) and not path.endswith(MANIFEST_SUFFIX) and VERSION.fullmatch(label):
+                    wanted.append((name, label, path))
+
+        def one(item: tuple[str, str, str]) -> Optional[Document]:
+            name, label, path = item
+            data = self._read(path)
+            try:
+                return None if data is None else parse_document_at(data, name, label)
+            except ValueError:
+                return None
+
+        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(wanted)))) as pool:
+            docs = [d for d in pool.map(one, wanted) if d is not None]
+        return sorted(docs, key=lambda d: (d.name, d.published_at))
 
     def _read(self, rel: str, limit: int = MAX_DOCUMENT_BYTES) -> Optional[bytes]:
         """The object's bytes (at most `limit` + 1), None when it does not exist; a registry that
@@ -169,7 +194,7 @@ class Lookup:
         return found
 
     def _find_exact(self, name: str, version: str) -> Found:
-        path = f"{DATASETS}/{name}/{version}{DOC_SUFFIX}"
+        path = document_path(name, version)
         if version.endswith(".files"):  # that path is a manifest, never a document
             raise Missing(name, version, "manifest_path")
         data = self._read(path)
@@ -184,7 +209,7 @@ class Lookup:
     def _find_latest(self, name: str) -> Found:
         prefix = f"{DATASETS}/{name}/"
         paths = self._list(prefix)
-        best: Optional[tuple[DatasetDocument, str]] = None
+        best: Optional[tuple[Document, str]] = None
         for path in paths:
             label = path[len(prefix) : -len(DOC_SUFFIX)] if path.startswith(prefix) else ""
             if path.endswith(MANIFEST_SUFFIX) or not VERSION.fullmatch(label):
@@ -202,10 +227,10 @@ class Lookup:
             raise Missing(name, "latest", "no_published_version")
         return self._with_manifest(best[0], best[1], "latest")
 
-    def _with_manifest(self, doc: DatasetDocument, path: str, asked: str) -> Found:
+    def _with_manifest(self, doc: Document, path: str, asked: str) -> Found:
         if doc.status == Status.DRAFT:
             return Found(doc, None, path)
-        manifest = self.read_manifest(f"{DATASETS}/{doc.name}/{doc.version}{MANIFEST_SUFFIX}", doc.name, asked)
+        manifest = self.read_manifest(manifest_path(doc.name, doc.version), doc.name, asked)
         return Found(doc, manifest, path)
 
     def read_manifest(self, rel: str, name: str, asked: str) -> FileManifest:
@@ -217,12 +242,12 @@ class Lookup:
         if len(data) > self.max_manifest_bytes:
             raise Missing(name, asked, "oversized_manifest")
         try:
-            return FileManifest.from_dict(json.loads(data.decode("utf-8")))
-        except (ValueError, TypeError, RecursionError, AttributeError, KeyError):
+            return parse_manifest(data, rel)
+        except (SpecInvalid, RecursionError):
             raise Missing(name, asked, "invalid_manifest") from None
 
 
-def version_warnings(document: DatasetDocument, today: Optional[dt.date] = None) -> list[str]:
+def version_warnings(document: Document, today: Optional[dt.date] = None) -> list[str]:
     """What a reader should know about this version: deprecated (and by what), past retention."""
     out: list[str] = []
     if document.status == Status.DEPRECATED:

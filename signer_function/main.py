@@ -16,7 +16,11 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from signer_function.config import Config  # noqa: E402
 from signer_function.core import Request, default_signer  # noqa: E402
+
+if Config.from_env().preload:  # SIGNER_PRELOAD=1: SDK imports and clients at cold start
+    default_signer().preload()
 
 
 def to_core(request) -> Request:  # a flask.Request

@@ -3,9 +3,11 @@
 * With a key (`SIGNER_GCS_KEY_FILE` / `GOOGLE_APPLICATION_CREDENTIALS` holding a service-account
   key) signing is local RSA: ~0.2 ms per URL.
 * Keyless (the Cloud Functions / Cloud Run default identity has no key): every URL's string-to-sign
-  goes to `iamcredentials.googleapis.com/.../serviceAccounts/EMAIL:signBlob`. google-cloud-storage
-  would open a new HTTP session per URL; here one `requests.Session` is reused and at most
-  `SIGNER_IAM_CONCURRENCY` blobs are signed at once.
+  goes to `iamcredentials.googleapis.com/.../serviceAccounts/EMAIL:signBlob` through google-auth's
+  own `google.auth.iam.Signer` (its protocol and its exponential-backoff retries of 5xx answers).
+  google-cloud-storage would open a new HTTP session per URL; here one urllib3 pool is reused
+  (`GoogleTransport`: connection drops and 429 retried, one total deadline per signature, retries
+  and backoff included) and at most `SIGNER_IAM_CONCURRENCY` blobs are signed at once.
 
 The canonical request is built by google-cloud-storage (`Blob.generate_signed_url`, version v4);
 only the signing step is ours, through a `google.auth.credentials.Signing` object.
@@ -13,31 +15,64 @@ only the signing step is ours, through a `google.auth.credentials.Signing` objec
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
-from urllib.parse import quote
-
-import requests
 
 from .config import Config
-from .deadline import DeadlineSession, google_retries
 from .errors import SigningFailed
 from .lookup import ObjectRef
 
 CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
+IAM_CREDENTIALS = "https://iamcredentials.googleapis.com"
+
+
+def google_transport(pool: Any, deadline: float, endpoints: Optional[dict[str, str]] = None) -> Any:
+    """A `google.auth.transport.Request` over a `deadline.DeadlinePool`: everything google-auth
+    sends (token refresh, STS exchange, IAM signBlob with its own retry loop) ends within
+    `deadline` seconds from this call, retries and backoff sleeps included. `endpoints` maps a
+    Google base URL to the configured one (SIGNER_IAM_URL, for a stand-in or a private endpoint)."""
+    import time
+
+    import google.auth.exceptions
+    import google.auth.transport
+
+    from .deadline import OutboundError
+
+    end = time.monotonic() + deadline
+
+    class GoogleTransport(google.auth.transport.Request):
+        def __call__(self, url: str, method: str = "GET", body: Any = None, headers: Any = None,
+                     timeout: Optional[float] = None, **kwargs: Any) -> Any:
+            for base, to in (endpoints or {}).items():
+                if url.startswith(base + "/") and to != base:
+                    url = to + url[len(base):]
+            left = end - time.monotonic()
+            if timeout is not None:
+                left = min(left, float(timeout))
+            if left <= 0:
+                raise google.auth.exceptions.TransportError(f"no answer within the {deadline:g} s deadline")
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            try:
+                return pool.request(method, url, body=body, headers=headers, deadline=left)
+            except OutboundError as exc:
+                raise google.auth.exceptions.TransportError(f"{type(exc).__name__}: {exc}") from None
+
+    return GoogleTransport()
 
 
 class GoogleIdentity:
     """The signer's own Google identity: Application Default Credentials (or the key file), with
     the access token refreshed only when it expires. Shared by keyless signing and downscoping."""
 
-    def __init__(self, config: Config, session: Optional[requests.Session] = None):
+    def __init__(self, config: Config, session: Any = None):
+        from .deadline import DeadlinePool, google_retries
+
         self.config = config
-        # Token refreshes and STS exchanges go through this session: each call has a deadline.
-        self.session = session or DeadlineSession(config.outbound_deadline, retries=google_retries())
+        # Token refreshes and STS exchanges go through this pool: each call has a deadline.
+        self.session = session or DeadlinePool(config.outbound_deadline, retries=google_retries())
         self._creds: Any = None
         self._lock = threading.Lock()
 
@@ -80,49 +115,56 @@ class GoogleIdentity:
             raise SigningFailed("cannot tell the signer's service-account email; set SIGNER_SERVICE_ACCOUNT")
         return email
 
-    def access_token(self) -> tuple[str, Optional[dt.datetime]]:
-        import google.auth.transport.requests
+    def transport(self) -> Any:
+        """A google-auth transport over this identity's pool, with a fresh deadline."""
+        return google_transport(self.session, self.config.outbound_deadline,
+                                {IAM_CREDENTIALS: self.config.iam_credentials_url})
 
+    def access_token(self) -> tuple[str, Optional[dt.datetime]]:
         creds = self.credentials()
         with self._lock:
             if not creds.valid:
                 try:
-                    creds.refresh(google.auth.transport.requests.Request(self.session))
+                    creds.refresh(self.transport())
                 except Exception as exc:
                     raise SigningFailed(f"could not get the signer's Google access token ({type(exc).__name__})") from None
             return creds.token, creds.expiry
 
 
 class IamSigner:
-    """`signBlob` over one reused session with bounded concurrency."""
+    """`signBlob` through `google.auth.iam.Signer` over one reused pool, bounded concurrency."""
 
     def __init__(self, config: Config, identity: GoogleIdentity):
+        from .deadline import DeadlinePool, google_retries
+
         self.config = config
         self.identity = identity
-        self.session = DeadlineSession(
-            config.outbound_deadline, retries=google_retries(), pool_maxsize=max(4, config.iam_concurrency)
-        )
+        self.pool_http = DeadlinePool(config.outbound_deadline, retries=google_retries((429,)),
+                                      maxsize=max(4, config.iam_concurrency))
         self.pool = ThreadPoolExecutor(max_workers=max(1, config.iam_concurrency), thread_name_prefix="signblob")
 
     def sign_blob(self, message: bytes) -> bytes:
+        import google.auth.exceptions
+        from google.auth import iam
+
         email = self.identity.email()
-        token, _ = self.identity.access_token()
-        url = f"{self.config.iam_credentials_url}/v1/projects/-/serviceAccounts/{quote(email, safe='@')}:signBlob"
+        self.identity.access_token()  # refreshed under the identity's lock, not by each thread
+        transport = google_transport(self.pool_http, self.config.outbound_deadline,
+                                     {IAM_CREDENTIALS: self.config.iam_credentials_url})
         try:
-            resp = self.session.post(
-                url,
-                json={"payload": base64.b64encode(message).decode("ascii")},
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=self.config.outbound_deadline,
-            )
-        except requests.RequestException as exc:
-            raise SigningFailed(f"IAM signBlob is unreachable ({type(exc).__name__})") from None
-        if resp.status_code != 200:
-            raise SigningFailed(f"IAM signBlob answered {resp.status_code}")
-        try:
-            return base64.b64decode(resp.json()["signedBlob"], validate=True)
+            signature = iam.Signer(transport, self.identity.credentials(), email).sign(message)
+        except google.auth.exceptions.TransportError as exc:
+            text = str(exc)
+            if "deadline" in text or "DeadlineExceeded" in text:
+                raise SigningFailed(f"IAM signBlob gave no answer within {self.config.outbound_deadline:g} s") from None
+            if "OutboundError" in text:
+                raise SigningFailed("IAM signBlob is unreachable") from None
+            raise SigningFailed("IAM signBlob refused to sign (or kept failing)") from None
         except (ValueError, KeyError, TypeError):
             raise SigningFailed("IAM signBlob answered something that is not a signature") from None
+        if not signature:
+            raise SigningFailed("IAM signBlob answered something that is not a signature")
+        return signature
 
 
 def _signing_credentials(email: str, sign: Any) -> Any:

@@ -33,7 +33,7 @@ from registry.errors import BadInput, RegistryError
 
 DIST = "connectomics-feature-registry"
 CONSTRAINTS_DIR = Path(__file__).resolve().parent / "constraints"
-LAMBDA_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath"})
+LAMBDA_PROVIDED = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3"})  # urllib3: botocore's
 TARGETS = ("lambda", "gcf")
 
 
@@ -54,7 +54,9 @@ SIGNER = Deployable(
     packages=("registry", "signer_function"),
     extras={"lambda": ("signer",), "gcf": ("signer",)},
     # click/rich: the CLI; pyyaml: spec files; the Lambda signer signs S3 (GCS libraries left out).
-    never_imported=frozenset({"click", "rich", "pyyaml"}),
+    # pydantic/fsspec/requests: the signer reads documents with signer_function/document.py and
+    # registry/object_reads.py, and calls out on urllib3 (tests/signer/test_registry_reader.py).
+    never_imported=frozenset({"click", "rich", "pyyaml", "pydantic", "fsspec", "requests"}),
     lambda_handler="signer_function.aws_lambda.handler",
     gcf_main='"""Cloud Functions entry point (--entry-point=sign)."""\nfrom signer_function.main import sign  # noqa: F401\n',
 )

@@ -95,6 +95,8 @@ def test_lambda_zip_is_small_and_carries_the_handler(lambda_zip):
     assert "signer_function/aws_lambda.py" in names and "registry/model.py" in names
     tops = {n.split("/")[0] for n in names}
     assert not tops & {"boto3", "botocore", "pyarrow", "s3fs", "aiobotocore", "pandas", "click", "rich"}, tops
+    # the signer reads documents without pydantic/fsspec and calls out on the runtime's urllib3
+    assert not tops & {"pydantic", "pydantic_core", "fsspec", "requests", "urllib3", "yaml"}, tops
     assert lambda_zip.stat().st_size < 15_000_000
 
 
@@ -113,9 +115,12 @@ out["sign"] = handler(event("POST", "/sign", body=json.dumps({"dataset": "syn", 
                             headers={"authorization": "Bearer " + sys.argv[3], "content-type": "application/json"}), None)
 out["denied"] = handler(event("POST", "/sign", body=json.dumps({"dataset": "syn"}),
                               headers={"authorization": "Bearer wrong"}), None)
+out["tables"] = handler(event("GET", "/delta-sharing/shares/minnie65_phase3_v1/schemas/syn/tables",
+                              headers={"authorization": "Bearer " + sys.argv[3]}), None)
 out["outside"] = sorted({getattr(m, "__file__", None) or "" for m in list(sys.modules.values())
                          if getattr(m, "__file__", None) and not m.__file__.startswith((task, runtime, sys.base_prefix))})
-out["heavy"] = sorted(n for n in ("pyarrow", "s3fs", "pandas", "google", "yaml", "click") if n in sys.modules)
+out["heavy"] = sorted(n for n in ("pyarrow", "s3fs", "pandas", "google", "yaml", "click", "pydantic", "fsspec",
+                                  "requests") if n in sys.modules)
 print(json.dumps(out))
 """
 
@@ -144,6 +149,8 @@ def test_unpacked_lambda_zip_answers_with_python_dash_S(lambda_zip, runtime_sdk,
     assert body["version"] == "1" and body["files"][0]["partition"] == {"region": "a"}
     assert body["files"][0]["url"].startswith(("https://", "http://")) and "X-Amz-Signature=" in body["files"][0]["url"]
     assert out["denied"]["statusCode"] == 401
+    assert out["tables"]["statusCode"] == 200, out["tables"]  # Delta Sharing lists through the same light reader
+    assert [t["name"] for t in json.loads(out["tables"]["body"])["items"]] == ["latest", "1"]
     assert [p for p in out["outside"] if not p.startswith(str(helper))] == []
     assert out["heavy"] == []
 

@@ -70,6 +70,7 @@ def cave(cave_server: CaveAuth) -> CaveAuth:
     cave_server.reset_counts()
     cave_server.failing = False
     cave_server.unavailable_next = 0
+    cave_server.faults.clear()  # no scripted faults left over from another test
     return cave_server
 
 

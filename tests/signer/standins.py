@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import collections
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,13 +34,31 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.server.record(method, url.path, self.client_address)
-        status, payload = self.server.route(self, method, url.path, parse_qs(url.query), body)
+        fault = self.server.next_fault(url.path)
+        if fault == "drop":  # read the request, then hang up without a byte of answer
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        if isinstance(fault, float):  # a hang (bounded: the handler thread ends after it)
+            time.sleep(fault)
+        if isinstance(fault, int):
+            status, payload = fault, {"error": {"code": fault, "message": "scripted fault"}}
+        else:
+            status, payload = self.server.route(self, method, url.path, parse_qs(url.query), body)
         data = b"" if payload is None else json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            if not isinstance(fault, float):
+                raise
+            self.close_connection = True  # the caller gave up on a scripted hang: expected
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -57,6 +76,20 @@ class StandIn(ThreadingHTTPServer):
         self.clients: dict[str, set] = collections.defaultdict(set)
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        # Scripted faults for the next requests whose path contains a key: "drop" (hang up after
+        # reading the request), an int (answer that status), a float (sleep that long, then answer).
+        self.faults: dict[str, collections.deque] = {}
+
+    def script(self, path_part: str, *faults: Any) -> None:
+        with self._lock:
+            self.faults[path_part] = collections.deque(faults)
+
+    def next_fault(self, path: str) -> Any:
+        with self._lock:
+            for part, queue in self.faults.items():
+                if part in unquote(path) and queue:
+                    return queue.popleft()
+        return None
 
     @property
     def url(self) -> str:

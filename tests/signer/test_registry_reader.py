@@ -80,7 +80,8 @@ def test_gcs_reader(gcs_env):
 @pytest.mark.s3
 def test_cold_lookup_on_s3_imports_no_fsspec(s3_env, s3_bucket, cave):
     """The signer's first request on an S3 registry reads it with boto3 (loaded anyway to sign),
-    not fsspec/s3fs."""
+    not fsspec/s3fs; documents are read without pydantic, CAVE is asked without requests; the
+    Delta Sharing listing (every document) reads the same way."""
     uri = f"s3://{s3_bucket}/registry"
     fill(uri)
     code = f"""
@@ -89,12 +90,15 @@ from signer_function.config import Config
 from signer_function.core import Signer, Request
 s = Signer(Config(registry_uri={uri!r}, auth_url={cave.auth_url!r}, allowed_locations=("s3://lab-tables/features",)))
 r = s.handle(Request("POST", "/sign", {{"authorization": "Bearer tok-reader-6d1f0c"}}, body=b'{{"dataset": "syn"}}'))
-print(json.dumps({{"status": r.status, "mods": [m for m in ("fsspec", "s3fs", "aiobotocore") if m in sys.modules]}}))
+t = s.handle(Request("GET", "/delta-sharing/shares/minnie65_phase3_v1/schemas/syn/tables", {{"authorization": "Bearer tok-reader-6d1f0c"}}))
+heavy = ("fsspec", "s3fs", "aiobotocore", "pydantic", "requests")
+print(json.dumps({{"status": r.status, "tables": [x["name"] for x in json.loads(t.body_bytes())["items"]],
+                  "mods": [m for m in heavy if m in sys.modules]}}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO,
                          env={**__import__("os").environ, "PYTHONPATH": str(REPO)})
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    assert result == {"status": 200, "mods": []}, out.stderr[-2000:]
+    assert result == {"status": 200, "tables": ["latest", "1"], "mods": []}, out.stderr[-2000:]
 
 
 def test_a_directory_in_place_of_a_document_is_not_found(make_signer, tmp_path):
@@ -103,3 +107,23 @@ def test_a_directory_in_place_of_a_document_is_not_found(make_signer, tmp_path):
     (registry / "datasets" / "syn" / "1.json").mkdir()  # a directory where a document should be
     resp = call(make_signer(registry_uri=str(registry)), {"dataset": "syn", "version": "1"})
     assert resp.status == 404 and str(registry) not in json.dumps(resp.body)
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize("preload", ["", "1"])
+def test_preload_moves_the_sdk_into_the_cold_start(s3_env, s3_bucket, cave, preload):
+    """SIGNER_PRELOAD=1 (Lambda SnapStart / provisioned concurrency): importing the handler imports
+    botocore and builds the S3 client; without it, the handler's import stays SDK-free."""
+    uri = f"s3://{s3_bucket}/registry"
+    fill(uri)
+    code = """
+import json, sys
+import signer_function.aws_lambda as entry
+from signer_function.core import default_signer
+print(json.dumps({"botocore": "botocore" in sys.modules, "client": default_signer()._s3 is not None}))
+"""
+    env = {**__import__("os").environ, "PYTHONPATH": str(REPO), "REGISTRY_URI": uri, "AUTH_URL": cave.auth_url,
+           "ALLOWED_LOCATIONS": "s3://lab-tables/features", "SIGNER_PRELOAD": preload}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"botocore": bool(preload), "client": bool(preload)}, out.stderr[-2000:]
