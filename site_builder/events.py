@@ -244,7 +244,7 @@ BuildAndDeploy = Callable[[RebuildConfig], str]
 def build_and_deploy(cfg: RebuildConfig) -> str:
     """Build the whole site into the work dir (incremental cache kept there) and deploy it.
     Raises on a failed build before anything is uploaded."""
-    from registry.ops.deploy import deploy_site
+    from site_builder.deploy import deploy_site
     from site_builder.build import build_site
 
     work = Path(cfg.work_dir)
