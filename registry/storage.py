@@ -25,27 +25,19 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional
-from urllib.parse import urlparse
 
 import fsspec
 from fsspec.core import url_to_fs
 
 from .errors import PreconditionFailed
 from .range_reads import FastRangeReads, obstore_available
+from .uris import protocol_of
 
 _MEMORY_LOCK = threading.Lock()
 
 
 class AlreadyExists(PreconditionFailed):
     """An exclusive create found the object already there."""
-
-
-def protocol_of(uri: str) -> str:
-    """'gs://b/x' -> 'gs'; a plain path -> 'file'."""
-    scheme = urlparse(uri).scheme
-    if not scheme or len(scheme) == 1:  # windows drive letters count as local paths
-        return "file"
-    return {"gcs": "gs", "s3a": "s3"}.get(scheme, scheme)
 
 
 def sha256(data: bytes) -> str:

@@ -17,6 +17,8 @@ import os
 from typing import Optional, Protocol
 from urllib.parse import urlparse
 
+from registry.uris import protocol_of
+
 
 class RegistryUnreadable(Exception):
     """The registry could not be read (not a missing object): the signer fails closed."""
@@ -166,11 +168,9 @@ class StoreReader:
 
 def reader_for(uri: str) -> Reader:
     parsed = urlparse(uri)
-    scheme = {"gcs": "gs", "s3a": "s3"}.get(parsed.scheme, parsed.scheme)
-    if not scheme or len(scheme) == 1:
-        return LocalReader(uri)
+    scheme = protocol_of(uri)
     if scheme == "file":
-        return LocalReader(parsed.path)
+        return LocalReader(parsed.path if parsed.scheme == "file" else uri)
     root = parsed.path.strip("/")
     if scheme == "s3":
         return S3Reader(parsed.netloc, root)

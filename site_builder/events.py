@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable, Optional
 from urllib.parse import unquote_plus, urlparse
 
 from registry.storage import AlreadyExists, PreconditionFailed, Store
+from registry.uris import protocol_of
 
 REQUEST = "_ops/rebuild-request.json"
 LOCK = "_ops/rebuild.lock"
@@ -118,7 +119,7 @@ def object_keys_from_s3_event(event: dict) -> list[tuple[str, str]]:
 def relevant(keys: Iterable[tuple[str, str]], registry: str) -> list[str]:
     """Document keys (not manifests, not `_ops/`) under the registry's `datasets/` prefix."""
     parsed = urlparse(registry)
-    bucket = parsed.netloc if parsed.scheme in ("gs", "s3", "gcs") else None
+    bucket = parsed.netloc if protocol_of(registry) in ("gs", "s3") else None
     prefix = (parsed.path.strip("/") + "/") if bucket and parsed.path.strip("/") else ""
     out = []
     for b, key in keys:

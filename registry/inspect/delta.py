@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import os
 from typing import Any, Optional
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 import pyarrow as pa
 
 from .. import storage
 from ..errors import TableUnreadable
 from ..model import ManifestFile
+from ..uris import comparable_uri, library_uri
 from . import ProgressCallback, TableInspection
 from .access import bounded_object_store_options, classify, probe, summary, unreadable
 from .arrow_types import columns_from_schema
@@ -130,11 +131,7 @@ def inspect(
 
 def _table_uri(location: str) -> str:
     """delta-rs takes plain local paths and object-store URLs; `file://` is turned into a path."""
-    if storage.protocol_of(location) == "file":
-        parsed = urlparse(location)
-        path = unquote(parsed.path) if parsed.scheme == "file" else location
-        return os.path.abspath(path)
-    return location.rstrip("/")
+    return library_uri(location)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -267,19 +264,11 @@ def _relative(raw_path: str, location: str, uri: str) -> str:
     if "://" not in raw_path and not raw_path.startswith("/"):
         return unquote(raw_path)
     absolute = unquote(raw_path)
-    for root in {_canon(uri), _canon(location)}:
-        cand = _canon(absolute)
+    for root in {comparable_uri(uri), comparable_uri(location)}:
+        cand = comparable_uri(absolute)
         if cand.startswith(root + "/"):
             return cand[len(root) + 1 :]
     raise TableUnreadable(f"{location}: data file {absolute} lies outside the table location")
-
-
-def _canon(uri: str) -> str:
-    if storage.protocol_of(uri) == "file":
-        parsed = urlparse(uri)
-        path = parsed.path if parsed.scheme == "file" else uri
-        return "file://" + os.path.abspath(path)
-    return uri.rstrip("/")
 
 
 def _manifest(

@@ -18,13 +18,12 @@ manifest says exactly which objects make up the pinned version.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Optional
-from urllib.parse import unquote, urlparse
 
 from .. import storage
 from ..errors import TableUnreadable
 from ..model import ManifestFile
+from ..uris import library_uri
 from . import ProgressCallback, TableInspection
 from .access import bounded_object_store_options, classify, probe, summary, unreadable
 from .arrow_types import columns_from_schema
@@ -43,7 +42,7 @@ def inspect(
 
     if table_version is not None and (not isinstance(table_version, int) or table_version < 1):
         raise TableUnreadable(f"{location}: Lance version must be a positive integer, got {table_version!r}")
-    uri = _dataset_uri(location)
+    uri = library_uri(location)
     options = bounded_object_store_options(location, "lance")
     try:
         ds = lance.dataset(uri, version=table_version, storage_options=options)
@@ -151,14 +150,6 @@ def _lance_count(ds: Any, location: str) -> int:
         return int(ds.count_rows())
     except Exception as exc:  # noqa: BLE001
         raise unreadable(location, "Lance cannot count the dataset's rows", exc) from None
-
-
-def _dataset_uri(location: str) -> str:
-    if storage.protocol_of(location) == "file":
-        parsed = urlparse(location)
-        path = unquote(parsed.path) if parsed.scheme == "file" else location
-        return os.path.abspath(path)
-    return location.rstrip("/")
 
 
 def _data_storage_version(ds: Any) -> Optional[str]:
