@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
+from .latest import recency
 from .model import (
     CHECK_ANNOTATION_TABLE_EXISTS,
     DatasetDocument,
@@ -97,7 +98,7 @@ def key_stability(doc: DatasetDocument, ref: Reference) -> str:
 
 
 def _newest_first(docs: Iterable[DatasetDocument]) -> list[DatasetDocument]:
-    return sorted(docs, key=lambda d: (d.published_at, d.version), reverse=True)
+    return sorted(docs, key=recency, reverse=True)
 
 
 def usable(docs: Iterable[DatasetDocument]) -> list[DatasetDocument]:

@@ -27,6 +27,8 @@ from typing import Any, Optional
 
 from cachetools import TTLCache
 
+from registry.latest import recency
+
 from registry.model import NAME_PATTERN, VERSION_PATTERN, DatasetDocument, FileManifest, Status
 
 from .errors import BadRequest, NotFound, SignerError, SigningFailed
@@ -196,7 +198,7 @@ class Lookup:
                 doc = parse_document_at(data, name, label)
             except ValueError:
                 continue  # skipped: one bad document never hides the others
-            if doc.status == Status.PUBLISHED and (best is None or doc.published_at >= best[0].published_at):
+            if doc.status == Status.PUBLISHED and (best is None or recency(doc) > recency(best[0])):
                 best = (doc, path)
         if best is None:
             raise Missing(name, "latest", "no_published_version")

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from registry.documents import Registry
-from registry.model import DatasetDocument, Status
+from registry.latest import newest_published, recency
+from registry.model import DatasetDocument
 
 from .paths import slug  # noqa: F401 - re-exported: the one slug of the site (see paths.py)
 
@@ -29,8 +30,7 @@ class Dataset:
 
     @property
     def latest(self) -> Optional[DatasetDocument]:
-        published = [d for d in self.versions if d.status == Status.PUBLISHED]
-        return published[-1] if published else None
+        return newest_published(self.versions)
 
     @property
     def newest(self) -> DatasetDocument:
@@ -48,7 +48,7 @@ class Catalog:
         for d in docs:
             grouped[d.name].append(d)
         datasets = {
-            n: Dataset(n, sorted(vs, key=lambda d: (d.published_at, d.version)))
+            n: Dataset(n, sorted(vs, key=recency))
             for n, vs in sorted(grouped.items())
         }
         return cls(datasets, skipped or [])

@@ -18,6 +18,7 @@ from typing import Any, Optional
 from urllib.parse import quote
 
 from ..cave import DEFAULT_SERVER, find_token
+from ..latest import newest_published
 from ..model import DatasetDocument, document_summary
 from ..source import RegistrySource, matches
 from .errors import DatasetNotFound
@@ -105,8 +106,8 @@ class SiteSource:
     def get(self, name: str, version: str = "latest") -> DatasetDocument:
         if version == "latest":
             mine = [s for s in self.all_summaries() if s["name"] == name]
-            latest = [s for s in mine if s.get("latest")] or sorted(
-                (s for s in mine if s["status"] == "published"), key=lambda s: s["published_at"])[-1:]
+            newest = newest_published(mine, get=dict.get)
+            latest = [s for s in mine if s.get("latest")] or ([newest] if newest else [])
             if not latest:
                 hint = f"; versions exist but none is published: {', '.join(s['version'] for s in mine)}" if mine else ""
                 raise DatasetNotFound(f"no published version of {name!r} in {self.url}{hint}")
