@@ -29,6 +29,7 @@ from typing import Any, Iterator, Optional
 import fsspec
 from fsspec.core import url_to_fs
 
+from .env import DEFAULT_AWS_REGION, aws_allow_http, aws_endpoint, aws_region
 from .errors import PreconditionFailed
 from .range_reads import FastRangeReads, obstore_available
 from .uris import protocol_of
@@ -47,10 +48,10 @@ def sha256(data: bytes) -> str:
 def s3_client_kwargs() -> dict[str, Any]:
     """fsspec/s3fs options from the standard AWS environment (endpoint for MinIO / test servers)."""
     kwargs: dict[str, Any] = {}
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    endpoint = aws_endpoint()
     if endpoint:
         kwargs["endpoint_url"] = endpoint
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = aws_region(default=None)
     if region:
         kwargs.setdefault("client_kwargs", {})["region_name"] = region
     return kwargs
@@ -344,10 +345,6 @@ class Store:
 # ---- storage options for table libraries that bring their own object-store clients ------------
 
 
-def _truthy(v: Optional[str]) -> bool:
-    return (v or "").lower() in ("1", "true", "yes")
-
-
 def object_store_options(uri: str) -> dict[str, str]:
     """Options in the `object_store` crate's vocabulary (deltalake, lance) for `uri`.
 
@@ -357,10 +354,10 @@ def object_store_options(uri: str) -> dict[str, str]:
     proto = protocol_of(uri)
     opts: dict[str, str] = {}
     if proto == "s3":
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        endpoint = aws_endpoint()
         if endpoint:
             opts["aws_endpoint"] = endpoint
-            if endpoint.startswith("http://") or _truthy(os.environ.get("AWS_ALLOW_HTTP")):
+            if aws_allow_http():
                 opts["allow_http"] = "true"
             opts.setdefault("aws_virtual_hosted_style_request", "false")
         for env, key in (
@@ -370,7 +367,7 @@ def object_store_options(uri: str) -> dict[str, str]:
         ):
             if os.environ.get(env):
                 opts[key] = os.environ[env]
-        opts["aws_region"] = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        opts["aws_region"] = aws_region() or DEFAULT_AWS_REGION
         opts.setdefault("conditional_put", "etag")
     elif proto == "gs":
         if os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
@@ -383,7 +380,7 @@ def pyiceberg_properties(uri: str) -> dict[str, str]:
     proto = protocol_of(uri)
     props: dict[str, str] = {}
     if proto == "s3":
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        endpoint = aws_endpoint()
         if endpoint:
             props["s3.endpoint"] = endpoint
         if os.environ.get("AWS_ACCESS_KEY_ID"):
@@ -392,7 +389,7 @@ def pyiceberg_properties(uri: str) -> dict[str, str]:
             props["s3.secret-access-key"] = os.environ["AWS_SECRET_ACCESS_KEY"]
         if os.environ.get("AWS_SESSION_TOKEN"):
             props["s3.session-token"] = os.environ["AWS_SESSION_TOKEN"]
-        props["s3.region"] = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        props["s3.region"] = aws_region() or DEFAULT_AWS_REGION
     elif proto == "gs" and os.environ.get("STORAGE_EMULATOR_HOST"):
         props["gcs.service.host"] = os.environ["STORAGE_EMULATOR_HOST"]
     # Use the fsspec FileIO so every protocol goes through one client stack.

@@ -25,6 +25,7 @@ from typing import Any, Iterator, Optional
 
 import yaml
 
+from registry import output
 from registry.documents import gc_paused
 from registry.errors import RegistryError
 
@@ -97,7 +98,7 @@ def base_config_path() -> Path:
 def _want_progress(progress: Optional[bool]) -> bool:
     if progress is not None:
         return progress
-    return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
+    return output.interactive()
 
 
 def _check_out_dir(out: Path) -> None:
@@ -382,11 +383,14 @@ def _finish_side_outputs(proc, staging: Path) -> dict[str, Any]:
 
 @contextmanager
 def _progress(show: bool, what: str, total: int) -> Iterator[Any]:
-    if not show:
-        yield lambda n: None
-        return
-    from rich.progress import Progress
+    """A `tick(n)` callback over the core's one progress bar (`registry.output.progress`)."""
+    with output.progress(what, show=show) as update:
+        done = 0
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda n: bar.advance(task, n)
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if update is not None:
+                update(done, total)
+
+        yield tick

@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable, Optional
 from urllib.parse import unquote_plus, urlparse
 
 from registry.storage import AlreadyExists, PreconditionFailed, Store
+from registry.env import flag
 from registry.uris import protocol_of
 
 REQUEST = "_ops/rebuild-request.json"
@@ -66,7 +67,7 @@ class RebuildConfig:
             raise RuntimeError("set FEATURE_REGISTRY_URI (the registry) and SITE_TARGET (gs://|s3:// site bucket)")
         cfg = cls(registry=registry, target=target, site_url=env.get("SITE_URL") or None,
                   signer_url=env.get("FEATURE_REGISTRY_SIGNER_URL") or env.get("SIGNER_URL") or None,
-                  strict=env.get("SITE_STRICT", "").lower() in ("1", "true", "yes"))
+                  strict=flag("SITE_STRICT", env))
         if env.get("REBUILD_DEBOUNCE_SECONDS"):
             cfg.debounce = float(env["REBUILD_DEBOUNCE_SECONDS"])
         if env.get("SITE_WORK_DIR"):

@@ -18,6 +18,7 @@ import re
 from typing import Any, Optional
 
 from .. import storage
+from ..env import aws_endpoint
 from ..errors import TableUnreadable
 
 MAX_MESSAGE = 300
@@ -93,7 +94,7 @@ def summary(exc: BaseException | str, limit: int = MAX_MESSAGE) -> str:
 def _settings(location: str) -> str:
     proto = storage.protocol_of(location)
     if proto == "s3":
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        endpoint = aws_endpoint()
         keys = "set" if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY") else "not set"
         where = f"AWS_ENDPOINT_URL={endpoint}" if endpoint else "AWS_ENDPOINT_URL not set (so: AWS itself)"
         return f"{where}; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY {keys}"
