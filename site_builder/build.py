@@ -29,7 +29,7 @@ from registry import output
 from registry.documents import gc_paused
 from registry.errors import RegistryError
 
-from .catalog import Catalog, Skipped
+from .catalog import RegistrySnapshot, Skipped
 from .jsonout import write_json
 from .pages import render_pages, templates_dir
 from .search_index import SearchIndexSize, write_search_index
@@ -208,7 +208,7 @@ def build_site(
     return report
 
 
-def _compile(catalog: Catalog, report: BuildReport, out: Path, *, registry_uri: str, site_url: Optional[str],
+def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, registry_uri: str, site_url: Optional[str],
              signer_url: Optional[str], strict: bool, show: bool, cache_dir: Optional[str],
              generated_at: dt.datetime) -> None:
     """Everything after reading: pages, MkDocs, the JSON API and the search index, into `out`."""
@@ -298,7 +298,7 @@ def _compile(catalog: Catalog, report: BuildReport, out: Path, *, registry_uri: 
 
 
 @contextmanager
-def _frozen_catalog(registry_uri: str) -> Iterator[Catalog]:
+def _frozen_catalog(registry_uri: str) -> Iterator[RegistrySnapshot]:
     """The catalog, with the cyclic garbage collector told to leave it alone until the build ends.
 
     It lives for the whole build, ~200 objects per version. Frozen (before the collector is back
@@ -307,7 +307,7 @@ def _frozen_catalog(registry_uri: str) -> Iterator[Catalog]:
     touch its pages either (the fork recipe in the `gc` docs).
     """
     with gc_paused():
-        catalog = Catalog.read(registry_uri)
+        catalog = RegistrySnapshot.read(registry_uri)
         gc.freeze()
     try:
         yield catalog
@@ -315,7 +315,7 @@ def _frozen_catalog(registry_uri: str) -> Iterator[Catalog]:
         gc.unfreeze()
 
 
-def _side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
+def _side_outputs(catalog: RegistrySnapshot, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
                   cache=None) -> None:
     """JSON API + search index into `staging`. With a cache, the JSON lives in `cache.json` (only
     changed datasets' files are written) and is hard-linked into `staging`, and the lunr shards
@@ -353,7 +353,7 @@ def can_fork() -> bool:
     )
 
 
-def _start_side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
+def _start_side_outputs(catalog: RegistrySnapshot, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
                         cache=None):
     import multiprocessing
 

@@ -38,12 +38,12 @@ class Dataset:
 
 
 @dataclass
-class Catalog:
+class RegistrySnapshot:
     datasets: dict[str, Dataset]
     skipped: list[Skipped] = field(default_factory=list)
 
     @classmethod
-    def from_documents(cls, docs: list[DatasetDocument], skipped: Optional[list[Skipped]] = None) -> "Catalog":
+    def from_documents(cls, docs: list[DatasetDocument], skipped: Optional[list[Skipped]] = None) -> "RegistrySnapshot":
         grouped: dict[str, list[DatasetDocument]] = defaultdict(list)
         for d in docs:
             grouped[d.name].append(d)
@@ -54,7 +54,7 @@ class Catalog:
         return cls(datasets, skipped or [])
 
     @classmethod
-    def read(cls, registry_uri: str) -> "Catalog":
+    def read(cls, registry_uri: str) -> "RegistrySnapshot":
         """Read every document concurrently (fsspec `cat` of many paths); invalid ones are skipped."""
         docs, problems = Registry(registry_uri).load_all()
         skipped = [Skipped(p.path, str(p.error)) for p in problems]

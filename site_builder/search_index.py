@@ -21,8 +21,8 @@ Files under `catalog/search/`:
 * `records/<c>.json`: `chunk` datasets each, for display: `[{"n", "t", "v": [[label, page, date], ...]}]`
 * `refs.json`: `name@version` of every version id (for the Python client; the browser never needs it)
 
-Version ids follow `Catalog.versions` (datasets by name, versions by publication), dataset ids
-`Catalog.datasets`: ties in ranking break by name and newest version for free.
+Version ids follow `RegistrySnapshot.versions` (datasets by name, versions by publication), dataset ids
+`RegistrySnapshot.datasets`: ties in ranking break by name and newest version for free.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import Any, Optional
 
 from registry import search_rules as rules
 
-from .catalog import Catalog
+from .catalog import RegistrySnapshot
 from .jsonout import version_page
 
 DATASETS_PER_CHUNK = 16
@@ -72,7 +72,7 @@ def _facet_values(v) -> dict[str, list]:
             "m": list(v.materialization.all_versions), "t": list(v.tags)}
 
 
-def search_files(catalog: Catalog) -> dict[str, bytes]:
+def search_files(catalog: RegistrySnapshot) -> dict[str, bytes]:
     """Every file of the index: relative path under `catalog/search/` -> bytes."""
     versions = catalog.versions
     post = rules.build_postings(rules.catalog_terms(versions))
@@ -163,7 +163,7 @@ def _dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def write_search_index(catalog: Catalog, out_dir: str, cache_dir: Optional[str] = None) -> SearchIndexSize:
+def write_search_index(catalog: RegistrySnapshot, out_dir: str, cache_dir: Optional[str] = None) -> SearchIndexSize:
     """Write `catalog/search/**`. With `cache_dir`, the gzipped size of each file is remembered by
     content hash (compressing every shard again would be most of a rebuild's index time) and a
     file whose bytes are unchanged keeps its previous copy (hard link from the cache)."""

@@ -34,7 +34,7 @@ def test_every_reader_picks_the_same_latest_on_a_tie(tmp_path):
     signer all answer "b"."""
     from registry.documents import Registry
     from signer_function.lookup import Lookup
-    from site_builder.catalog import Catalog as SiteCatalog
+    from site_builder.catalog import RegistrySnapshot
     from tests.signer.conftest import document
 
     root = str(tmp_path / "reg")
@@ -46,7 +46,7 @@ def test_every_reader_picks_the_same_latest_on_a_tie(tmp_path):
                                  "2026-02-01T00:00:00+00:00", **fields)
         reg.put_new(doc, manifest)
     assert reg.get("syn").version == "b"
-    assert SiteCatalog.read(root).datasets["syn"].latest.version == "b"
+    assert RegistrySnapshot.read(root).datasets["syn"].latest.version == "b"
     assert Lookup(root).find("syn", "latest").document.version == "b"
     rows = [{"version": d.version, "status": d.status.value, "published_at": when} for d in reg.versions("syn")]
     assert newest_published(rows, get=dict.get)["version"] == "b"

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from registry.model import DatasetDocument
 from site_builder import diagrams
 from site_builder.build import BuildFailed, build_site
-from site_builder.catalog import Catalog
+from site_builder.catalog import RegistrySnapshot
 from site_builder.jsonout import site_document_schema
 from site_builder.pages import compatibility_matrix, split_page
 from site_builder.sanitize import markdown_to_safe_html, safe_url
@@ -273,7 +273,7 @@ def test_sanitizer_unit():
 def test_mermaid_labels_cannot_break_out():
     """Every line of a diagram built from payload text matches the fixed grammar the generator
     emits, and labels carry no quote or angle bracket: nothing can start a new statement."""
-    cat = Catalog.from_documents(_doc_models())
+    cat = RegistrySnapshot.from_documents(_doc_models())
     probe = cat.get("xss_probe@v1")
     src = diagrams.join_diagram(probe, cat)
     grammar = re.compile(
