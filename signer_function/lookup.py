@@ -27,8 +27,6 @@ from typing import Any, Optional
 
 from cachetools import TTLCache
 
-from registry.latest import recency
-
 from registry.model import NAME_PATTERN, VERSION_PATTERN, DatasetDocument, FileManifest, Status
 
 from .errors import BadRequest, NotFound, SignerError, SigningFailed
@@ -40,6 +38,7 @@ from .locations import (  # re-exported (__all__): the names other modules impor
     location_allowed,
     safe_relative,
 )
+from registry.latest import recency
 
 DATASETS = "datasets"
 DOC_SUFFIX = ".json"

@@ -17,8 +17,6 @@ import os
 from typing import Optional, Protocol
 from urllib.parse import urlparse
 
-from registry.uris import protocol_of
-
 
 class RegistryUnreadable(Exception):
     """The registry could not be read (not a missing object): the signer fails closed."""
@@ -168,9 +166,11 @@ class StoreReader:
 
 def reader_for(uri: str) -> Reader:
     parsed = urlparse(uri)
-    scheme = protocol_of(uri)
+    scheme = {"gcs": "gs", "s3a": "s3"}.get(parsed.scheme, parsed.scheme)
+    if not scheme or len(scheme) == 1:
+        return LocalReader(uri)
     if scheme == "file":
-        return LocalReader(parsed.path if parsed.scheme == "file" else uri)
+        return LocalReader(parsed.path)
     root = parsed.path.strip("/")
     if scheme == "s3":
         return S3Reader(parsed.netloc, root)
