@@ -312,34 +312,38 @@ class Store:
                 os.unlink(tmp)
 
     def _replace_gcs(self, path: str, data: bytes, generation: str, content_type: str) -> None:
-        """gcsfs writes only with `ifGenerationMatch=0`; this is the same media upload with the
-        generation read before, so a concurrent change makes GCS answer 412."""
-        import json
-
-        from fsspec.asyn import sync
+        """gcsfs writes only with `ifGenerationMatch=0` (create); a compare-and-swap needs the
+        generation read before, so this upload goes through google-cloud-storage's public
+        `if_generation_match`, and a concurrent change makes GCS answer 412."""
+        from google.api_core.exceptions import PreconditionFailed as GcsPreconditionFailed
 
         bucket, key, _ = self.fs.split_path(path)
-        # The multipart form gcsfs itself uses for small uploads, with our generation precondition.
-        meta = json.dumps({"name": key, "contentType": content_type})
-        body = (
-            f"--==0==\nContent-Type: application/json; charset=UTF-8\n\n{meta}\n--==0==\n"
-            f"Content-Type: {content_type}\n\n"
-        ).encode() + data + b"\n--==0==--"
+        blob = gcs_client().bucket(bucket).blob(key)
         try:
-            sync(
-                self.fs.loop,
-                self.fs._call,
-                "POST",
-                f"{self.fs._location}/upload/storage/v1/b/{bucket}/o",
-                uploadType="multipart",
-                ifGenerationMatch=generation,
-                headers={"Content-Type": 'multipart/related; boundary="==0=="'},
-                data=body,
-            )
-        except FileExistsError as exc:  # gcsfs maps 412 to FileExistsError
+            blob.upload_from_string(data, content_type=content_type, if_generation_match=int(generation))
+        except GcsPreconditionFailed as exc:
             raise PreconditionFailed(self.url(path)) from exc
         finally:
             self.fs.invalidate_cache(path)
+
+
+def gcs_client() -> Any:
+    """A google-cloud-storage client from the environment: Application Default Credentials, or
+    anonymous against `STORAGE_EMULATOR_HOST` (which the library itself takes as its endpoint).
+    One per emulator setting and process."""
+    return _gcs_client(os.environ.get("STORAGE_EMULATOR_HOST") or None)
+
+
+@functools.lru_cache(maxsize=4)
+def _gcs_client(emulator: Optional[str]) -> Any:
+    from google.cloud import storage as gcs
+
+    if emulator:
+        from google.auth.credentials import AnonymousCredentials
+
+        return gcs.Client(project="emulator", credentials=AnonymousCredentials(),
+                          client_options={"api_endpoint": emulator})
+    return gcs.Client()
 
 
 # ---- storage options for table libraries that bring their own object-store clients ------------
