@@ -123,7 +123,7 @@ def validate(files: tuple[Path, ...], registry_uri: Optional[str], as_json: bool
         from .documents import Registry
 
         registry = Registry(registry_uri)
-    report = []
+    report: list[dict[str, Any]] = []
     for path in files:
         problems: list[tuple[str, str]] = []
         kind = "document" if path.suffix == ".json" else "spec"
@@ -360,14 +360,11 @@ def scan_exports(uri: str, registry_uri: Optional[str], dry_run: bool, do_publis
         for d in derived:
             for note in d.notes:
                 output.warn(f"{d.ref}: {note}")
-        outcomes = []
-        if registry_uri:
-            outcomes = publish_derived(derived, registry_uri, dry_run=not do_publish, verify_cave=verify_cave)
-        else:
-            outcomes = []
+        outcomes = (publish_derived(derived, registry_uri, dry_run=not do_publish, verify_cave=verify_cave)
+                    if registry_uri else [])
         if as_json:
-            rows = outcomes or [{"ref": d.ref, "action": "found", "detail": ""} for d in derived]
-            output.print_json([o if isinstance(o, dict) else o.__dict__ for o in rows])
+            output.print_json([o.__dict__ for o in outcomes]
+                              or [{"ref": d.ref, "action": "found", "detail": ""} for d in derived])
         else:
             for o in outcomes:
                 output.info(f"{o.action:14} {o.ref}" + (f"  ({o.detail})" if o.detail else ""), err=dry_run)

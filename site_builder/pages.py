@@ -298,7 +298,7 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
     `docs_dir` are still right (the incremental build decided so from content hashes); they are
     counted but not rendered or touched, so MkDocs' dirty build skips them too."""
     env = environment(bytecode_dir)
-    common = {
+    common: dict[str, Any] = {
         "site_url": site_url,
         "signer_url": signer_url or "https://YOUR-SIGNER",
         "catalog_url": site_url or "https://YOUR-CATALOG-SITE/",

@@ -100,7 +100,7 @@ def search_files(catalog: RegistrySnapshot) -> dict[str, bytes]:
         counts.append(len(ds.versions))
         best = ds.latest
         latest.append(-1)
-        rec = {"n": ds.name, "t": (best or ds.newest).title, "v": []}
+        rec: dict[str, Any] = {"n": ds.name, "t": (best or ds.newest).title, "v": []}
         for v in ds.versions:
             if best is not None and v.version == best.version:
                 latest[-1] = len(rec["v"])  # position within the dataset: short numbers
@@ -209,12 +209,14 @@ def write_search_index(catalog: RegistrySnapshot, out_dir: str, cache_dir: Optio
         if kind:
             sums[kind][0] += len(raw)
             sums[kind][1] += gz
-    if cache_dir is not None:  # content-addressed: what this build did not use is stale
+    if cache_dir is not None and cache is not None:  # content-addressed: what this build did not use is stale
         with open(os.path.join(cache_dir, "gzip-sizes.json"), "w") as fh:
             json.dump(used, fh)
         for name in os.listdir(cache):
             if name not in used:
                 os.unlink(os.path.join(cache, name))
     n_shards = sum(1 for _ in os.scandir(os.path.join(target, "terms")))
-    return SearchIndexSize(*sums["terms"], *sums["facets"], *sums["records"], shards=n_shards,
-                           shards_built=written)
+    return SearchIndexSize(index_bytes=sums["terms"][0], index_gzip_bytes=sums["terms"][1],
+                           facets_bytes=sums["facets"][0], facets_gzip_bytes=sums["facets"][1],
+                           columns_bytes=sums["records"][0], columns_gzip_bytes=sums["records"][1],
+                           shards=n_shards, shards_built=written)

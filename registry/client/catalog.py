@@ -31,7 +31,7 @@ from .version import DatasetVersion
 SIGNER_ENV = "FEATURE_REGISTRY_SIGNER_URL"
 
 # What `document_summary` has that the site's index.json entries name differently or leave out.
-_SUMMARY_DEFAULTS = {"description": None, "file_count": None, "license": None, "aligned_volume": None,
+_SUMMARY_DEFAULTS: dict[str, Any] = {"description": None, "file_count": None, "license": None, "aligned_volume": None,
                      "table_version": None, "location": None, "row_count": None, "bytes": None,
                      "owners": [], "superseded_by": None}
 
@@ -232,10 +232,11 @@ class Catalog:
         """Versions matching `text` (ranked: name, title, columns, description) and every filter given.
         Deprecated versions are left out unless `status` asks for them."""
         filters = dict(datastack=datastack, mat_version=mat_version, format=format, status=status, tag=tag, owner=owner)
-        if self.is_site:
-            rows, words = self._source.searchable()
-            return search(rows, text, filters, self, words, self._source.text_index())
-        rows, index = self._source.searchable()
+        source = self._source
+        if isinstance(source, SiteSource):  # self.is_site
+            rows, words = source.searchable()
+            return search(rows, text, filters, self, words, source.text_index())
+        rows, index = source.searchable()
         return search(rows, text, filters, self, index=index)
 
     def versions(self, name: str) -> SearchResults:
