@@ -137,3 +137,15 @@ def probe(location: str, fs: Any, path: str) -> bool:
         raise classify(location, exc) or TableUnreadable(
             f"{location}: cannot check whether {path} exists: {summary(exc)}"
         ) from None
+
+
+def missing_table(location: str, uri: str, marker: str, what: str) -> Optional[TableUnreadable]:
+    """The first thing a Rust table library's failure can mean: the location is absent, or holds
+    no `marker` directory (`_delta_log`, `_versions`), said as such; None when both are there.
+    `uri` is the library's form of the location (a plain path for local tables)."""
+    fs, path = storage.filesystem(location if storage.protocol_of(location) != "file" else uri)
+    if not probe(location, fs, path):
+        return TableUnreadable(f"{location}: location does not exist")
+    if not probe(location, fs, path.rstrip("/") + "/" + marker):
+        return TableUnreadable(f"{location}: not a {what} (no {marker}/ directory)")
+    return None

@@ -28,7 +28,7 @@ from ..errors import TableUnreadable
 from ..model import ManifestFile
 from ..uris import comparable_uri, library_uri
 from . import ProgressCallback, TableInspection
-from .access import bounded_object_store_options, classify, probe, summary, unreadable
+from .access import bounded_object_store_options, classify, missing_table, summary, unreadable
 from .arrow_types import columns_from_schema
 from .partitions import normalise
 
@@ -215,13 +215,9 @@ def _diagnose(
     access = classify(location, exc)
     if access is not None:
         return access
-    fs, path = storage.filesystem(location if storage.protocol_of(location) != "file" else uri)
-    exists = probe(location, fs, path)
-    has_log = exists and probe(location, fs, path.rstrip("/") + "/_delta_log")
-    if not exists:
-        return TableUnreadable(f"{location}: location does not exist")
-    if not has_log:
-        return TableUnreadable(f"{location}: not a Delta table (no _delta_log/ directory)")
+    missing = missing_table(location, uri, "_delta_log", "Delta table")
+    if missing is not None:
+        return missing
     if version is not None:
         try:
             latest = DeltaTable(uri, storage_options=options).version()

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .. import storage
 from ..errors import TableUnreadable
 from ..model import ManifestFile
 from ..uris import library_uri
 from . import ProgressCallback, TableInspection
-from .access import bounded_object_store_options, classify, probe, summary, unreadable
+from .access import bounded_object_store_options, classify, missing_table, summary, unreadable
 from .arrow_types import columns_from_schema
 
 _PROGRESS_EVERY = 500
@@ -168,13 +167,9 @@ def _diagnose(
     access = classify(location, exc)
     if access is not None:
         return access
-    fs, path = storage.filesystem(location if storage.protocol_of(location) != "file" else uri)
-    exists = probe(location, fs, path)
-    has_versions = exists and probe(location, fs, path.rstrip("/") + "/_versions")
-    if not exists:
-        return TableUnreadable(f"{location}: location does not exist")
-    if not has_versions:
-        return TableUnreadable(f"{location}: not a Lance dataset (no _versions/ directory)")
+    missing = missing_table(location, uri, "_versions", "Lance dataset")
+    if missing is not None:
+        return missing
     if version is not None:
         try:
             latest = lance.dataset(uri, storage_options=options).latest_version
