@@ -161,16 +161,13 @@ def _copy_packages(dep: Deployable, dest: Path) -> None:
     if dep.site_files:
         from site_builder.build import base_config_path
         from site_builder.pages import templates_dir
-        from site_builder.vendor import PACKAGED, VendorMissing, copy_vendor
+        from site_builder.vendor import PACKAGED, copy_vendor
 
         shutil.copytree(templates_dir(), dest / "templates", dirs_exist_ok=True)
         shutil.copyfile(base_config_path(), dest / "mkdocs.yml")
         staged = Path(tempfile.mkdtemp(prefix="vendor-"))
         try:  # the packaged layout (site_builder/_vendor/<package>/<file>) from wherever they are found
-            try:
-                copy_vendor(str(staged))
-            except VendorMissing as exc:
-                raise RegistryError(str(exc)) from None
+            copy_vendor(str(staged))  # VendorMissing is a RegistryError: the command says it, exit 1
             shutil.rmtree(dest / "site_builder" / PACKAGED.name, ignore_errors=True)
             shutil.copytree(staged / "assets" / "vendor", dest / "site_builder" / PACKAGED.name)
         finally:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import sys
 
 import click
 
@@ -25,20 +24,13 @@ import click
 def build_site(registry_uri: str, out_dir: str, site_url: str | None, signer_url: str | None, strict: bool,
                cache_dir: str | None = None) -> None:
     """Compile every document in the registry into the static catalog site."""
-    from registry.errors import RegistryError
+    from registry.cli import run
 
     from .build import build_site as build
-    from .vendor import VendorMissing
 
-    try:
-        report = build(registry_uri, out_dir, site_url=site_url, strict=strict, signer_url=signer_url,
-                       cache_dir=cache_dir)
-    except VendorMissing as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except RegistryError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+    # BuildFailed, VendorMissing, NotFound, ...: one family (RegistryError), mapped by type in run()
+    report = run(lambda: build(registry_uri, out_dir, site_url=site_url, strict=strict, signer_url=signer_url,
+                               cache_dir=cache_dir))
     click.echo(report.summary())
     if report.skipped:
         click.echo(f"warning: {len(report.skipped)} invalid document(s) skipped (use --strict to fail)", err=True)

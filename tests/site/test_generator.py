@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from registry.errors import RegistryError
 from registry.model import DatasetDocument
 from site_builder import diagrams
 from site_builder.build import BuildFailed, build_site
@@ -72,6 +73,15 @@ def test_missing_vendor_scripts_is_a_clear_error(example_registry, tmp_path, mon
     monkeypatch.setenv("SITE_VENDOR_DIR", str(tmp_path / "nowhere"))
     with pytest.raises(VendorMissing, match="make site-vendor"):
         build_site(str(example_registry), str(tmp_path / "site"), progress=False)
+    # one error family: the command maps it by type (RegistryError, exit 1), no traceback
+    from click.testing import CliRunner
+
+    from feature_registry.cli import main
+
+    assert issubclass(VendorMissing, RegistryError)
+    result = CliRunner().invoke(main, ["build-site", "--registry", str(example_registry), "--out", str(tmp_path / "s2")])
+    assert result.exit_code == 1 and "make site-vendor" in result.output and result.exception is not None
+    assert isinstance(result.exception, SystemExit) and not (tmp_path / "s2").exists()
 
 
 def test_cli_build_site_uses_env_registry(example_registry, tmp_path, monkeypatch):
