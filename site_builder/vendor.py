@@ -180,7 +180,7 @@ def stage(dest: Path, prefixes: tuple[Path, ...] = ()) -> list[Path]:
         return written
 
 
-if __name__ == "__main__":  # `python site_builder/vendor.py PREFIX`: what `make site-vendor` runs
+if __name__ == "__main__":  # `python -m site_builder.vendor PREFIX`: what `make site-vendor` runs
     target = Path(sys.argv[1]).resolve()
     if not _prefix_matches_pins(target):
         npm_install(target)
