@@ -26,7 +26,7 @@ install: $(STAMP)
 PORT ?= 8000
 SIGNER_PORT ?= 8089
 demo: $(STAMP) $(TEST_PREREQS)
-	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) -m registry.demo --dir $(DEMO_DIR) --port $(PORT) --signer-port $(SIGNER_PORT)
+	SITE_VENDOR_DIR=$(SITE_VENDOR_DIR) $(PY) -m feature_registry.demo --dir $(DEMO_DIR) --port $(PORT) --signer-port $(SIGNER_PORT)
 
 test: $(STAMP) $(TEST_PREREQS)
 	$(PY) -m pytest -q -ra

@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent
 
 
 def _vendor_module():
+    if str(ROOT) not in sys.path:  # vendor.py imports registry.errors (stdlib-only) from the source tree
+        sys.path.insert(0, str(ROOT))
     spec = importlib.util.spec_from_file_location("_site_vendor", ROOT / "site_builder" / "vendor.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there

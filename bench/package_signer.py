@@ -47,7 +47,7 @@ def main() -> None:
     import importlib
 
     from registry.documents import Registry
-    from registry.ops.package import package
+    from feature_registry.package import package
     from tests.conftest import AWS_TEST_ENV
     from tests.s3_server import S3Server
     from tests.signer.conftest import document

@@ -38,7 +38,7 @@ def prepare(out: Path) -> Path:
     import datetime as dt
 
     from site_builder.build import mkdocs_config
-    from site_builder.catalog import Catalog
+    from site_builder.catalog import RegistrySnapshot
     from site_builder.pages import render_pages, templates_dir
     from tests.site.conftest import write_example_registry
 
@@ -51,7 +51,7 @@ def prepare(out: Path) -> Path:
     docs, fragments = base / "docs", base / "fragments"
     docs.mkdir(parents=True)
     shutil.copytree(templates_dir() / "assets", docs / "assets")
-    catalog = Catalog.read(str(registry))
+    catalog = RegistrySnapshot.read(str(registry))
     render_pages(catalog, str(docs), str(fragments), site_url=None, signer_url=None,
                  registry_uri=str(registry), generated_at=dt.datetime.now(dt.timezone.utc))
     return mkdocs_config(base, docs, base / "site", None, fragments)

@@ -44,7 +44,7 @@ def build_demo_site(work: Path) -> Path:
     """The demo's registry and site, without the signer (the pages need none)."""
     import boto3
 
-    from registry.demo import _use_s3, publish_examples, write_example_tables
+    from feature_registry.demo import _use_s3, publish_examples, write_example_tables
     from site_builder.build import build_site
     from tests.s3_server import S3Server
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Write registry/ops/constraints/<deployable>.txt: exact pins for what each deploy artifact installs.
+"""Write feature_registry/constraints/<deployable>.txt: exact pins for what each deploy artifact installs.
 
-The requirement lists come from pyproject.toml (`registry.ops.package.requirements`, the same
+The requirement lists come from pyproject.toml (`feature_registry.package.requirements`, the same
 function `feature-registry package-signer` uses); pip resolves them for the serverless platform
 (Linux x86_64, the runtime's Python) without installing anything, and every resolved
 distribution is pinned. Run after changing pyproject's dependencies:
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from registry.ops.package import CONSTRAINTS_DIR, DEPLOYABLES, TARGETS, requirements  # noqa: E402
+from feature_registry.package import CONSTRAINTS_DIR, DEPLOYABLES, TARGETS, requirements  # noqa: E402
 
 # The oldest Python the artifacts run on: a pin that installs there installs on newer runtimes too
 # (pure-Python releases that dropped 3.11, e.g. pymdown-extensions 13, would not).

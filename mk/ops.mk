@@ -7,4 +7,4 @@ bench-rebuild: $(STAMP) site-vendor
 # Serve the CloudEvent rebuild function on loopback (set FEATURE_REGISTRY_URI and SITE_TARGET first).
 rebuild-function: $(STAMP) site-vendor
 	$(VENV)/bin/functions-framework --target=on_storage_event --signature-type=cloudevent \
-		--source=registry/ops/rebuild_function.py --host=127.0.0.1 --port=8090
+		--source=site_builder/rebuild_function.py --host=127.0.0.1 --port=8090

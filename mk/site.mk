@@ -13,7 +13,7 @@ SITE_PORT ?= 8000
 
 $(SITE_VENDOR_STAMP):
 	mkdir -p $(SITE_VENDOR_DIR)
-	$(PYTHON) site_builder/vendor.py $(SITE_VENDOR_DIR)  # npm install of the pins (what the wheel build runs)
+	$(PYTHON) -m site_builder.vendor $(SITE_VENDOR_DIR)  # npm install of the pins (what the wheel build runs)
 	test -f $(SITE_VENDOR_DIR)/node_modules/mermaid/dist/mermaid.min.js
 	test -f $(SITE_VENDOR_DIR)/node_modules/lunr/lunr.min.js
 	touch $@

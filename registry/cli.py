@@ -1,4 +1,7 @@
-"""`feature-registry`: thin click commands over the registry core.
+"""`feature-registry`'s core commands: thin click commands over the registry core (publish,
+validate, list, show, join-plan, deprecate, schema, scan-exports). `python -m registry.cli` runs
+them alone; the installed `feature-registry` (feature_registry/cli.py) adds the site and
+packaging commands — the core never imports the packages above it.
 
 Exit codes: 0 success, 1 failure while working, 2 bad input (nothing written). Human output goes
 to a terminal as tables; `--json` gives scripts stable JSON on stdout. Warnings go to stderr.
@@ -120,7 +123,7 @@ def validate(files: tuple[Path, ...], registry_uri: Optional[str], as_json: bool
         from .documents import Registry
 
         registry = Registry(registry_uri)
-    report = []
+    report: list[dict[str, Any]] = []
     for path in files:
         problems: list[tuple[str, str]] = []
         kind = "document" if path.suffix == ".json" else "spec"
@@ -296,27 +299,80 @@ def schema(which: str) -> None:
     output.print_json(spec_json_schema() if which == "spec" else document_json_schema())
 
 
-def _register_optional_commands() -> None:
-    """Commands of other packages (site builder, operations) join the group when installed."""
-    import importlib
-
-    for module_name, names in (
-        ("site_builder.cli", ("build_site", "serve")),
-        ("registry.ops_cli", ("scan_exports", "deploy_site", "package_signer", "package_rebuild_function")),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:  # that part is not installed; a bug inside it still shows
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        for attr in names:
-            cmd = getattr(module, attr, None)
-            if isinstance(cmd, click.Command):
-                main.add_command(cmd)
+def _resolution(value: Optional[str]) -> Optional[list[float]]:
+    if not value:
+        return None
+    try:
+        parts = [float(x) for x in value.split(",")]
+    except ValueError:
+        raise click.BadParameter("give numbers separated by commas, e.g. 4,4,40") from None
+    if not 1 <= len(parts) <= 3:
+        raise click.BadParameter("one to three numbers, e.g. 4,4,40")
+    return parts
 
 
-_register_optional_commands()
+@main.command("scan-exports")
+@click.argument("uri")
+@click.option("--registry", "registry_uri", envvar=REGISTRY_ENV, metavar="URI",
+              help=f"Registry to check and publish into. Default: ${REGISTRY_ENV}. Needed unless --dry-run.")
+@click.option("--dry-run", is_flag=True, help="Print the derived specs as editable YAML; write nothing.")
+@click.option("--publish", "do_publish", is_flag=True, help="Publish every derived spec not yet registered.")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write one editable SPEC.yaml per table here (for `feature-registry publish`).")
+@click.option("--name-template", default="{table}", show_default=True,
+              help="Dataset name from {table}, {datastack}, {version}.")
+@click.option("--version-template", default="v{version}", show_default=True,
+              help="Dataset version label from {table}, {datastack}, {version}.")
+@click.option("--aligned-volume", help="Aligned volume to record (e.g. minnie65_phase3).")
+@click.option("--resolution", help="Voxel resolution of position columns in nm, e.g. 4,4,40.")
+@click.option("--verify-cave", is_flag=True, help="Record CAVE facts when publishing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def scan_exports(uri: str, registry_uri: Optional[str], dry_run: bool, do_publish: bool, out_dir: Optional[Path],
+                 name_template: str, version_template: str, aligned_volume: Optional[str],
+                 resolution: Optional[str], verify_cave: bool, as_json: bool) -> None:
+    """Find MaterializationEngine Delta exports under URI ({bucket}/{datastack}/v{version}/{table}/...)
+    and derive a spec for each; layout copies of one table become one dataset.
+
+    Without --publish nothing is written: the report says which tables are new and which are
+    already registered. With --dry-run the specs are printed as YAML to edit and publish by hand.
+    """
+    from .ops.exports import publish_derived, scan, specs_yaml
+
+    def go() -> None:
+        if do_publish and dry_run:
+            raise BadInput("--dry-run and --publish exclude each other")
+        if do_publish and not registry_uri:
+            raise BadInput(f"--publish needs --registry URI (or ${REGISTRY_ENV})")
+        with output.progress("reading export metadata"):
+            derived = scan(uri, name_template=name_template, version_template=version_template,
+                           aligned_volume=aligned_volume, resolution=_resolution(resolution))
+        if not derived:
+            output.warn(f"no exports found under {uri} (expected {{datastack}}/v{{version}}/{{table}}/.../_delta_log)")
+        if out_dir:
+            import yaml
+
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for d in derived:
+                (out_dir / f"{d.spec['name']}@{d.spec['version']}.yaml").write_text(
+                    yaml.safe_dump(d.spec, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        if dry_run and not as_json:
+            click.echo(specs_yaml(derived), nl=False)
+        for d in derived:
+            for note in d.notes:
+                output.warn(f"{d.ref}: {note}")
+        outcomes = (publish_derived(derived, registry_uri, dry_run=not do_publish, verify_cave=verify_cave)
+                    if registry_uri else [])
+        if as_json:
+            output.print_json([o.__dict__ for o in outcomes]
+                              or [{"ref": d.ref, "action": "found", "detail": ""} for d in derived])
+        else:
+            for o in outcomes:
+                output.info(f"{o.action:14} {o.ref}" + (f"  ({o.detail})" if o.detail else ""), err=dry_run)
+        if any(o.action in ("failed", "conflict") for o in outcomes):
+            sys.exit(1 if any(o.action == "failed" for o in outcomes) else 2)
+
+    run(go)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from . import limits
 from .errors import AlreadyPublished, ConcurrentModification, NotFound, PreconditionFailed, SpecInvalid
+from .latest import LATEST, newest_published
 from .model import (
     NAME_PATTERN,
     VERSION_PATTERN,
@@ -173,10 +174,10 @@ class Registry:
 
     def get(self, name: str, version: str = "latest") -> DatasetDocument:
         """One document. `latest` is the newest *published* version (drafts and deprecated skipped)."""
-        if version == "latest":
+        if version == LATEST:
             versions, problems = self.versions_and_problems(name)
-            published = [d for d in versions if d.status == Status.PUBLISHED]
-            if not published:
+            latest = newest_published(versions)
+            if latest is None:
                 hint = (
                     f"; versions exist but none is published: {', '.join(d.version for d in versions)}"
                     if versions
@@ -185,7 +186,7 @@ class Registry:
                 if problems:
                     hint += "; unreadable: " + "; ".join(f"{p.path}: {p.error}" for p in problems)
                 raise NotFound(f"no published version of {name!r} in {self.uri}{hint}")
-            return published[-1]
+            return latest
         if not valid_ref_parts(name, version):
             raise NotFound(f"{name}@{version} is not in {self.uri} (not a valid NAME@VERSION)")
         path = document_path(name, version)

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
+from .latest import recency
 from .model import (
     CHECK_ANNOTATION_TABLE_EXISTS,
     DatasetDocument,
@@ -97,7 +98,7 @@ def key_stability(doc: DatasetDocument, ref: Reference) -> str:
 
 
 def _newest_first(docs: Iterable[DatasetDocument]) -> list[DatasetDocument]:
-    return sorted(docs, key=lambda d: (d.published_at, d.version), reverse=True)
+    return sorted(docs, key=recency, reverse=True)
 
 
 def usable(docs: Iterable[DatasetDocument]) -> list[DatasetDocument]:
@@ -188,7 +189,7 @@ def reference_facts(source: DatasetDocument, ref: Reference, versions_by_name: V
         index = exports if exports is not None else export_index(versions_by_name)
         found = index.get((source.datastack, ref.annotation_table), {})
         exports_at = {v: r for v, r in found.items() if v in source.materialization.all_versions}
-        notes = [] if checked else ["annotation table not verified against CAVE (publish --verify-cave): assumed present"]
+        notes: list[str] = [] if checked else ["annotation table not verified against CAVE (publish --verify-cave): assumed present"]
         verdict = OK if valid else TARGET_MISSING
         if not valid:
             notes.append(f"{ref.annotation_table} is absent at {source.materialization.all_versions} (recorded checks)")
@@ -199,7 +200,7 @@ def reference_facts(source: DatasetDocument, ref: Reference, versions_by_name: V
     name, _, version = declared.partition("@")
     candidates = list(versions_by_name.get(name, ()))
     joinable = [d.version for d in usable(candidates) if shared(source, d)]
-    notes: list[str] = []
+    notes = []
     if target is not None:
         chosen: Optional[DatasetDocument] = target
     elif ref.pinned:
@@ -211,7 +212,7 @@ def reference_facts(source: DatasetDocument, ref: Reference, versions_by_name: V
             if chosen is not None:
                 notes = [f"unpinned reference: no version of {name} shares a materialization version with {source.ref}; "
                          f"newest is {chosen.ref}"]
-    base = dict(column=ref.column, target_kind="dataset", declared=declared, target_column=ref.target_column,
+    base: dict[str, Any] = dict(column=ref.column, target_kind="dataset", declared=declared, target_column=ref.target_column,
                 stability=stability, pinned=ref.pinned if target is None else True)
     if chosen is None or chosen.status == Status.DRAFT:
         why = f"{declared} is not in this registry" if not candidates else f"{declared} is not a published version"

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 from typing import Any, Callable, Iterator, Optional
 
 import click
 
+from .env import flag
 from .units import human_bytes
 
 
 def interactive() -> bool:
     """Progress bars only on a terminal, never in CI or when quieted."""
-    if os.environ.get("CI") or os.environ.get("FEATURE_REGISTRY_QUIET"):
+    if flag("CI") or flag("FEATURE_REGISTRY_QUIET"):
         return False
     return sys.stderr.isatty()
 
@@ -45,9 +45,10 @@ def print_json(obj: Any) -> None:
 
 
 @contextlib.contextmanager
-def progress(label: str) -> Iterator[Optional[Callable[[int, int], None]]]:
-    """Yields a `progress(done, total)` callback drawing a bar on a terminal, or None."""
-    if not interactive():
+def progress(label: str, show: Optional[bool] = None) -> Iterator[Optional[Callable[[int, int], None]]]:
+    """Yields a `progress(done, total)` callback drawing a bar on a terminal, or None.
+    `show` overrides the terminal check (a caller that was told to show or hide progress)."""
+    if not (interactive() if show is None else show):
         yield None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

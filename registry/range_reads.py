@@ -19,14 +19,17 @@ import asyncio
 import concurrent.futures
 import logging
 from datetime import timedelta
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence, cast
+
+if TYPE_CHECKING:  # obstore's TypedDicts (stubs only)
+    from obstore.store import ClientConfig, RetryConfig, S3Config
 
 log = logging.getLogger(__name__)
 
 CONCURRENCY = 64  # requests in flight: latency-bound on real stores; a local test server queues
 # object_store retries connection errors 10 times within 3 minutes by default. A fast path should
 # give up sooner and let s3fs (which may know a proxy or CA bundle obstore does not) take over.
-RETRY = {"max_retries": 3, "retry_timeout": timedelta(seconds=20)}
+RETRY: "RetryConfig" = {"max_retries": 3, "retry_timeout": timedelta(seconds=20)}
 
 
 def obstore_available() -> bool:
@@ -37,10 +40,11 @@ def obstore_available() -> bool:
     return True
 
 
-def _store_config(options: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
-    """Split `object_store_options` into obstore's S3 config and its HTTP client options."""
-    config = {k: v for k, v in options.items() if k not in ("allow_http", "conditional_put")}
-    client = {"allow_http": True} if options.get("allow_http") == "true" else {}
+def _store_config(options: dict[str, str]) -> tuple["S3Config", "ClientConfig"]:
+    """Split `object_store_options` into obstore's S3 config and its HTTP client options (the
+    keys are object_store's own, which obstore's TypedDicts spell out)."""
+    config = cast("S3Config", {k: v for k, v in options.items() if k not in ("allow_http", "conditional_put")})
+    client: "ClientConfig" = {"allow_http": True} if options.get("allow_http") == "true" else {}
     return config, client
 
 
@@ -130,10 +134,11 @@ class FastRangeReads:
         **kw: Any,
     ) -> list[Any]:
         """fsspec's `cat_ranges`: one result per (path, start, end); errors returned or raised."""
-        simple = all(s is not None and e is not None and 0 <= s <= e for s, e in zip(starts, ends))
+        bounds = [(s, e) for s, e in zip(starts, ends) if s is not None and e is not None and 0 <= s <= e]
+        simple = len(bounds) == len(paths) == len(starts) == len(ends)
         if self.fallback_reason is None and simple:
             try:
-                out = _run(self._read_all(list(paths), list(starts), list(ends)))
+                out = _run(self._read_all(list(paths), [s for s, _ in bounds], [e for _, e in bounds]))
             except Exception as exc:  # noqa: BLE001 - configuration problems: let s3fs try
                 self._fall_back(exc)
             else:

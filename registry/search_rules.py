@@ -92,9 +92,10 @@ def version_terms(fields: Sequence[str], memo: Optional[dict[str, set[str]]] = N
         if memo is None:
             terms = text_terms(text)
         else:
-            terms = memo.get(text)
-            if terms is None:
-                terms = memo[text] = text_terms(text)
+            cached = memo.get(text)
+            if cached is None:
+                cached = memo[text] = text_terms(text)
+            terms = cached
         out.update(dict.fromkeys(terms, code))
     return out
 

@@ -25,27 +25,20 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from typing import Any, Iterator, Optional
-from urllib.parse import urlparse
 
 import fsspec
 from fsspec.core import url_to_fs
 
+from .env import DEFAULT_AWS_REGION, aws_allow_http, aws_endpoint, aws_region
 from .errors import PreconditionFailed
 from .range_reads import FastRangeReads, obstore_available
+from .uris import protocol_of
 
 _MEMORY_LOCK = threading.Lock()
 
 
 class AlreadyExists(PreconditionFailed):
     """An exclusive create found the object already there."""
-
-
-def protocol_of(uri: str) -> str:
-    """'gs://b/x' -> 'gs'; a plain path -> 'file'."""
-    scheme = urlparse(uri).scheme
-    if not scheme or len(scheme) == 1:  # windows drive letters count as local paths
-        return "file"
-    return {"gcs": "gs", "s3a": "s3"}.get(scheme, scheme)
 
 
 def sha256(data: bytes) -> str:
@@ -55,10 +48,10 @@ def sha256(data: bytes) -> str:
 def s3_client_kwargs() -> dict[str, Any]:
     """fsspec/s3fs options from the standard AWS environment (endpoint for MinIO / test servers)."""
     kwargs: dict[str, Any] = {}
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    endpoint = aws_endpoint()
     if endpoint:
         kwargs["endpoint_url"] = endpoint
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = aws_region(default=None)
     if region:
         kwargs.setdefault("client_kwargs", {})["region_name"] = region
     return kwargs
@@ -319,41 +312,41 @@ class Store:
                 os.unlink(tmp)
 
     def _replace_gcs(self, path: str, data: bytes, generation: str, content_type: str) -> None:
-        """gcsfs writes only with `ifGenerationMatch=0`; this is the same media upload with the
-        generation read before, so a concurrent change makes GCS answer 412."""
-        import json
-
-        from fsspec.asyn import sync
+        """gcsfs writes only with `ifGenerationMatch=0` (create); a compare-and-swap needs the
+        generation read before, so this upload goes through google-cloud-storage's public
+        `if_generation_match`, and a concurrent change makes GCS answer 412."""
+        from google.api_core.exceptions import PreconditionFailed as GcsPreconditionFailed
 
         bucket, key, _ = self.fs.split_path(path)
-        # The multipart form gcsfs itself uses for small uploads, with our generation precondition.
-        meta = json.dumps({"name": key, "contentType": content_type})
-        body = (
-            f"--==0==\nContent-Type: application/json; charset=UTF-8\n\n{meta}\n--==0==\n"
-            f"Content-Type: {content_type}\n\n"
-        ).encode() + data + b"\n--==0==--"
+        blob = gcs_client().bucket(bucket).blob(key)
         try:
-            sync(
-                self.fs.loop,
-                self.fs._call,
-                "POST",
-                f"{self.fs._location}/upload/storage/v1/b/{bucket}/o",
-                uploadType="multipart",
-                ifGenerationMatch=generation,
-                headers={"Content-Type": 'multipart/related; boundary="==0=="'},
-                data=body,
-            )
-        except FileExistsError as exc:  # gcsfs maps 412 to FileExistsError
+            blob.upload_from_string(data, content_type=content_type, if_generation_match=int(generation))
+        except GcsPreconditionFailed as exc:
             raise PreconditionFailed(self.url(path)) from exc
         finally:
             self.fs.invalidate_cache(path)
 
 
+def gcs_client() -> Any:
+    """A google-cloud-storage client from the environment: Application Default Credentials, or
+    anonymous against `STORAGE_EMULATOR_HOST` (which the library itself takes as its endpoint).
+    One per emulator setting and process."""
+    return _gcs_client(os.environ.get("STORAGE_EMULATOR_HOST") or None)
+
+
+@functools.lru_cache(maxsize=4)
+def _gcs_client(emulator: Optional[str]) -> Any:
+    from google.cloud import storage as gcs
+
+    if emulator:
+        from google.auth.credentials import AnonymousCredentials
+
+        return gcs.Client(project="emulator", credentials=AnonymousCredentials(),
+                          client_options={"api_endpoint": emulator})
+    return gcs.Client()
+
+
 # ---- storage options for table libraries that bring their own object-store clients ------------
-
-
-def _truthy(v: Optional[str]) -> bool:
-    return (v or "").lower() in ("1", "true", "yes")
 
 
 def object_store_options(uri: str) -> dict[str, str]:
@@ -365,10 +358,10 @@ def object_store_options(uri: str) -> dict[str, str]:
     proto = protocol_of(uri)
     opts: dict[str, str] = {}
     if proto == "s3":
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        endpoint = aws_endpoint()
         if endpoint:
             opts["aws_endpoint"] = endpoint
-            if endpoint.startswith("http://") or _truthy(os.environ.get("AWS_ALLOW_HTTP")):
+            if aws_allow_http():
                 opts["allow_http"] = "true"
             opts.setdefault("aws_virtual_hosted_style_request", "false")
         for env, key in (
@@ -378,7 +371,7 @@ def object_store_options(uri: str) -> dict[str, str]:
         ):
             if os.environ.get(env):
                 opts[key] = os.environ[env]
-        opts["aws_region"] = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        opts["aws_region"] = aws_region() or DEFAULT_AWS_REGION
         opts.setdefault("conditional_put", "etag")
     elif proto == "gs":
         if os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
@@ -391,7 +384,7 @@ def pyiceberg_properties(uri: str) -> dict[str, str]:
     proto = protocol_of(uri)
     props: dict[str, str] = {}
     if proto == "s3":
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        endpoint = aws_endpoint()
         if endpoint:
             props["s3.endpoint"] = endpoint
         if os.environ.get("AWS_ACCESS_KEY_ID"):
@@ -400,7 +393,7 @@ def pyiceberg_properties(uri: str) -> dict[str, str]:
             props["s3.secret-access-key"] = os.environ["AWS_SECRET_ACCESS_KEY"]
         if os.environ.get("AWS_SESSION_TOKEN"):
             props["s3.session-token"] = os.environ["AWS_SESSION_TOKEN"]
-        props["s3.region"] = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        props["s3.region"] = aws_region() or DEFAULT_AWS_REGION
     elif proto == "gs" and os.environ.get("STORAGE_EMULATOR_HOST"):
         props["gcs.service.host"] = os.environ["STORAGE_EMULATOR_HOST"]
     # Use the fsspec FileIO so every protocol goes through one client stack.

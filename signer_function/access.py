@@ -46,7 +46,7 @@ def parse_rules(raw: Any, source: str = "LOCATION_PERMISSIONS") -> tuple[Locatio
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise ConfigurationError(f"{source} is not JSON ({exc.msg})") from None
     if not isinstance(raw, dict):
         raise ConfigurationError(f'{source} must be a JSON object {{"PREFIX": {{"dataset": D, "permission": P}}}}')

@@ -63,8 +63,8 @@ def _body(event: dict[str, Any]) -> tuple[bytes, str | None]:
 def to_core(event: dict[str, Any], limit: int) -> Request:
     if not isinstance(event, dict):
         return Request(method="POST", path="/", malformed="the event is not an API Gateway request")
-    context = event.get("requestContext") if isinstance(event.get("requestContext"), dict) else {}
-    http = context.get("http") if isinstance(context.get("http"), dict) else {}
+    context: dict[str, Any] = raw if isinstance(raw := event.get("requestContext"), dict) else {}
+    http: dict[str, Any] = raw if isinstance(raw := context.get("http"), dict) else {}
     headers = {k.lower(): v for k, v in _strings(event.get("headers")).items()}
     cookies = _cookies(event.get("cookies"))
     if not cookies and headers.get("cookie"):

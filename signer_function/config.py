@@ -12,16 +12,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
+from registry.env import DEFAULT_AWS_REGION, aws_endpoint, aws_region, truthy
+
 SEVEN_DAYS = 7 * 24 * 3600
 """The longest a SigV4 or GCS V4 signature may live; MAX_EXPIRES is clamped to it."""
 
 
 def _split(value: Optional[str]) -> tuple[str, ...]:
     return tuple(p.strip() for p in (value or "").split(",") if p.strip())
-
-
-def _truthy(value: Optional[str]) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,7 @@ class Config:
             registry_uri=e.get("REGISTRY_URI") or e.get("FEATURE_REGISTRY_URI") or "",
             auth_url=(e.get("AUTH_URL") or "").rstrip("/"),
             auth_mode=(e.get("SIGNER_AUTH") or "middle_auth").strip().lower(),
-            allow_dev_auth=_truthy(e.get("SIGNER_ALLOW_DEV_AUTH")),
+            allow_dev_auth=truthy(e.get("SIGNER_ALLOW_DEV_AUTH")),
             dev_tokens_file=e.get("SIGNER_DEV_TOKENS") or "",
             auth_service_token=e.get("AUTH_SERVICE_TOKEN") or "",
             auth_timeout=num("AUTH_TIMEOUT", float, 5),
@@ -123,8 +121,8 @@ class Config:
             iam_concurrency=num("SIGNER_IAM_CONCURRENCY", int, 16),
             gcs_sts_url=e.get("SIGNER_GCS_STS_URL") or "https://sts.googleapis.com/v1/token",
             gcs_api_endpoint=(e.get("SIGNER_GCS_ENDPOINT") or "https://storage.googleapis.com").rstrip("/"),
-            aws_region=e.get("AWS_REGION") or e.get("AWS_DEFAULT_REGION") or "us-east-1",
-            aws_endpoint_url=e.get("AWS_ENDPOINT_URL_S3") or e.get("AWS_ENDPOINT_URL") or "",
+            aws_region=aws_region(e) or DEFAULT_AWS_REGION,
+            aws_endpoint_url=aws_endpoint(e) or "",
             role_arn=e.get("SIGNER_ROLE_ARN") or "",
             preload=_truthy(e.get("SIGNER_PRELOAD")),
             problems=tuple(problems),

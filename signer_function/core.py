@@ -387,7 +387,7 @@ class Signer:
         if mode == "urls" and objects:
             # Sign one URL first: its real length bounds the answer before thousands are signed.
             probe, _ = self._sign_urls(loc, objects[:1], expires_in)
-            estimate = url_answer_estimate(objects, len(probe[0]) - len(objects[0].key))
+            estimate = url_answer_estimate(objects, len(probe[0] or "") - len(objects[0].key))
             if estimate > cfg.max_answer_bytes:
                 too_big = (
                     f"signed URLs for {len(objects)} files would make a {estimate}-byte answer, "

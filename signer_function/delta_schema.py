@@ -35,7 +35,9 @@ class UnsupportedType(ValueError):
 
 def _split_top(body: str) -> list[str]:
     """Split `a, b<c, d>, e` at top-level commas only."""
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in body:
         if ch in "<([":
             depth += 1

@@ -43,6 +43,7 @@ from .locations import (  # re-exported (__all__): the names other modules impor
     location_allowed,
     safe_relative,
 )
+from registry.latest import recency
 
 MAX_DOCUMENT_BYTES = limits.MAX_DOCUMENT_BYTES  # the readers' one bound (registry/limits.py)
 # The contract's grammars, for fullmatch (a `$` anchor would also accept a trailing newline).
@@ -221,7 +222,7 @@ class Lookup:
                 doc = parse_document_at(data, name, label)
             except ValueError:
                 continue  # skipped: one bad document never hides the others
-            if doc.status == Status.PUBLISHED and (best is None or doc.published_at >= best[0].published_at):
+            if doc.status == Status.PUBLISHED and (best is None or recency(doc) > recency(best[0])):
                 best = (doc, path)
         if best is None:
             raise Missing(name, "latest", "no_published_version")

@@ -25,10 +25,11 @@ from typing import Any, Iterator, Optional
 
 import yaml
 
+from registry import output
 from registry.documents import gc_paused
 from registry.errors import RegistryError
 
-from .catalog import Catalog, Skipped
+from .catalog import RegistrySnapshot, Skipped
 from .jsonout import write_json
 from .pages import render_pages, templates_dir
 from .search_index import SearchIndexSize, write_search_index
@@ -97,7 +98,7 @@ def base_config_path() -> Path:
 def _want_progress(progress: Optional[bool]) -> bool:
     if progress is not None:
         return progress
-    return sys.stderr.isatty() and os.environ.get("CI", "").lower() not in ("true", "1")
+    return output.interactive()
 
 
 def _check_out_dir(out: Path) -> None:
@@ -207,7 +208,7 @@ def build_site(
     return report
 
 
-def _compile(catalog: Catalog, report: BuildReport, out: Path, *, registry_uri: str, site_url: Optional[str],
+def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, registry_uri: str, site_url: Optional[str],
              signer_url: Optional[str], strict: bool, show: bool, cache_dir: Optional[str],
              generated_at: dt.datetime) -> None:
     """Everything after reading: pages, MkDocs, the JSON API and the search index, into `out`."""
@@ -297,7 +298,7 @@ def _compile(catalog: Catalog, report: BuildReport, out: Path, *, registry_uri: 
 
 
 @contextmanager
-def _frozen_catalog(registry_uri: str) -> Iterator[Catalog]:
+def _frozen_catalog(registry_uri: str) -> Iterator[RegistrySnapshot]:
     """The catalog, with the cyclic garbage collector told to leave it alone until the build ends.
 
     It lives for the whole build, ~200 objects per version. Frozen (before the collector is back
@@ -306,7 +307,7 @@ def _frozen_catalog(registry_uri: str) -> Iterator[Catalog]:
     touch its pages either (the fork recipe in the `gc` docs).
     """
     with gc_paused():
-        catalog = Catalog.read(registry_uri)
+        catalog = RegistrySnapshot.read(registry_uri)
         gc.freeze()
     try:
         yield catalog
@@ -314,7 +315,7 @@ def _frozen_catalog(registry_uri: str) -> Iterator[Catalog]:
         gc.unfreeze()
 
 
-def _side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
+def _side_outputs(catalog: RegistrySnapshot, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
                   cache=None) -> None:
     """JSON API + search index into `staging`. With a cache, the JSON lives in `cache.json` (only
     changed datasets' files are written) and is hard-linked into `staging`, and the lunr shards
@@ -352,7 +353,7 @@ def can_fork() -> bool:
     )
 
 
-def _start_side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
+def _start_side_outputs(catalog: RegistrySnapshot, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
                         cache=None):
     import multiprocessing
 
@@ -382,11 +383,14 @@ def _finish_side_outputs(proc, staging: Path) -> dict[str, Any]:
 
 @contextmanager
 def _progress(show: bool, what: str, total: int) -> Iterator[Any]:
-    if not show:
-        yield lambda n: None
-        return
-    from rich.progress import Progress
+    """A `tick(n)` callback over the core's one progress bar (`registry.output.progress`)."""
+    with output.progress(what, show=show) as update:
+        done = 0
 
-    with Progress(transient=True) as bar:
-        task = bar.add_task(what, total=total)
-        yield lambda n: bar.advance(task, n)
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            if update is not None:
+                update(done, total)
+
+        yield tick

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from registry.documents import Registry
-from registry.model import DatasetDocument, Status
+from registry.latest import newest_published, recency
+from registry.model import DatasetDocument
 
 from .paths import slug  # noqa: F401 - re-exported: the one slug of the site (see paths.py)
 
@@ -29,8 +30,7 @@ class Dataset:
 
     @property
     def latest(self) -> Optional[DatasetDocument]:
-        published = [d for d in self.versions if d.status == Status.PUBLISHED]
-        return published[-1] if published else None
+        return newest_published(self.versions)
 
     @property
     def newest(self) -> DatasetDocument:
@@ -38,23 +38,23 @@ class Dataset:
 
 
 @dataclass
-class Catalog:
+class RegistrySnapshot:
     datasets: dict[str, Dataset]
     skipped: list[Skipped] = field(default_factory=list)
 
     @classmethod
-    def from_documents(cls, docs: list[DatasetDocument], skipped: Optional[list[Skipped]] = None) -> "Catalog":
+    def from_documents(cls, docs: list[DatasetDocument], skipped: Optional[list[Skipped]] = None) -> "RegistrySnapshot":
         grouped: dict[str, list[DatasetDocument]] = defaultdict(list)
         for d in docs:
             grouped[d.name].append(d)
         datasets = {
-            n: Dataset(n, sorted(vs, key=lambda d: (d.published_at, d.version)))
+            n: Dataset(n, sorted(vs, key=recency))
             for n, vs in sorted(grouped.items())
         }
         return cls(datasets, skipped or [])
 
     @classmethod
-    def read(cls, registry_uri: str) -> "Catalog":
+    def read(cls, registry_uri: str) -> "RegistrySnapshot":
         """Read every document concurrently (fsspec `cat` of many paths); invalid ones are skipped."""
         docs, problems = Registry(registry_uri).load_all()
         skipped = [Skipped(p.path, str(p.error)) for p in problems]

@@ -1,12 +1,11 @@
-"""Click commands of the catalog site, registered by the lead on the `feature-registry` group:
-`build-site` and `serve`. Runnable alone too: `python -m site_builder.cli build-site ...`."""
+"""Click commands of the catalog site, joined to `feature-registry` by feature_registry/cli.py:
+`build-site`, `serve` and `deploy-site`. Runnable alone too: `python -m site_builder.cli build-site ...`."""
 
 from __future__ import annotations
 
 import functools
 import http.server
 import os
-import sys
 
 import click
 
@@ -25,20 +24,13 @@ import click
 def build_site(registry_uri: str, out_dir: str, site_url: str | None, signer_url: str | None, strict: bool,
                cache_dir: str | None = None) -> None:
     """Compile every document in the registry into the static catalog site."""
-    from registry.errors import RegistryError
+    from registry.cli import run
 
     from .build import build_site as build
-    from .vendor import VendorMissing
 
-    try:
-        report = build(registry_uri, out_dir, site_url=site_url, strict=strict, signer_url=signer_url,
-                       cache_dir=cache_dir)
-    except VendorMissing as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except RegistryError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+    # BuildFailed, VendorMissing, NotFound, ...: one family (RegistryError), mapped by type in run()
+    report = run(lambda: build(registry_uri, out_dir, site_url=site_url, strict=strict, signer_url=signer_url,
+                               cache_dir=cache_dir))
     click.echo(report.summary())
     if report.skipped:
         click.echo(f"warning: {len(report.skipped)} invalid document(s) skipped (use --strict to fail)", err=True)
@@ -98,6 +90,34 @@ def serve_until_interrupted(server: http.server.ThreadingHTTPServer) -> None:
         server.server_close()
 
 
+@click.command("deploy-site")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, exists=True),
+              help="The built site (output of build-site).")
+@click.option("--to", "target", required=True, metavar="URI", help="gs://bucket/prefix or s3://bucket/prefix.")
+@click.option("--dry-run", is_flag=True, help="Say what would be uploaded and deleted; change nothing.")
+@click.option("--no-delete", is_flag=True, help="Keep objects that are no longer part of the site.")
+@click.option("--force", is_flag=True, help="Deploy into a non-empty prefix that holds no site (index.json).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def deploy_site(out_dir: str, target: str, dry_run: bool, no_delete: bool, force: bool, as_json: bool) -> None:
+    """Upload a built site: changed files only (by content hash), with content types and cache
+    lifetimes; pages of removed documents are deleted after every upload has finished."""
+    from registry import output
+    from registry.cli import run
+
+    from .deploy import deploy_site as do_deploy
+
+    def go() -> None:
+        report = do_deploy(out_dir, target, delete=not no_delete, dry_run=dry_run, force=force)
+        if as_json:
+            output.print_json({"target": report.target, "uploaded": report.uploaded, "unchanged": report.unchanged,
+                               "deleted": report.deleted, "bytes_uploaded": report.bytes_uploaded,
+                               "dry_run": report.dry_run})
+        else:
+            output.info(report.summary())
+
+    run(go)
+
+
 @click.group()
 def main() -> None:
     """Catalog site commands (also registered on `feature-registry`)."""
@@ -105,6 +125,7 @@ def main() -> None:
 
 main.add_command(build_site)
 main.add_command(serve)
+main.add_command(deploy_site)
 
 if __name__ == "__main__":
     main()

@@ -13,7 +13,7 @@ import re
 
 from registry.model import DatasetDocument, Stability
 
-from .catalog import Catalog
+from .catalog import RegistrySnapshot
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_@.:/ +=,-]")
 
@@ -38,7 +38,7 @@ class _Graph:
         return self.nodes[key]
 
 
-def join_diagram(doc: DatasetDocument, catalog: Catalog) -> str:
+def join_diagram(doc: DatasetDocument, catalog: RegistrySnapshot) -> str:
     """This table's declared joins: to CAVE annotation tables and to registered datasets.
     `changes_with_proofreading` edges are dotted (root ids move as proofreading goes on)."""
     if not doc.references:
@@ -63,7 +63,7 @@ def join_diagram(doc: DatasetDocument, catalog: Catalog) -> str:
     return "flowchart LR\n" + "\n".join(g.lines) + "\n  classDef self stroke-width:3px\n  classDef missing stroke-dasharray: 4 4"
 
 
-def lineage_diagram(doc: DatasetDocument, catalog: Catalog) -> str:
+def lineage_diagram(doc: DatasetDocument, catalog: RegistrySnapshot) -> str:
     """derived_from and supersedes arrows into this version; superseded_by out of it."""
     lin = doc.lineage
     successor = catalog.successor(doc)

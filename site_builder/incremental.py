@@ -36,7 +36,7 @@ from registry.joins import export_index
 from registry.model import parse_ref
 
 from . import paths
-from .catalog import Catalog
+from .catalog import RegistrySnapshot
 
 STATE = "state.json"
 STATE_FORMAT = 2
@@ -53,7 +53,7 @@ def _code_hash(templates: Path) -> str:
     return h.hexdigest()
 
 
-def dataset_keys(catalog: Catalog, params: dict, templates: Path) -> dict[str, str]:
+def dataset_keys(catalog: RegistrySnapshot, params: dict, templates: Path) -> dict[str, str]:
     doc_hash = {
         ds.name: hashlib.sha256(
             "\n".join(v.model_dump_json() for v in ds.versions).encode()
@@ -171,7 +171,7 @@ class Cache:
         if (self.docs / "datasets" / "index.md").exists():
             (self.docs / "datasets" / "index.md").unlink()
 
-    def prune(self, catalog: Catalog) -> int:
+    def prune(self, catalog: RegistrySnapshot) -> int:
         """Remove pages of datasets/versions no longer in the catalog (docs, fragments, site)."""
         wanted = {paths.dataset_page(ds.name)[:-5] + ".md" for ds in catalog.datasets.values()}
         wanted |= {paths.version_page(v.name, v.version)[:-5] + ".md" for v in catalog.versions}

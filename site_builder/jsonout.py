@@ -16,7 +16,7 @@ from registry.joins import VERDICTS, export_index, referenced_by_index, with_joi
 from registry.model import REGISTRY_SCHEMA, DatasetDocument, document_json_schema, document_summary
 
 from . import paths
-from .catalog import Catalog
+from .catalog import RegistrySnapshot
 from .sanitize import plain_text
 
 INDEX_FORMAT = 1
@@ -31,7 +31,7 @@ def version_api(doc: DatasetDocument) -> str:
     return paths.version_api(doc.name, doc.version)
 
 
-def summary(doc: DatasetDocument, catalog: Catalog) -> dict[str, Any]:
+def summary(doc: DatasetDocument, catalog: RegistrySnapshot) -> dict[str, Any]:
     """One dataset version in index.json: `registry.model.document_summary` (the one definition the
     command line and the client share) plus what only the site knows: whether it is the latest,
     its successor (also when only the successor's `supersedes` says so), and where its page is."""
@@ -46,7 +46,7 @@ def summary(doc: DatasetDocument, catalog: Catalog) -> dict[str, Any]:
     }
 
 
-def index_document(catalog: Catalog, site_url: Optional[str], generated_at: dt.datetime) -> dict[str, Any]:
+def index_document(catalog: RegistrySnapshot, site_url: Optional[str], generated_at: dt.datetime) -> dict[str, Any]:
     versions = [summary(d, catalog) for d in catalog.versions]
     return {
         "index_format": INDEX_FORMAT,
@@ -196,7 +196,7 @@ def _write(path: str, data: Any, indent: Optional[int] = None) -> int:
     return len(raw)
 
 
-def write_json(catalog: Catalog, out_dir: str, site_url: Optional[str], generated_at: dt.datetime,
+def write_json(catalog: RegistrySnapshot, out_dir: str, site_url: Optional[str], generated_at: dt.datetime,
                reuse: Optional[Callable[[str], bool]] = None) -> int:
     """Write every JSON file; returns how many the site has.
 

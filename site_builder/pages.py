@@ -25,7 +25,7 @@ from registry.model import DatasetDocument, Semantic, Status
 from registry.units import human_bytes
 
 from . import diagrams, paths, workbench
-from .catalog import Catalog, slug
+from .catalog import RegistrySnapshot, slug
 from .jsonout import json_ld, script_json, version_api
 from .sanitize import markdown_to_safe_html, plain_text, safe_url
 from .shell import is_bulk
@@ -265,7 +265,7 @@ def join_cell(root: str, row: dict[str, Any]) -> Markup:
     return Markup("".join(out))
 
 
-def reference_rows(doc: DatasetDocument, catalog: Catalog, by_name: dict, exports: dict) -> list[dict[str, Any]]:
+def reference_rows(doc: DatasetDocument, catalog: RegistrySnapshot, by_name: dict, exports: dict) -> list[dict[str, Any]]:
     """Each reference of `doc` with its join facts (registry.joins, the same the JSON API serves),
     the resolved target's page, and for joins that cannot run as declared, the remedy."""
     from registry.joinplan import JoinKey, literal, remedy_snippet
@@ -286,7 +286,7 @@ def reference_rows(doc: DatasetDocument, catalog: Catalog, by_name: dict, export
     return rows
 
 
-def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_url: Optional[str], signer_url: Optional[str],
+def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *, site_url: Optional[str], signer_url: Optional[str],
                  registry_uri: str, generated_at: dt.datetime, tick: Callable[[int], None] = lambda n: None,
                  reuse: Optional[Callable[[str], bool]] = None,
                  reuse_page: Optional[Callable[[str, Iterable[str]], bool]] = None,
@@ -298,7 +298,7 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
     `docs_dir` are still right (the incremental build decided so from content hashes); they are
     counted but not rendered or touched, so MkDocs' dirty build skips them too."""
     env = environment(bytecode_dir)
-    common = {
+    common: dict[str, Any] = {
         "site_url": site_url,
         "signer_url": signer_url or "https://YOUR-SIGNER",
         "catalog_url": site_url or "https://YOUR-CATALOG-SITE/",
@@ -383,7 +383,7 @@ def render_pages(catalog: Catalog, docs_dir: str, fragments_dir: str, *, site_ur
     return w.count
 
 
-def _group_pages(w: PageWriter, folder: str, title: str, groups: dict[str, list[DatasetDocument]], catalog: Catalog) -> None:
+def _group_pages(w: PageWriter, folder: str, title: str, groups: dict[str, list[DatasetDocument]], catalog: RegistrySnapshot) -> None:
     w.write(f"{folder}/index.md", "group_index.md.j2", folder=folder, title=title, groups=groups)
     for key, docs in groups.items():
         w.write(f"{folder}/{slug(key)}.md", "group.md.j2", folder=folder, title=title, key=key,

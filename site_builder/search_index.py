@@ -21,8 +21,8 @@ Files under `catalog/search/`:
 * `records/<c>.json`: `chunk` datasets each, for display: `[{"n", "t", "v": [[label, page, date], ...]}]`
 * `refs.json`: `name@version` of every version id (for the Python client; the browser never needs it)
 
-Version ids follow `Catalog.versions` (datasets by name, versions by publication), dataset ids
-`Catalog.datasets`: ties in ranking break by name and newest version for free.
+Version ids follow `RegistrySnapshot.versions` (datasets by name, versions by publication), dataset ids
+`RegistrySnapshot.datasets`: ties in ranking break by name and newest version for free.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from typing import Any, Optional
 
 from registry import search_rules as rules
 
-from .catalog import Catalog
+from .catalog import RegistrySnapshot
 from .jsonout import version_page
 
 DATASETS_PER_CHUNK = 16
@@ -72,7 +72,7 @@ def _facet_values(v) -> dict[str, list]:
             "m": list(v.materialization.all_versions), "t": list(v.tags)}
 
 
-def search_files(catalog: Catalog) -> dict[str, bytes]:
+def search_files(catalog: RegistrySnapshot) -> dict[str, bytes]:
     """Every file of the index: relative path under `catalog/search/` -> bytes."""
     versions = catalog.versions
     post = rules.build_postings(rules.catalog_terms(versions))
@@ -100,7 +100,7 @@ def search_files(catalog: Catalog) -> dict[str, bytes]:
         counts.append(len(ds.versions))
         best = ds.latest
         latest.append(-1)
-        rec = {"n": ds.name, "t": (best or ds.newest).title, "v": []}
+        rec: dict[str, Any] = {"n": ds.name, "t": (best or ds.newest).title, "v": []}
         for v in ds.versions:
             if best is not None and v.version == best.version:
                 latest[-1] = len(rec["v"])  # position within the dataset: short numbers
@@ -163,7 +163,7 @@ def _dumps(obj: Any) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def write_search_index(catalog: Catalog, out_dir: str, cache_dir: Optional[str] = None) -> SearchIndexSize:
+def write_search_index(catalog: RegistrySnapshot, out_dir: str, cache_dir: Optional[str] = None) -> SearchIndexSize:
     """Write `catalog/search/**`. With `cache_dir`, the gzipped size of each file is remembered by
     content hash (compressing every shard again would be most of a rebuild's index time) and a
     file whose bytes are unchanged keeps its previous copy (hard link from the cache)."""
@@ -209,12 +209,14 @@ def write_search_index(catalog: Catalog, out_dir: str, cache_dir: Optional[str] 
         if kind:
             sums[kind][0] += len(raw)
             sums[kind][1] += gz
-    if cache_dir is not None:  # content-addressed: what this build did not use is stale
+    if cache_dir is not None and cache is not None:  # content-addressed: what this build did not use is stale
         with open(os.path.join(cache_dir, "gzip-sizes.json"), "w") as fh:
             json.dump(used, fh)
         for name in os.listdir(cache):
             if name not in used:
                 os.unlink(os.path.join(cache, name))
     n_shards = sum(1 for _ in os.scandir(os.path.join(target, "terms")))
-    return SearchIndexSize(*sums["terms"], *sums["facets"], *sums["records"], shards=n_shards,
-                           shards_built=written)
+    return SearchIndexSize(index_bytes=sums["terms"][0], index_gzip_bytes=sums["terms"][1],
+                           facets_bytes=sums["facets"][0], facets_gzip_bytes=sums["facets"][1],
+                           columns_bytes=sums["records"][0], columns_gzip_bytes=sums["records"][1],
+                           shards=n_shards, shards_built=written)

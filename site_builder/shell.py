@@ -183,7 +183,10 @@ def fix_sitemap(site_dir: str, site_url: Optional[str], *rels: Iterable[str]) ->
         loc = html.escape(base + rel[:-3] + ".html", quote=False)
         kept.append(f"<url>\n         <loc>{loc}</loc>{mod}\n    </url>")
     head = text[: text.index("<urlset")]
-    urlset = re.search(r"<urlset[^>]*>", text).group(0)
+    found = re.search(r"<urlset[^>]*>", text)
+    if found is None:  # MkDocs always writes one; a sitemap without it is left as it is
+        return
+    urlset = found.group(0)
     out = head + urlset + "\n" + "".join(f"    {e}\n" for e in kept) + "</urlset>\n"
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(out)

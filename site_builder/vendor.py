@@ -11,7 +11,8 @@ wins:
 3. the checkout's npm prefix `.cache/site-vendor` (`make site-vendor`).
 
 Pins live in `vendor_pins.txt` beside this file (also read by mk/site.mk). This module imports
-only the standard library: setup.py loads it by path, before anything is installed.
+only the standard library and `registry.errors` (itself stdlib-only): setup.py loads it by path,
+with the source tree on `sys.path`, before anything is installed.
 """
 
 from __future__ import annotations
@@ -25,13 +26,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from registry.errors import RegistryError
+
 HERE = Path(__file__).resolve().parent
 PINS_FILE = HERE / "vendor_pins.txt"
 PACKAGED = HERE / "_vendor"
 
 
-class VendorMissing(RuntimeError):
-    """The vendored scripts are neither packaged nor installed where the builder looks."""
+class VendorMissing(RegistryError):
+    """The vendored scripts are neither packaged nor installed where the builder looks (exit 1:
+    a broken install, not the user's input). One error family with the rest of the project, so
+    every command maps it by type."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +180,7 @@ def stage(dest: Path, prefixes: tuple[Path, ...] = ()) -> list[Path]:
         return written
 
 
-if __name__ == "__main__":  # `python site_builder/vendor.py PREFIX`: what `make site-vendor` runs
+if __name__ == "__main__":  # `python -m site_builder.vendor PREFIX`: what `make site-vendor` runs
     target = Path(sys.argv[1]).resolve()
     if not _prefix_matches_pins(target):
         npm_install(target)

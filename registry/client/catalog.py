@@ -18,6 +18,7 @@ from typing import Any, Optional
 from urllib.parse import quote
 
 from ..cave import DEFAULT_SERVER, find_token
+from ..latest import newest_published
 from ..model import DatasetDocument, document_summary
 from ..source import RegistrySource, matches
 from .errors import DatasetNotFound
@@ -30,7 +31,7 @@ from .version import DatasetVersion
 SIGNER_ENV = "FEATURE_REGISTRY_SIGNER_URL"
 
 # What `document_summary` has that the site's index.json entries name differently or leave out.
-_SUMMARY_DEFAULTS = {"description": None, "file_count": None, "license": None, "aligned_volume": None,
+_SUMMARY_DEFAULTS: dict[str, Any] = {"description": None, "file_count": None, "license": None, "aligned_volume": None,
                      "table_version": None, "location": None, "row_count": None, "bytes": None,
                      "owners": [], "superseded_by": None}
 
@@ -105,8 +106,8 @@ class SiteSource:
     def get(self, name: str, version: str = "latest") -> DatasetDocument:
         if version == "latest":
             mine = [s for s in self.all_summaries() if s["name"] == name]
-            latest = [s for s in mine if s.get("latest")] or sorted(
-                (s for s in mine if s["status"] == "published"), key=lambda s: s["published_at"])[-1:]
+            newest = newest_published(mine, get=dict.get)
+            latest = [s for s in mine if s.get("latest")] or ([newest] if newest else [])
             if not latest:
                 hint = f"; versions exist but none is published: {', '.join(s['version'] for s in mine)}" if mine else ""
                 raise DatasetNotFound(f"no published version of {name!r} in {self.url}{hint}")
@@ -231,10 +232,11 @@ class Catalog:
         """Versions matching `text` (ranked: name, title, columns, description) and every filter given.
         Deprecated versions are left out unless `status` asks for them."""
         filters = dict(datastack=datastack, mat_version=mat_version, format=format, status=status, tag=tag, owner=owner)
-        if self.is_site:
-            rows, words = self._source.searchable()
-            return search(rows, text, filters, self, words, self._source.text_index())
-        rows, index = self._source.searchable()
+        source = self._source
+        if isinstance(source, SiteSource):  # self.is_site
+            rows, words = source.searchable()
+            return search(rows, text, filters, self, words, source.text_index())
+        rows, index = source.searchable()
         return search(rows, text, filters, self, index=index)
 
     def versions(self, name: str) -> SearchResults:

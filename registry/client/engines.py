@@ -92,7 +92,8 @@ def duckdb_connection(con: Any = None):
 
     ext = httpfs_extension_path()
     if con is None:
-        config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False} if ext else {}
+        config: dict[str, str | bool | int | float | list[str]] = (
+            {"autoinstall_known_extensions": False, "autoload_known_extensions": False} if ext else {})
         con = duckdb.connect(config=config)
     loaded = con.execute(
         "SELECT loaded FROM duckdb_extensions() WHERE extension_name = 'httpfs'").fetchone()

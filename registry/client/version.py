@@ -150,12 +150,12 @@ class DatasetVersion(DatasetDocument):
             if what:
                 d.changed.append((n, "; ".join(what)))
         d.changed.sort()
-        a, b = other.to_dict(), self.to_dict()
-        for key in sorted((a.keys() | b.keys()) - _NOT_METADATA):
-            if a.get(key) != b.get(key):
-                d.fields[key] = (a.get(key), b.get(key))
+        old, new = other.to_dict(), self.to_dict()
+        for key in sorted((old.keys() | new.keys()) - _NOT_METADATA):
+            if old.get(key) != new.get(key):
+                d.fields[key] = (old.get(key), new.get(key))
         for key in ("row_count", "file_count", "partition_columns"):
-            va, vb = a["inspected"].get(key), b["inspected"].get(key)
+            va, vb = old["inspected"].get(key), new["inspected"].get(key)
             if va != vb:
                 d.fields[f"inspected.{key}"] = (va, vb)
         return d
@@ -265,7 +265,7 @@ class DatasetVersion(DatasetDocument):
         signed = self._signed(mode, filter)
         if signed.mode == "credentials":
             sql = filter if isinstance(filter, str) else None
-            lf = pl.from_arrow(engines.arrow_with_credentials(self, signed, columns, sql)).lazy()
+            lf = pl.DataFrame(engines.arrow_with_credentials(self, signed, columns, sql)).lazy()
             if filter is not None and not isinstance(filter, str):
                 lf = lf.filter(filter)
             return lf

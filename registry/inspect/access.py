@@ -18,6 +18,7 @@ import re
 from typing import Any, Optional
 
 from .. import storage
+from ..env import aws_endpoint
 from ..errors import TableUnreadable
 
 MAX_MESSAGE = 300
@@ -93,7 +94,7 @@ def summary(exc: BaseException | str, limit: int = MAX_MESSAGE) -> str:
 def _settings(location: str) -> str:
     proto = storage.protocol_of(location)
     if proto == "s3":
-        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        endpoint = aws_endpoint()
         keys = "set" if os.environ.get("AWS_ACCESS_KEY_ID") and os.environ.get("AWS_SECRET_ACCESS_KEY") else "not set"
         where = f"AWS_ENDPOINT_URL={endpoint}" if endpoint else "AWS_ENDPOINT_URL not set (so: AWS itself)"
         return f"{where}; AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY {keys}"
@@ -136,3 +137,15 @@ def probe(location: str, fs: Any, path: str) -> bool:
         raise classify(location, exc) or TableUnreadable(
             f"{location}: cannot check whether {path} exists: {summary(exc)}"
         ) from None
+
+
+def missing_table(location: str, uri: str, marker: str, what: str) -> Optional[TableUnreadable]:
+    """The first thing a Rust table library's failure can mean: the location is absent, or holds
+    no `marker` directory (`_delta_log`, `_versions`), said as such; None when both are there.
+    `uri` is the library's form of the location (a plain path for local tables)."""
+    fs, path = storage.filesystem(location if storage.protocol_of(location) != "file" else uri)
+    if not probe(location, fs, path):
+        return TableUnreadable(f"{location}: location does not exist")
+    if not probe(location, fs, path.rstrip("/") + "/" + marker):
+        return TableUnreadable(f"{location}: not a {what} (no {marker}/ directory)")
+    return None

@@ -22,15 +22,16 @@ from __future__ import annotations
 import json
 import os
 from typing import Any, Optional
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 import pyarrow as pa
 
 from .. import storage
 from ..errors import TableUnreadable
 from ..model import ManifestFile
+from ..uris import comparable_uri, library_uri
 from . import ProgressCallback, TableInspection
-from .access import bounded_object_store_options, classify, probe, summary, unreadable
+from .access import bounded_object_store_options, classify, missing_table, summary, unreadable
 from .arrow_types import columns_from_schema
 from .partitions import normalise
 
@@ -188,11 +189,7 @@ def _children(t: pa.DataType) -> list[pa.Field]:
 
 def _table_uri(location: str) -> str:
     """delta-rs takes plain local paths and object-store URLs; `file://` is turned into a path."""
-    if storage.protocol_of(location) == "file":
-        parsed = urlparse(location)
-        path = unquote(parsed.path) if parsed.scheme == "file" else location
-        return os.path.abspath(path)
-    return location.rstrip("/")
+    return library_uri(location)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -276,13 +273,9 @@ def _diagnose(
     access = classify(location, exc)
     if access is not None:
         return access
-    fs, path = storage.filesystem(location if storage.protocol_of(location) != "file" else uri)
-    exists = probe(location, fs, path)
-    has_log = exists and probe(location, fs, path.rstrip("/") + "/_delta_log")
-    if not exists:
-        return TableUnreadable(f"{location}: location does not exist")
-    if not has_log:
-        return TableUnreadable(f"{location}: not a Delta table (no _delta_log/ directory)")
+    missing = missing_table(location, uri, "_delta_log", "Delta table")
+    if missing is not None:
+        return missing
     if version is not None:
         try:
             latest = DeltaTable(uri, storage_options=options).version()
@@ -325,19 +318,11 @@ def _relative(raw_path: str, location: str, uri: str) -> str:
     if "://" not in raw_path and not raw_path.startswith("/"):
         return unquote(raw_path)
     absolute = unquote(raw_path)
-    for root in {_canon(uri), _canon(location)}:
-        cand = _canon(absolute)
+    for root in {comparable_uri(uri), comparable_uri(location)}:
+        cand = comparable_uri(absolute)
         if cand.startswith(root + "/"):
             return cand[len(root) + 1 :]
     raise TableUnreadable(f"{location}: data file {absolute} lies outside the table location")
-
-
-def _canon(uri: str) -> str:
-    if storage.protocol_of(uri) == "file":
-        parsed = urlparse(uri)
-        path = parsed.path if parsed.scheme == "file" else uri
-        return "file://" + os.path.abspath(path)
-    return uri.rstrip("/")
 
 
 def _manifest(

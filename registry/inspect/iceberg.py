@@ -23,11 +23,11 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
-from urllib.parse import urlparse
 
 from .. import storage
 from ..errors import TableUnreadable
 from ..model import ManifestFile
+from ..uris import comparable_uri
 from . import ProgressCallback, TableInspection
 from .access import classify, probe, summary
 from .arrow_types import columns_from_schema
@@ -64,7 +64,7 @@ def inspect(
         table, legacy = loaded
     meta = table.metadata
     # Relocate only a table that moved as a whole: its metadata file lies under `location`.
-    moved = _canon(metadata_uri).startswith(_canon(location) + "/")
+    moved = comparable_uri(metadata_uri).startswith(comparable_uri(location) + "/")
     relocate = _relocation(meta.location, location) if moved else None
     io = _RelocatedIO(table.io, relocate) if relocate else table.io
 
@@ -99,7 +99,7 @@ def inspect(
 
     specs = meta.specs()
     schema_by_id = _fields_by_id(meta)
-    root = _canon(location)
+    root = comparable_uri(location)
     files: list[ManifestFile] = []
     spec_ids: list[int] = []
     position_deletes = equality_deletes = 0
@@ -317,7 +317,7 @@ def _relocation(written_at: str, location: str) -> Optional[Any]:
     under the written location is read under the given one instead. None when they agree."""
     if not written_at:
         return None
-    old, new = _canon(written_at), _canon(location)
+    old, new = comparable_uri(written_at), comparable_uri(location)
     if old == new:
         return None
     raw_old = written_at.rstrip("/")
@@ -326,7 +326,7 @@ def _relocation(written_at: str, location: str) -> Optional[Any]:
     def relocate(path: str) -> str:
         if path.startswith(raw_old + "/"):
             return target + path[len(raw_old) :]
-        canon = _canon(path)
+        canon = comparable_uri(path)
         if canon.startswith(old + "/"):
             return target + canon[len(old) :]
         if "://" not in path and not path.startswith("/"):
@@ -494,21 +494,8 @@ def _record_values(record: Any) -> list[Any]:
 # ---- paths and values ----------------------------------------------------------------------------
 
 
-def _canon(uri: str) -> str:
-    """Comparable form of a URI: `file:///abs/path`, `s3://b/k` (s3a/s3n folded), no trailing slash."""
-    parsed = urlparse(uri)
-    scheme = parsed.scheme.lower()
-    if not scheme or len(scheme) == 1 or scheme == "file":
-        # Not percent-decoded: Iceberg writers (Java, pyiceberg) store the object name as it is on
-        # disk, where an escaped partition value (`tz=2024-01-31T10%3A05%3A00`) is literal.
-        path = parsed.path if scheme == "file" else uri
-        return "file://" + os.path.abspath(path)
-    scheme = {"s3a": "s3", "s3n": "s3", "gcs": "gs"}.get(scheme, scheme)
-    return f"{scheme}://{parsed.netloc}{parsed.path}".rstrip("/")
-
-
 def _relative(file_path: str, root: str, location: str) -> str:
-    canon = _canon(file_path)
+    canon = comparable_uri(file_path)
     if canon.startswith(root + "/"):
         return canon[len(root) + 1 :]
     raise TableUnreadable(

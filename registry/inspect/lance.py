@@ -20,15 +20,13 @@ manifest says exactly which objects make up the pinned version.
 
 from __future__ import annotations
 
-import os
 from typing import Any, Optional
-from urllib.parse import unquote, urlparse
 
-from .. import storage
 from ..errors import TableUnreadable
 from ..model import ManifestFile
+from ..uris import library_uri
 from . import ProgressCallback, TableInspection
-from .access import bounded_object_store_options, classify, probe, summary, unreadable
+from .access import bounded_object_store_options, classify, missing_table, summary, unreadable
 from .arrow_types import columns_from_schema
 
 _PROGRESS_EVERY = 500
@@ -45,7 +43,7 @@ def inspect(
 
     if table_version is not None and (not isinstance(table_version, int) or table_version < 1):
         raise TableUnreadable(f"{location}: Lance version must be a positive integer, got {table_version!r}")
-    uri = _dataset_uri(location)
+    uri = library_uri(location)
     options = bounded_object_store_options(location, "lance")
     try:
         ds = lance.dataset(uri, version=table_version, storage_options=options)
@@ -188,14 +186,6 @@ def _lance_count(ds: Any, location: str) -> int:
         raise unreadable(location, "Lance cannot count the dataset's rows", exc) from None
 
 
-def _dataset_uri(location: str) -> str:
-    if storage.protocol_of(location) == "file":
-        parsed = urlparse(location)
-        path = unquote(parsed.path) if parsed.scheme == "file" else location
-        return os.path.abspath(path)
-    return location.rstrip("/")
-
-
 def _data_storage_version(ds: Any) -> Optional[str]:
     try:
         return str(ds.data_storage_version)
@@ -212,13 +202,9 @@ def _diagnose(
     access = classify(location, exc)
     if access is not None:
         return access
-    fs, path = storage.filesystem(location if storage.protocol_of(location) != "file" else uri)
-    exists = probe(location, fs, path)
-    has_versions = exists and probe(location, fs, path.rstrip("/") + "/_versions")
-    if not exists:
-        return TableUnreadable(f"{location}: location does not exist")
-    if not has_versions:
-        return TableUnreadable(f"{location}: not a Lance dataset (no _versions/ directory)")
+    missing = missing_table(location, uri, "_versions", "Lance dataset")
+    if missing is not None:
+        return missing
     if version is not None:
         try:
             latest = lance.dataset(uri, storage_options=options).latest_version

@@ -1,7 +1,6 @@
-"""Operations: register what pipelines and MaterializationEngine write, deploy the site, keep it current.
+"""Registering what pipelines write: :mod:`registry.ops.exports` finds MaterializationEngine Delta
+exports and derives specs for them (the `scan-exports` core command).
 
-* :mod:`registry.ops.exports`: find MaterializationEngine Delta exports and derive specs for them.
-* :mod:`registry.ops.deploy`: upload a built site to a bucket, changed files only, deletions last.
-* :mod:`registry.ops.events`: storage events -> debounced rebuild + deploy.
-* :mod:`registry.ops.rebuild_function`: Cloud Functions (CloudEvent) and AWS Lambda entry points.
+Deploying and refreshing the site live with the site (`site_builder.deploy`, `site_builder.events`,
+`site_builder.rebuild_function`); deploy artifacts with the application (`feature_registry.package`).
 """

@@ -210,12 +210,12 @@ def derive_spec(
     first: Optional[TableInspection] = None
     for copy in group.copies:
         found = inspect(copy.location, "delta")
-        names = {c.name for c in found.columns}
+        copy_columns = {c.name for c in found.columns}
         schemas[copy.location] = [(c.name, c.type) for c in found.columns]
         variants.append({
             "location": copy.location,
             "variant": copy.variant or "(table root)",
-            "order_by": _order_by(copy, names, _delta_history(copy.location)),
+            "order_by": _order_by(copy, copy_columns, _delta_history(copy.location)),
             "table_version": found.table_version,
             "fingerprint": found.fingerprint,
             "row_count": found.row_count,
@@ -246,9 +246,9 @@ def derive_spec(
             extra = {**extra, "resolution": resolution}
         col.update(extra)
         columns.append(col)
-    names = [c[0] for c in columns_by_location]
+    column_names = [c[0] for c in columns_by_location]
     references = []
-    if "id" in names and next(c for c in columns if c["name"] == "id")["semantic"] == "annotation_id":
+    if "id" in column_names and next(c for c in columns if c["name"] == "id")["semantic"] == "annotation_id":
         references.append({
             "column": "id", "annotation_table": group.table, "target_column": "id",
             "cardinality": "one_to_one", "stability": "stable",
@@ -287,13 +287,13 @@ def derive_spec(
     if others and len(counts) == 1 and len({json.dumps(sch) for sch in schemas.values()}) == 1:
         # the other copies as first-class layouts: publish pins them, the signer signs them and the
         # client reads the copy ordered by the column a filter names (registry/layouts.py)
-        names: set[str] = set()
+        layout_names: set[str] = set()
         layouts = []
         for v in others:
             lname = dataset_name(v["variant"])
-            while lname in names:
+            while lname in layout_names:
                 lname += "_"
-            names.add(lname)
+            layout_names.add(lname)
             layouts.append({"name": lname, "location": v["location"], "ordering": list(v["order_by"]),
                             "table_version": v["table_version"]})
         spec["layouts"] = layouts

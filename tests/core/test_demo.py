@@ -23,7 +23,7 @@ def test_demo_publishes_builds_and_its_client_snippet_reads(tmp_path):
     work = tmp_path / "demo"
     env = {**os.environ, "SITE_VENDOR_DIR": os.environ.get("SITE_VENDOR_DIR", str(REPO / ".cache" / "site-vendor"))}
     done = subprocess.run(
-        [sys.executable, "-m", "registry.demo", "--dir", str(work), "--no-serve", "--port", str(site_port),
+        [sys.executable, "-m", "feature_registry.demo", "--dir", str(work), "--no-serve", "--port", str(site_port),
          "--signer-port", str(signer_port), "--ttl", "300"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
     )

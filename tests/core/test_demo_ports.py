@@ -24,7 +24,7 @@ def test_busy_port_is_one_line_and_starts_nothing(tmp_path, which, setting):
         busy = held.getsockname()[1]
         ports = {"--port": str(free_port()), "--signer-port": str(free_port()), which: str(busy)}
         work = tmp_path / "demo"
-        proc = subprocess.run([sys.executable, "-m", "registry.demo", "--dir", str(work), *[x for kv in ports.items() for x in kv]],
+        proc = subprocess.run([sys.executable, "-m", "feature_registry.demo", "--dir", str(work), *[x for kv in ports.items() for x in kv]],
                               cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True,
                               timeout=120)
     assert proc.returncode == 2

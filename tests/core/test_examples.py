@@ -8,7 +8,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from registry.demo import EXAMPLE_ORDER, SPECS, publish_examples, write_example_tables
+from feature_registry.demo import EXAMPLE_ORDER, SPECS, publish_examples, write_example_tables
 from registry.documents import Registry
 from registry.model import Status
 from registry.publish import load_spec

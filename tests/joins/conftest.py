@@ -33,7 +33,7 @@ def world():
 @pytest.fixture(scope="session")
 def example_registry(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The example registry, tables written locally by their own libraries and published."""
-    from registry.demo import publish_examples, write_example_tables
+    from feature_registry.demo import publish_examples, write_example_tables
 
     root = tmp_path_factory.mktemp("joins-examples")
     tables = str(root / "tables")
@@ -108,7 +108,7 @@ def signed_examples(s3_process: str, cave_server, tmp_path_factory: pytest.TempP
     fsspec.filesystem("s3").clear_instance_cache()
     bucket = f"joins-{uuid.uuid4().hex[:10]}"
     boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").create_bucket(Bucket=bucket)
-    from registry.demo import publish_examples, write_example_tables
+    from feature_registry.demo import publish_examples, write_example_tables
 
     tables = f"s3://{bucket}/examples"
     write_example_tables(tables)

@@ -1,4 +1,4 @@
-"""Constraints per deployable (registry/ops/constraints/*.txt), generated from pyproject.toml by
+"""Constraints per deployable (feature_registry/constraints/*.txt), generated from pyproject.toml by
 deploy/make_constraints.py: current with pyproject, a pin for every requirement, each pin inside
 pyproject's range, and (slow) installable as they stand."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from registry.ops.package import CONSTRAINTS_DIR, DEPLOYABLES, TARGETS, requirements
+from feature_registry.package import CONSTRAINTS_DIR, DEPLOYABLES, TARGETS, requirements
 
 REPO = Path(__file__).resolve().parents[2]
 

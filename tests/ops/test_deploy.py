@@ -11,9 +11,9 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from registry.cli import main
+from feature_registry.cli import main
 from registry.errors import BadInput
-from registry.ops.deploy import LONG_CACHE, MEDIUM_CACHE, SHORT_CACHE, cache_control, content_type, deploy_site
+from site_builder.deploy import LONG_CACHE, MEDIUM_CACHE, SHORT_CACHE, cache_control, content_type, deploy_site
 
 pytestmark = pytest.mark.s3
 

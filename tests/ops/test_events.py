@@ -10,7 +10,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from registry.ops.events import (
+from site_builder.events import (
     RebuildConfig,
     handle_keys,
     object_keys_from_cloudevent,
@@ -135,7 +135,7 @@ def test_lambda_and_cloud_function_rebuild_deploy_and_failed_build(tmp_path, s3_
     monkeypatch.setenv("FUNCTION_TARGET", "on_storage_event")
     monkeypatch.setenv("FUNCTION_SIGNATURE_TYPE", "cloudevent")
     import functions_framework
-    from registry.ops import rebuild_function
+    from site_builder import rebuild_function
 
     client = boto3.client("s3", endpoint_url=s3_env, region_name="us-east-1")
     registry = tmp_path / "registry"

@@ -33,7 +33,7 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "registry.cli", *args], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "feature_registry.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=900)
 
 
@@ -206,7 +206,7 @@ def test_rebuild_function_lambda_handler_imports_without_functions_framework(tmp
     code = textwrap.dedent("""
         import sys
         sys.modules["functions_framework"] = None   # not installed (the Lambda case)
-        from registry.ops import rebuild_function
+        from site_builder import rebuild_function
         print(rebuild_function.handler({"Records": []}, None)["action"])
     """)
     env = {**os.environ, "PYTHONPATH": str(REPO), "FEATURE_REGISTRY_URI": str(tmp_path / "reg"),
@@ -244,7 +244,7 @@ REBUILD_SCRIPT = r"""
 import json, sys
 task = sys.argv[1]
 sys.path[:] = [task] + [p for p in sys.path if p and "site-packages" not in p]
-from registry.ops.rebuild_function import handler
+from site_builder.rebuild_function import handler
 event = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
                       "s3": {"bucket": {"name": sys.argv[2]}, "object": {"key": "registry/datasets/syn/1.json"}}}]}
 out = handler(event, None)

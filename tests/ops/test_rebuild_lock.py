@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from registry.ops.events import LOCK, Debouncer, RebuildConfig, handle_keys
+from site_builder.events import LOCK, Debouncer, RebuildConfig, handle_keys
 from registry.storage import Store
 
 

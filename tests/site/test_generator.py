@@ -11,10 +11,11 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
+from registry.errors import RegistryError
 from registry.model import DatasetDocument
 from site_builder import diagrams
 from site_builder.build import BuildFailed, build_site
-from site_builder.catalog import Catalog
+from site_builder.catalog import RegistrySnapshot
 from site_builder.jsonout import site_document_schema
 from site_builder.pages import compatibility_matrix, split_page
 from site_builder.sanitize import markdown_to_safe_html, safe_url
@@ -72,6 +73,15 @@ def test_missing_vendor_scripts_is_a_clear_error(example_registry, tmp_path, mon
     monkeypatch.setenv("SITE_VENDOR_DIR", str(tmp_path / "nowhere"))
     with pytest.raises(VendorMissing, match="make site-vendor"):
         build_site(str(example_registry), str(tmp_path / "site"), progress=False)
+    # one error family: the command maps it by type (RegistryError, exit 1), no traceback
+    from click.testing import CliRunner
+
+    from feature_registry.cli import main
+
+    assert issubclass(VendorMissing, RegistryError)
+    result = CliRunner().invoke(main, ["build-site", "--registry", str(example_registry), "--out", str(tmp_path / "s2")])
+    assert result.exit_code == 1 and "make site-vendor" in result.output and result.exception is not None
+    assert isinstance(result.exception, SystemExit) and not (tmp_path / "s2").exists()
 
 
 def test_cli_build_site_uses_env_registry(example_registry, tmp_path, monkeypatch):
@@ -273,7 +283,7 @@ def test_sanitizer_unit():
 def test_mermaid_labels_cannot_break_out():
     """Every line of a diagram built from payload text matches the fixed grammar the generator
     emits, and labels carry no quote or angle bracket: nothing can start a new statement."""
-    cat = Catalog.from_documents(_doc_models())
+    cat = RegistrySnapshot.from_documents(_doc_models())
     probe = cat.get("xss_probe@v1")
     src = diagrams.join_diagram(probe, cat)
     grammar = re.compile(

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from registry.model import DatasetDocument
 from site_builder import paths
-from site_builder.catalog import Catalog
+from site_builder.catalog import RegistrySnapshot
 from site_builder.pages import render_pages
 from site_builder.synthetic import base_document
 
@@ -104,7 +104,7 @@ def test_hostile_documents_render_no_live_script_and_distinct_paths_inside_the_o
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "out"
         docs_dir, fragments_dir = root / "docs", root / "fragments"
-        catalog = Catalog.from_documents(docs)
+        catalog = RegistrySnapshot.from_documents(docs)
         count = render_pages(catalog, str(docs_dir), str(fragments_dir), site_url=None, signer_url=None,
                              registry_uri="gs://registry", generated_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
         md = _files(docs_dir)
@@ -143,7 +143,7 @@ def test_json_ld_is_escaped_data():
     doc = DatasetDocument.from_dict(base_document("probe", "1", title=evil, description=evil,
                                                   owners=[{"name": evil}], tags=["t"]))
     with tempfile.TemporaryDirectory() as tmp:
-        render_pages(Catalog.from_documents([doc]), f"{tmp}/docs", f"{tmp}/fragments", site_url=None, signer_url=None,
+        render_pages(RegistrySnapshot.from_documents([doc]), f"{tmp}/docs", f"{tmp}/fragments", site_url=None, signer_url=None,
                      registry_uri="gs://r", generated_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
         fragments = json.loads(Path(f"{tmp}/fragments/datasets/probe/1.md.json").read_text())["fragments"]
     html = "\n".join(fragments)

@@ -3,7 +3,7 @@ zip) and Google Cloud Functions (a source directory with `main.py` and `requirem
 
 What each deployable needs comes from this distribution's own metadata (pyproject's core
 dependencies and extras), minus the distributions its code never imports, and is pinned by the
-constraints file generated for it (`registry/ops/constraints/<name>.txt`, written by
+constraints file generated for it (`feature_registry/constraints/<name>.txt`, written by
 `deploy/make_constraints.py`). The project's packages are copied from this install, so the
 artifact is the code that is running here.
 
@@ -67,9 +67,9 @@ REBUILD = Deployable(
     packages=("registry", "site_builder"),
     extras={"lambda": ("site", "s3"), "gcf": ("site", "gcs")},
     never_imported=frozenset({"rich"}),
-    lambda_handler="registry.ops.rebuild_function.handler",
+    lambda_handler="site_builder.rebuild_function.handler",
     gcf_main='"""Cloud Functions entry point (--entry-point=on_storage_event)."""\n'
-             'from registry.ops.rebuild_function import on_storage_event  # noqa: F401\n',
+             'from site_builder.rebuild_function import on_storage_event  # noqa: F401\n',
     site_files=True,  # its Lambda zip bundles botocore: s3fs (aiobotocore) pins its own version
     extra_requirements={"gcf": ("functions-framework>=3.5,<4",)},
 )
@@ -84,7 +84,7 @@ def declared_requirements() -> list[str]:
     """Requires-Dist of this distribution: from the checkout's pyproject.toml when running from
     one (the metadata of an editable install can be older than the file), else the installed
     metadata."""
-    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
     if pyproject.is_file() and sys.version_info >= (3, 11):
         import tomllib
 
@@ -163,16 +163,13 @@ def _copy_packages(dep: Deployable, dest: Path) -> None:
     if dep.site_files:
         from site_builder.build import base_config_path
         from site_builder.pages import templates_dir
-        from site_builder.vendor import PACKAGED, VendorMissing, copy_vendor
+        from site_builder.vendor import PACKAGED, copy_vendor
 
         shutil.copytree(templates_dir(), dest / "templates", dirs_exist_ok=True)
         shutil.copyfile(base_config_path(), dest / "mkdocs.yml")
         staged = Path(tempfile.mkdtemp(prefix="vendor-"))
         try:  # the packaged layout (site_builder/_vendor/<package>/<file>) from wherever they are found
-            try:
-                copy_vendor(str(staged))
-            except VendorMissing as exc:
-                raise RegistryError(str(exc)) from None
+            copy_vendor(str(staged))  # VendorMissing is a RegistryError: the command says it, exit 1
             shutil.rmtree(dest / "site_builder" / PACKAGED.name, ignore_errors=True)
             shutil.copytree(staged / "assets" / "vendor", dest / "site_builder" / PACKAGED.name)
         finally:

@@ -34,6 +34,8 @@ from typing import Any, Callable, Iterable, Optional
 from urllib.parse import unquote_plus, urlparse
 
 from registry.storage import AlreadyExists, PreconditionFailed, Store
+from registry.env import flag
+from registry.uris import protocol_of
 
 REQUEST = "_ops/rebuild-request.json"
 LOCK = "_ops/rebuild.lock"
@@ -65,7 +67,7 @@ class RebuildConfig:
             raise RuntimeError("set FEATURE_REGISTRY_URI (the registry) and SITE_TARGET (gs://|s3:// site bucket)")
         cfg = cls(registry=registry, target=target, site_url=env.get("SITE_URL") or None,
                   signer_url=env.get("FEATURE_REGISTRY_SIGNER_URL") or env.get("SIGNER_URL") or None,
-                  strict=env.get("SITE_STRICT", "").lower() in ("1", "true", "yes"))
+                  strict=flag("SITE_STRICT", env))
         if env.get("REBUILD_DEBOUNCE_SECONDS"):
             cfg.debounce = float(env["REBUILD_DEBOUNCE_SECONDS"])
         if env.get("SITE_WORK_DIR"):
@@ -118,7 +120,7 @@ def object_keys_from_s3_event(event: dict) -> list[tuple[str, str]]:
 def relevant(keys: Iterable[tuple[str, str]], registry: str) -> list[str]:
     """Document keys (not manifests, not `_ops/`) under the registry's `datasets/` prefix."""
     parsed = urlparse(registry)
-    bucket = parsed.netloc if parsed.scheme in ("gs", "s3", "gcs") else None
+    bucket = parsed.netloc if protocol_of(registry) in ("gs", "s3") else None
     prefix = (parsed.path.strip("/") + "/") if bucket and parsed.path.strip("/") else ""
     out = []
     for b, key in keys:
@@ -244,7 +246,7 @@ BuildAndDeploy = Callable[[RebuildConfig], str]
 def build_and_deploy(cfg: RebuildConfig) -> str:
     """Build the whole site into the work dir (incremental cache kept there) and deploy it.
     Raises on a failed build before anything is uploaded."""
-    from registry.ops.deploy import deploy_site
+    from site_builder.deploy import deploy_site
     from site_builder.build import build_site
 
     work = Path(cfg.work_dir)

@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from .documents import Registry
-from .errors import AlreadyPublished
-from .publish import PublishResult, deprecate, publish
+from registry.documents import Registry
+from registry.errors import AlreadyPublished
+from registry.publish import PublishResult, deprecate, publish
 
 REPO = Path(__file__).resolve().parents[1]
 SPECS = REPO / "examples" / "specs"
@@ -53,7 +53,7 @@ def write_example_tables(out: str = TABLES_PREFIX) -> dict:
 def example_spec(path: Path, tables_prefix: str = TABLES_PREFIX) -> dict:
     """One example spec, its location moved from the demo bucket to `tables_prefix` (e.g. a local
     directory that `write_example_tables(out)` wrote to)."""
-    from .publish import load_yaml
+    from registry.publish import load_yaml
 
     spec = load_yaml(path)
     if tables_prefix != TABLES_PREFIX and str(spec.get("location", "")).startswith(TABLES_PREFIX):
@@ -133,7 +133,7 @@ def second_terminal_env(s3: str, registry: Path, signer: str, token: str) -> dic
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m registry.demo", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m feature_registry.demo", description=__doc__.split("\n\n")[0])
     ap.add_argument("--dir", default=".demo", help="working folder (replaced)")
     ap.add_argument("--port", type=int, default=8000, help="site port on 127.0.0.1")
     ap.add_argument("--signer-port", type=int, default=8089)
@@ -184,8 +184,8 @@ def _run(args: argparse.Namespace, work: Path, registry: Path, info: dict, signe
         print(f"   deprecated {ref} (superseded by {successor})")
 
     print("== feature-registry list", flush=True)
-    from .output import summary_table
-    from .source import RegistrySource
+    from registry.output import summary_table
+    from registry.source import RegistrySource
 
     summary_table(RegistrySource(str(registry)).summaries())
 

@@ -4,11 +4,11 @@ Google Cloud Functions (2nd gen), Eventarc trigger on `google.cloud.storage.obje
 for the registry bucket (events for other objects are ignored cheaply):
 
     functions-framework --target=on_storage_event --signature-type=cloudevent \
-        --source=registry/ops/rebuild_function.py
+        --source=site_builder/rebuild_function.py
 
 AWS Lambda, S3 `ObjectCreated:*` notification with prefix `datasets/` and suffix `.json`:
 
-    handler: registry.ops.rebuild_function.handler
+    handler: site_builder.rebuild_function.handler
 
 Configuration (environment): FEATURE_REGISTRY_URI, SITE_TARGET, SITE_URL, SIGNER_URL,
 REBUILD_DEBOUNCE_SECONDS (default 30; keep the function timeout above debounce + build time),
@@ -24,7 +24,7 @@ from typing import Any, Callable
 if __package__ in (None, ""):  # loaded by path (functions-framework --source=...): make the repo importable
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 
-from registry.ops.events import (  # noqa: E402
+from site_builder.events import (  # noqa: E402
     RebuildConfig,
     handle_keys,
     object_keys_from_cloudevent,
