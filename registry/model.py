@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Union
 
 from pydantic import (
     BaseModel,
@@ -248,7 +248,7 @@ class Lineage(_Model):
     derived_from: list[str] = Field(default_factory=list, max_length=limits.MAX_LINEAGE_REFS)
     supersedes: list[str] = Field(default_factory=list, max_length=limits.MAX_LINEAGE_REFS)
     superseded_by: Optional[str] = Field(
-        None, pattern=REF_PATTERN, description="Set by `deprecate --superseded-by`."
+        default=None, pattern=REF_PATTERN, description="Set by `deprecate --superseded-by`."
     )
 
     @field_validator("derived_from", "supersedes")
@@ -460,7 +460,7 @@ class ManifestFile(_Model):
     rows: Optional[int] = None
     partition: dict[str, Any] = Field(default_factory=dict)
     stats: Optional[dict[str, dict[str, Any]]] = Field(
-        None, description="{'min': {column: value}, 'max': {...}} for integer columns, from the Delta log or footers.")
+        default=None, description="{'min': {column: value}, 'max': {...}} for integer columns, from the Delta log or footers.")
 
 
 class FileManifest(_Model):
@@ -487,7 +487,7 @@ def format_loc(loc: Iterable[Union[str, int]]) -> str:
     return out or "(document)"
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: Mapping[str, Any]) -> str:
     kind = err.get("type", "")
     given = err.get("input")
     if kind == "enum":

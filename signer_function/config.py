@@ -124,6 +124,6 @@ class Config:
             aws_region=aws_region(e) or DEFAULT_AWS_REGION,
             aws_endpoint_url=aws_endpoint(e) or "",
             role_arn=e.get("SIGNER_ROLE_ARN") or "",
-            preload=_truthy(e.get("SIGNER_PRELOAD")),
+            preload=truthy(e.get("SIGNER_PRELOAD")),
             problems=tuple(problems),
         )
