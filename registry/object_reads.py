@@ -22,6 +22,8 @@ import os
 from typing import Any, Optional, Protocol
 from urllib.parse import urlparse
 
+from registry.uris import local_path, protocol_of
+
 GCS_DEADLINE = 30.0
 """Seconds for one GCS call, retries included."""
 GCS_TIMEOUT = 10.0
@@ -249,11 +251,9 @@ def reader_for(uri: str, s3_client: Any = None, gcs: Any = None) -> Reader:
     """The light reader for a registry URI. `s3_client` / `gcs`: a client, or a callable making
     one (called only for that scheme); without one, the SDK default from the environment."""
     parsed = urlparse(uri)
-    scheme = {"gcs": "gs", "s3a": "s3"}.get(parsed.scheme, parsed.scheme)
-    if not scheme or len(scheme) == 1:
-        return LocalReader(uri)
+    scheme = protocol_of(uri)
     if scheme == "file":
-        return LocalReader(parsed.path)
+        return LocalReader(local_path(uri))
     root = parsed.path.strip("/")
     if scheme == "s3":
         if s3_client is None:

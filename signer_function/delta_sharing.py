@@ -34,6 +34,7 @@ from typing import Any, Optional
 from cachetools import TTLCache
 
 from registry.vocabulary import NAME_PATTERN, VERSION_PATTERN, Format, Status
+from registry.latest import LATEST, newest_published
 
 from . import audit
 from . import delta_predicates as predicates
@@ -49,7 +50,6 @@ SEGMENT = "delta-sharing"
 LAYOUT_SEP = "__"  # `<version>__<layout>`: a layout of a version as its own table
 _VERSION = re.compile(VERSION_PATTERN)
 _NAME = re.compile(NAME_PATTERN)
-LATEST = "latest"
 MAX_RESULTS = 500
 NDJSON = "application/x-ndjson; charset=utf-8"
 _NS = uuid.UUID("6f1c3f52-3a1e-4d0b-9a57-d1e0a8c4b7e2")  # ids: uuid5 of stable names
@@ -372,11 +372,11 @@ class DeltaSharing:
         items = []
         for name in sorted({d.name for d in docs}):
             mine = sorted((d for d in docs if d.name == name), key=lambda d: d.published_at)
-            published = [d for d in mine if d.status == Status.PUBLISHED]
-            if published:
+            newest = newest_published(mine)
+            if newest is not None:
                 items.append(self._table_item(stack, name, LATEST))
                 items.extend(self._table_item(stack, name, f"{LATEST}{LAYOUT_SEP}{x.name}")
-                             for x in published[-1].layouts if x.manifest)
+                             for x in newest.layouts if x.manifest)
             for d in mine:
                 items.append(self._table_item(stack, name, table_name(d.version)))
                 items.extend(self._table_item(stack, name, f"{table_name(d.version)}{LAYOUT_SEP}{x.name}")
