@@ -113,12 +113,13 @@ def search_files(catalog: Catalog) -> dict[str, bytes]:
                 per_version[k].append(combos[k].setdefault(combo, len(combos[k])))
             rec["v"].append([v.version, version_page(v), v.published_at.date().isoformat(),
                              [col_at.setdefault(c.name, len(col_at)) for c in v.inspected.columns]])
-        rec["c"] = list(col_at)
-        for rv in rec["v"]:  # a version with every column of its dataset, in order, needs no list
-            if rv[3] == list(range(len(col_at))):
-                rv.pop()
             refs.append(v.ref)
             vid += 1
+        rec["c"] = list(col_at)
+        every = list(range(len(col_at)))
+        for rv in rec["v"]:  # a version with every column of its dataset, in order, needs no list
+            if rv[3] == every:
+                rv.pop()
         records.append(rec)
     for c in range(0, len(records), DATASETS_PER_CHUNK):
         files[f"records/{c // DATASETS_PER_CHUNK}.json"] = _dumps(records[c:c + DATASETS_PER_CHUNK])
