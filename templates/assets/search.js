@@ -100,37 +100,40 @@
     li.appendChild(more);
     return li;
   }
-  /* Results in steps, so the first ones are on screen before work that grows with the hits: the
-   * first FIRST as soon as their display records are in (the early start in search.html's head has
-   * usually fetched them already), then the rest up to LIMIT, then, after a frame has been
-   * painted, the facet counts (a pass over every hit per facet). */
-  var FIRST = FS.FIRST;
+  /* Results in steps, so the first ones are on screen before work that grows with the hits: each
+   * result is painted as soon as its display record and those of the results above it are in (the
+   * early start in search.html's head has usually asked for the first FS.FIRST already), then,
+   * after a frame has been painted, the facet counts (a pass over every hit per facet). */
   function afterPaint(fn) {  /* a frame, then a task; the timer alone where frames do not come (hidden tab) */
     var done = false;
     function go() { if (!done) { done = true; fn(); } }
     window.requestAnimationFrame(function () { setTimeout(go, 0); });
     setTimeout(go, 100);
   }
+  function firstOnScreen() {
+    FS.mark("painted");
+    if (window.frSearchFirstAt === undefined) window.frSearchFirstAt = performance.now();
+  }
   function update() {
     var qs = writeUrl();
     var mine = ++generation;
     return engine.search(state.q, state.sel).then(function (res) {
       if (mine !== generation) return;
-      var n = res.ranked.length, shown = Math.min(n, LIMIT), painted = 0;
-      function paint(got) {
-        if (painted === 0) list.textContent = "";
-        for (var i = painted; i < shown && i - painted < got.length; i++) list.appendChild(renderResult(res, i, got[i - painted]));
-        painted = i;
+      var n = res.ranked.length, chain = Promise.resolve();
+      for (var i = 0; i < Math.min(n, LIMIT); i++) {
+        chain = (function (i, rec) {
+          return chain.then(function () { return rec; }).then(function (got) {
+            if (mine !== generation) return;
+            if (i === 0) list.textContent = "";
+            list.appendChild(renderResult(res, i, got));
+            if (i === 0) firstOnScreen();
+          });
+        })(i, engine.record(res.ranked.dataset(i)));
+        chain.catch(function () { /* reported once, below */ });
       }
-      return engine.records(res.ranked, 0, FIRST).then(function (got) {
+      if (n === 0) { list.textContent = ""; firstOnScreen(); }
+      return chain.then(function () {
         if (mine !== generation) return;
-        paint(got);
-        FS.mark("painted");
-        if (window.frSearchFirstAt === undefined) window.frSearchFirstAt = performance.now();
-        return engine.records(res.ranked, FIRST, shown);
-      }).then(function (got) {
-        if (mine !== generation || !got) return;
-        paint(got);
         var nVersions = res.ranked.nVersions;
         summary.textContent = n + " dataset" + (n === 1 ? "" : "s") + ", " + nVersions + " version" +
           (nVersions === 1 ? "" : "s") + (n > LIMIT ? " (showing the first " + LIMIT + ")" : "") +
