@@ -22,6 +22,8 @@
     for (var c = 33; c < 127; c++) if (c !== 34 && c !== 92) out += String.fromCharCode(c);
     return out;
   })();
+  var DIGIT = new Int8Array(128).fill(-1);
+  for (var c0 = 0; c0 < CODE.length; c0++) DIGIT[CODE.charCodeAt(c0)] = c0;
   function mark(name) { if (window.performance && performance.mark) performance.mark("fr:" + name); }
 
   function queryTerms(text) {
@@ -75,11 +77,16 @@
    * ascending. */
   function Scores(per, V) {
     var score = new Float64Array(V), list = new Int32Array(V), n = 0, ws = per.map(function (p) { return p.w; });
-    var k = ws.length;
-    for (var v = 0; v < V; v++) {
-      var s = 0, i = 0;
-      for (; i < k; i++) { var x = ws[i][v]; if (x === 0) break; s += x; }
-      if (i === k) { score[v] = s; list[n++] = v; }
+    var k = ws.length, w0 = ws[0];
+    if (k === 1) {  /* one word (most queries): its weights are the scores */
+      score = w0;
+      for (var u = 0; u < V; u++) if (w0[u] !== 0) list[n++] = u;
+    } else {
+      for (var v = 0; v < V; v++) {
+        var s = 0, i = 0;
+        for (; i < k; i++) { var x = ws[i][v]; if (x === 0) break; s += x; }
+        if (i === k) { score[v] = s; list[n++] = v; }
+      }
     }
     this.per = per;
     this.score = score;
@@ -154,31 +161,43 @@
         var all = new Int32Array(V);
         for (var u = 0; u < V; u++) all[u] = u;
         self.allVersions = all;
-        /* facet codes (site_builder/search_index.py _facet_column) -> one value-set id per version */
-        var digit = new Int8Array(128).fill(-1);
-        for (var c = 0; c < CODE.length; c++) digit[CODE.charCodeAt(c)] = c;
+        /* facet codes (site_builder/search_index.py _facet_column): decoded into one value-set id
+         * per version only when a pass over versions needs them (`ids`): the status for the
+         * default filter, selected facets, the counts after the first paint */
         self.combo = {};
         self.combos = {};
-        FACETS.forEach(function (k) {
-          var col = self.facets.cols[k], w = col.w, ids = new Int32Array(V), str = col.d !== undefined ? col.d : col.v;
-          function code(i) {
-            var x = 0;
-            for (var j = 0; j < w; j++) x = x * CODE.length + digit[str.charCodeAt(i * w + j)];
-            return x;
-          }
-          if (col.d !== undefined) {
-            for (var d = 0; d < D; d++) ids.fill(code(d), first[d], first[d + 1]);
-          } else {
-            for (var u2 = 0; u2 < V; u2++) ids[u2] = code(u2);
-          }
-          self.combo[k] = ids;
-          self.combos[k] = col.c;
-        });
+        FACETS.forEach(function (k) { self.combos[k] = self.facets.cols[k].c; });
+        self.ids("st");
         mark("decoded");
         return self;
       });
     }
     return this.ready;
+  };
+  /* the value-set id of facet k at dataset d (per-dataset columns) or version v, from the codes */
+  Engine.prototype.codeAt = function (k, v) {
+    var col = this.facets.cols[k], w = col.w, str = col.d !== undefined ? col.d : col.v;
+    var i = col.d !== undefined ? this.datasetOf[v] : v, x = 0;
+    for (var j = 0; j < w; j++) x = x * CODE.length + DIGIT[str.charCodeAt(i * w + j)];
+    return x;
+  };
+  /* Int32Array: facet k's value-set id per version (decoded once) */
+  Engine.prototype.ids = function (k) {
+    if (this.combo[k]) return this.combo[k];
+    var col = this.facets.cols[k], w = col.w, V = this.meta.versions, D = this.meta.datasets;
+    var ids = new Int32Array(V), str = col.d !== undefined ? col.d : col.v, first = this.firstVersion;
+    function code(i) {
+      var x = 0;
+      for (var j = 0; j < w; j++) x = x * CODE.length + DIGIT[str.charCodeAt(i * w + j)];
+      return x;
+    }
+    if (col.d !== undefined) {
+      for (var d = 0; d < D; d++) ids.fill(code(d), first[d], first[d + 1]);
+    } else {
+      for (var u = 0; u < V; u++) ids[u] = code(u);
+    }
+    this.combo[k] = ids;
+    return ids;
   };
   Engine.prototype.expansions = function (q) {
     var self = this, firsts = this.meta.firsts, max = this.meta.max_expansions, out = [];
@@ -231,12 +250,12 @@
       allow.push(Uint8Array.from(self.combos[k], function (c) {
         return c.some(function (i) { return sel[k].has(String(meta.values[k][i])); }) ? 1 : 0;
       }));
-      ids.push(self.combo[k]);
+      ids.push(self.ids(k));
     });
     var dep = skip === "st" || sel.st.size ? -1 : meta.values.st.indexOf("deprecated");
     if (dep >= 0) {
       allow.push(Uint8Array.from(self.combos.st, function (c) { return c.indexOf(dep) >= 0 ? 0 : 1; }));
-      ids.push(self.combo.st);
+      ids.push(self.ids("st"));
     }
     var n = allow.length;
     return function (v) {
@@ -260,12 +279,18 @@
       if (s > gb[g]) gb[g] = s;
     }
     if (g >= 0) ge[g] = nv;
-    var G = g + 1, count = new Map();
-    for (var a = 0; a < G; a++) count.set(gb[a], (count.get(gb[a]) || 0) + 1);
-    var keys = Array.from(count.keys()).sort(function (x, y) { return y - x; }), at = new Map(), off = 0;
-    keys.forEach(function (k) { at.set(k, off); off += count.get(k); });
+    var G = g + 1, sorted = gb.slice(0, G).sort(), keys = [];  /* distinct scores, best first */
+    for (var a = G - 1; a >= 0; a--) if (a === G - 1 || sorted[a] !== sorted[a + 1]) keys.push(sorted[a]);
+    var bucket = new Int32Array(G), at = new Int32Array(keys.length + 1);
+    for (var b = 0; b < G; b++) {  /* bisect the (few) distinct scores, descending */
+      var lo = 0, hi = keys.length - 1, x0 = gb[b];
+      while (lo < hi) { var mid = (lo + hi) >> 1; if (keys[mid] > x0) lo = mid + 1; else hi = mid; }
+      bucket[b] = lo;
+      at[lo + 1]++;
+    }
+    for (var k1 = 1; k1 <= keys.length; k1++) at[k1] += at[k1 - 1];
     var order = new Int32Array(G);
-    for (var b = 0; b < G; b++) { var o = at.get(gb[b]); order[o] = b; at.set(gb[b], o + 1); }
+    for (var b2 = 0; b2 < G; b2++) order[at[bucket[b2]]++] = b2;
     var rd = new Int32Array(G), rb = new Float64Array(G), rs = new Int32Array(G), re = new Int32Array(G);
     for (var c = 0; c < G; c++) { var x = order[c]; rd[c] = gd[x]; rb[c] = gb[x]; rs[c] = gs[x]; re[c] = ge[x]; }
     return new Ranked(rd, rb, rs, re, vs.subarray(0, nv));
@@ -307,7 +332,7 @@
   };
   Engine.prototype.facet = function (k, v) {
     var vals = this.meta.values[k];
-    return this.combos[k][this.combo[k][v]].map(function (i) { return String(vals[i]); });
+    return this.combos[k][this.codeAt(k, v)].map(function (i) { return String(vals[i]); });
   };
   Engine.prototype.fieldName = function (code) { return this.meta.fields[code]; };
   /* "matched column “pt_root_id”, title “cell”": per query word its field and what matched there.

@@ -37,7 +37,7 @@
   function renderFacets(hits) {
     FACETS.forEach(function (k) {
       /* count per value set first (integers, one pass over the hits), then per value */
-      var counts = new Map(), pass = engine.filter(state.sel, k), ids = engine.combo[k];
+      var counts = new Map(), pass = engine.filter(state.sel, k), ids = engine.ids(k);
       var per = new Int32Array(engine.combos[k].length), vals = engine.meta.values[k];
       for (var i = 0; i < hits.length; i++) if (pass(hits[i])) per[ids[hits[i]]]++;
       engine.combos[k].forEach(function (c, i) {
