@@ -77,16 +77,20 @@
    * ascending. */
   function Scores(per, V) {
     var score = new Float64Array(V), list = new Int32Array(V), n = 0, ws = per.map(function (p) { return p.w; });
-    var k = ws.length, w0 = ws[0];
-    if (k === 1) {  /* one word (most queries): its weights are the scores */
+    var k = ws.length, w0 = ws[0], few = null;
+    per.forEach(function (p) { if (p.few && (!few || p.few.length < few.length)) few = p.few; });
+    function add(v) {
+      var s = 0, i = 0;
+      for (; i < k; i++) { var x = ws[i][v]; if (x === 0) break; s += x; }
+      if (i === k) { score[v] = s; list[n++] = v; }
+    }
+    if (few) {  /* a word with few hits: visit only those (ascending) */
+      for (var f = 0; f < few.length; f++) add(few[f]);
+    } else if (k === 1) {  /* one word with many hits: its weights are the scores */
       score = w0;
       for (var u = 0; u < V; u++) if (w0[u] !== 0) list[n++] = u;
     } else {
-      for (var v = 0; v < V; v++) {
-        var s = 0, i = 0;
-        for (; i < k; i++) { var x = ws[i][v]; if (x === 0) break; s += x; }
-        if (i === k) { score[v] = s; list[n++] = v; }
-      }
+      for (var v = 0; v < V; v++) add(v);
     }
     this.per = per;
     this.score = score;
@@ -219,18 +223,22 @@
   Engine.prototype.termHits = function (q) {
     var W = this.meta.weights, pf = this.meta.prefix_factor, V = this.meta.versions;
     return this.expansions(q).then(function (exp) {
-      var w = new Float64Array(V), code = new Uint8Array(V), word = new Uint8Array(V), words = [];
+      var w = new Float64Array(V), code = new Uint8Array(V), word = new Uint8Array(V), words = [], hit = [];
       exp.forEach(function (wp, e) {
         var runs = wp[1], factor = wp[0] === q ? 1 : pf, vid = 0;
         words.push(wp[0]);
         for (var r = 0; r < runs.length; r += 3) {
           vid += runs[r];
           var end = vid + runs[r + 1], c = runs[r + 2], x = W[c] * factor;
-          for (var v = vid; v < end; v++) if (w[v] < x) { w[v] = x; code[v] = c; word[v] = e; }
+          for (var v = vid; v < end; v++) {
+            if (w[v] === 0 && hit.length < V >> 3) hit.push(v);  /* the hits, while they are few */
+            if (w[v] < x) { w[v] = x; code[v] = c; word[v] = e; }
+          }
           vid = end;
         }
       });
-      return { w: w, code: code, word: word, words: words };
+      var few = hit.length < V >> 3 ? Int32Array.from(hit).sort() : null;  /* null: many, scan them all */
+      return { w: w, code: code, word: word, words: words, few: few };
     });
   };
   /* Scores of the versions matching every query word */
@@ -268,7 +276,7 @@
    * (a stable counting sort: sums of halves take few distinct values). */
   Engine.prototype.rank = function (hits, scores, pass) {
     var dsOf = this.datasetOf, vs = new Int32Array(hits.length), nv = 0;
-    var D = this.meta.datasets, gd = new Int32Array(D), gs = new Int32Array(D), ge = new Int32Array(D);
+    var D = Math.min(this.meta.datasets, hits.length), gd = new Int32Array(D), gs = new Int32Array(D), ge = new Int32Array(D);
     var gb = new Float64Array(D), g = -1, cur = -1, score = scores ? scores.score : null;
     for (var i = 0; i < hits.length; i++) {
       var v = hits[i];
