@@ -69,6 +69,19 @@ def query_terms(text: str) -> list[str]:
     return out
 
 
+def matched_column(word: str, columns: Sequence[str]) -> Optional[str]:
+    """The column a match in the `column` field is in, to show instead of the indexed word (`root`
+    is indexed as a part of `pt_root_id`): an exactly equal name first, else the first column whose
+    words include `word`; None if none does. `search-engine.js` (`Engine.matched`) has the same rule."""
+    for c in columns:
+        if c.lower() == word:
+            return c
+    for c in columns:
+        if word in text_terms(c):
+            return c
+    return None
+
+
 def version_fields(doc: Any) -> tuple[Any, ...]:
     """The searchable texts of one `DatasetDocument`, in `FIELDS` order (each a string)."""
     return (

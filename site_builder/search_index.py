@@ -18,7 +18,10 @@ Files under `catalog/search/`:
 * `facets.json`: `n` (versions per dataset, in dataset order), `l` (the position of each dataset's
   latest version among its versions, -1 for none), `cols`: per facet `s`, `m`, `f`, `st`, `t` the distinct value sets and one
   short code per dataset or per version (`_facet_column`)
-* `records/<c>.json`: `chunk` datasets each, for display: `[{"n", "t", "v": [[label, page, date], ...]}]`
+* `records/<c>.json`: `chunk` datasets each, for display: `[{"n", "t", "c", "v": [[label, page, date(, cols)], ...]}]`;
+  `c` the column names of the dataset's versions (first seen first), `cols` a version's columns as
+  positions in `c`, left out when they are all of `c` in order (most versions): the page names the
+  column a word matched in (`matched column “pt_root_id”` for the query `root`)
 * `refs.json`: `name@version` of every version id (for the Python client; the browser never needs it)
 
 Version ids follow `RegistrySnapshot.versions` (datasets by name, versions by publication), dataset ids
@@ -100,16 +103,23 @@ def search_files(catalog: RegistrySnapshot) -> dict[str, bytes]:
         counts.append(len(ds.versions))
         best = ds.latest
         latest.append(-1)
-        rec: dict[str, Any] = {"n": ds.name, "t": (best or ds.newest).title, "v": []}
+        rec: dict[str, Any] = {"n": ds.name, "t": (best or ds.newest).title, "c": [], "v": []}
+        col_at: dict[str, int] = {}
         for v in ds.versions:
             if best is not None and v.version == best.version:
                 latest[-1] = len(rec["v"])  # position within the dataset: short numbers
             for k, xs in _facet_values(v).items():
                 combo = tuple(sorted({values[k][x] for x in xs}))
                 per_version[k].append(combos[k].setdefault(combo, len(combos[k])))
-            rec["v"].append([v.version, version_page(v), v.published_at.date().isoformat()])
+            rec["v"].append([v.version, version_page(v), v.published_at.date().isoformat(),
+                             [col_at.setdefault(c.name, len(col_at)) for c in v.inspected.columns]])
             refs.append(v.ref)
             vid += 1
+        rec["c"] = list(col_at)
+        every = list(range(len(col_at)))
+        for rv in rec["v"]:  # a version with every column of its dataset, in order, needs no list
+            if rv[3] == every:
+                rv.pop()
         records.append(rec)
     for c in range(0, len(records), DATASETS_PER_CHUNK):
         files[f"records/{c // DATASETS_PER_CHUNK}.json"] = _dumps(records[c:c + DATASETS_PER_CHUNK])

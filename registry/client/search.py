@@ -136,7 +136,8 @@ class SearchResult:
         self._catalog = catalog
         self.score = score
         self.matched = list(matched)
-        """Why it matched: `(field, word)` per query word, e.g. `("column", "pt_root_id")`."""
+        """Why it matched: `(field, word)` per query word, e.g. `("column", "pt_root_id")`; for a column
+        the column's name (also when the query word is a part of it, `root`), as the site shows it."""
 
     def __getattr__(self, key: str) -> Any:
         try:
@@ -225,8 +226,15 @@ def ranked(summaries: Iterable[dict[str, Any]], text: str, filters: dict[str, An
         for v in vids:
             hit = scores.get(v) if scores is not None else None
             out.append(SearchResult(rows[v], catalog, hit[0] if hit else 0.0,
-                                    [(rules.FIELDS[c], w) for c, w in hit[1]] if hit else ()))
+                                    [_why(rules.FIELDS[c], w, rows[v]) for c, w in hit[1]] if hit else ()))
     return out
+
+
+def _why(field: str, word: str, summary: dict[str, Any]) -> tuple[str, str]:
+    """(field, what matched there): for a column its name (`search_rules.matched_column`), as the site shows it."""
+    if field == "column":
+        return field, rules.matched_column(word, summary.get("columns") or []) or word
+    return field, word
 
 
 def search(summaries: Iterable[dict[str, Any]], text: str, filters: dict[str, Any], catalog: Any,

@@ -6,7 +6,7 @@
   var input = document.getElementById("fr-box-q");
   if (!input || !window.FrSearch) return;
   var FS = window.FrSearch, SHOW = 8, root = FS.siteRoot();
-  var engine = new FS.Engine(root);
+  var engine = FS.engine(root);
   var meta = document.getElementById("fr-box-meta");
   var list = document.getElementById("fr-box-results");
   var toggle = document.getElementById("__search");
@@ -30,14 +30,13 @@
     }
     engine.search(q, FS.emptySelection()).then(function (res) {
       if (mine !== generation) return;
-      var shown = res.ranked.slice(0, SHOW);
-      return Promise.all(shown.map(function (it) { return engine.record(it[0]); })).then(function (recs) {
+      return engine.records(res.ranked, 0, SHOW).then(function (recs) {
         if (mine !== generation) return;
         list.textContent = "";
-        shown.forEach(function (it, i) {
-          var rec = recs[i], d = it[0], vs = it[2];
+        recs.forEach(function (rec, i) {
+          var d = res.ranked.dataset(i), vs = res.ranked.versions(i);
           var best = vs.indexOf(engine.latest[d]) >= 0 ? engine.latest[d] : vs[0];
-          var rv = rec.v[best - engine.firstVersion[d]], h = res.scores.get(best);
+          var rv = rec.v[best - engine.firstVersion[d]], h = engine.matched(res.scores, best, rec);
           var li = el("li", "md-search-result__item fr-box-result");
           li.setAttribute("data-dataset", rec.n);
           var a = el("a", "md-search-result__link");
@@ -45,10 +44,8 @@
           var art = el("article", "md-search-result__article md-typeset");
           art.appendChild(el("h1", "", rec.n + "@" + rv[0]));
           art.appendChild(el("p", "", rec.t));
-          var why = el("p", "fr-box-why fr-muted", "matched " + h[1].map(function (fw) {
-            return engine.fieldName(fw[0]) + " \u201c" + fw[1] + "\u201d";
-          }).join(", "));
-          why.setAttribute("data-fields", h[1].map(function (fw) { return engine.fieldName(fw[0]); }).join(","));
+          var why = el("p", "fr-box-why fr-muted", h.text);
+          why.setAttribute("data-fields", h.fields);
           art.appendChild(why);
           a.appendChild(art);
           li.appendChild(a);

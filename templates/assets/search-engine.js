@@ -2,17 +2,29 @@
  * registry/search_rules.py does (this file is a port of Index.expansions, term_hits, scores and
  * rank; tests/site/test_parity.py runs the same queries through both). A query fetches meta.json and
  * facets.json once, one or two term shards per query word and the display records of the results
- * shown, so its cost does not grow with the catalog. No eval, no WASM, no inline script. */
+ * shown, so its cost does not grow with the catalog. No eval, no WASM, no inline script.
+ *
+ * Speed (docs/site.md, "Search"): per-version state lives in typed arrays indexed by version id (no
+ * Map entry or array per hit: a word in every dataset is 100,000 hits at 100k versions), the
+ * datasets are ordered by a counting sort over their few distinct scores, and search.html loads this
+ * file a second time early (`<script async data-early>` in its head, templates/theme/main.html): that
+ * copy starts the URL's query at once, while Material's CSS and bundle still load, and fetches the
+ * display records of its first results, so search.js finds them ready. */
 (function () {
   "use strict";
-  if (window.FrSearch) return;  /* loaded by search.html and by every page's header box */
-  var RUN = /[a-z0-9]+/g, COMPOUND = /[a-z0-9]+(?:_[a-z0-9]+)+/g;
+  var me = document.currentScript;
+  if (window.FrSearch) { if (me && me.hasAttribute("data-early")) window.FrSearch.early(me); return; }
+  var RUN = /[a-z0-9]+/g, COMPOUND = /[a-z0-9]+(?:_[a-z0-9]+)+/g, TOKEN = /[a-z0-9]+(?:_[a-z0-9]+)*/g;
   var FACETS = ["s", "m", "f", "st", "t"];
+  var FIRST = 10;  /* results painted before the rest of the page's work (search.js, the early start) */
   var CODE = (function () {  /* search_index.CODE_CHARS: printable ASCII but the quote and backslash */
     var out = "";
     for (var c = 33; c < 127; c++) if (c !== 34 && c !== 92) out += String.fromCharCode(c);
     return out;
   })();
+  var DIGIT = new Int8Array(128).fill(-1);
+  for (var c0 = 0; c0 < CODE.length; c0++) DIGIT[CODE.charCodeAt(c0)] = c0;
+  function mark(name) { if (window.performance && performance.mark) performance.mark("fr:" + name); }
 
   function queryTerms(text) {
     var out = [];
@@ -21,6 +33,18 @@
       var comp = word.match(COMPOUND) || [];
       var runs = word.replace(COMPOUND, " ").match(RUN) || [];
       comp.concat(runs).forEach(function (t) { if (out.indexOf(t) < 0) out.push(t); });
+    });
+    return out;
+  }
+  /* search_rules.text_terms: the words one text is indexed under */
+  function textTerms(text) {
+    var out = new Set();
+    (text.toLowerCase().match(TOKEN) || []).forEach(function (t) {
+      out.add(t);
+      if (t.indexOf("_") < 0) return;
+      var parts = t.split("_");
+      parts.forEach(function (x) { out.add(x); });
+      for (var i = 1; i < parts.length - 1; i++) out.add(parts.slice(i).join("_"));
     });
     return out;
   }
@@ -36,10 +60,71 @@
   }
   function startsWith(s, p) { return s.lastIndexOf(p, 0) === 0; }
 
+  function emptySelection() {
+    var sel = {};
+    FACETS.forEach(function (k) { sel[k] = new Set(); });
+    return sel;
+  }
+  /* the facet selection a search.html URL asks for (?s=..&m=..&f=..&st=..&t=.., each repeatable) */
+  function selectionFrom(params) {
+    var sel = emptySelection();
+    FACETS.forEach(function (k) { params.getAll(k).forEach(function (v) { sel[k].add(v); }); });
+    return sel;
+  }
+
+  /* The text hits of one query: per version id, the summed weight (0: not every word matched) and
+   * per query word the field code and expansion of its best match; `list` the matching version ids,
+   * ascending. */
+  function Scores(per, V) {
+    var score = new Float64Array(V), list = new Int32Array(V), n = 0, ws = per.map(function (p) { return p.w; });
+    var k = ws.length, w0 = ws[0], few = null;
+    per.forEach(function (p) { if (p.few && (!few || p.few.length < few.length)) few = p.few; });
+    function add(v) {
+      var s = 0, i = 0;
+      for (; i < k; i++) { var x = ws[i][v]; if (x === 0) break; s += x; }
+      if (i === k) { score[v] = s; list[n++] = v; }
+    }
+    if (few) {  /* a word with few hits: visit only those (ascending) */
+      for (var f = 0; f < few.length; f++) add(few[f]);
+    } else if (k === 1) {  /* one word with many hits: its weights are the scores */
+      score = w0;
+      for (var u = 0; u < V; u++) if (w0[u] !== 0) list[n++] = u;
+    } else {
+      for (var v = 0; v < V; v++) add(v);
+    }
+    this.per = per;
+    this.score = score;
+    this.list = list.subarray(0, n);
+    this.size = n;
+  }
+  Scores.prototype.has = function (v) { return this.score[v] > 0; };
+  /* [score, [[field code, matched index word] per query word]], or undefined */
+  Scores.prototype.get = function (v) {
+    if (!(this.score[v] > 0)) return undefined;
+    return [this.score[v], this.per.map(function (p) { return [p.code[v], p.words[p.word[v]]]; })];
+  };
+
+  /* Datasets best first (search_rules.rank): group i is dataset `ds[i]` with score `best[i]` and the
+   * passing versions `vs[start[i] .. end[i])` (ascending ids). */
+  function Ranked(ds, best, start, end, vs) {
+    this.ds = ds; this.bestOf = best; this.start = start; this.end = end; this.vs = vs;
+    this.length = ds.length;
+    this.nVersions = vs.length;
+  }
+  Ranked.prototype.dataset = function (i) { return this.ds[i]; };
+  Ranked.prototype.score = function (i) { return this.bestOf[i]; };
+  /* the passing versions of the i-th dataset, newest first */
+  Ranked.prototype.versions = function (i) {
+    var out = [];
+    for (var j = this.end[i] - 1; j >= this.start[i]; j--) out.push(this.vs[j]);
+    return out;
+  };
+
   function Engine(root) {
     this.root = root || "";
     this.files = new Map();
     this.ready = null;
+    this.memo = [];  /* the last searches: [key, promise]; the early start and search.js share one */
   }
   Engine.prototype.get = function (path) {
     var got = this.files.get(path);
@@ -56,7 +141,9 @@
   /* meta.json alone: all a query's term lookups need, so they start before facets.json is in */
   Engine.prototype.loadMeta = function () {
     var self = this;
-    if (!this.metaReady) this.metaReady = this.get("meta.json").then(function (m) { self.meta = m; return self; });
+    if (!this.metaReady) {
+      this.metaReady = this.get("meta.json").then(function (m) { self.meta = m; mark("meta"); return self; });
+    }
     return this.metaReady;
   };
   /* meta.json + facets.json, and the version -> dataset map derived from them. */
@@ -64,6 +151,7 @@
     var self = this;
     if (!this.ready) {
       this.ready = Promise.all([this.loadMeta(), this.get("facets.json")]).then(function (got) {
+        mark("facets");
         self.facets = got[1];
         var V = self.meta.versions, D = self.meta.datasets;
         var dsOf = new Int32Array(V), first = new Int32Array(D + 1), v = 0;
@@ -74,28 +162,46 @@
         self.latest = latest;
         self.datasetOf = dsOf;
         self.firstVersion = first;
-        /* facet codes (site_builder/search_index.py _facet_column) -> one value-set id per version */
+        var all = new Int32Array(V);
+        for (var u = 0; u < V; u++) all[u] = u;
+        self.allVersions = all;
+        /* facet codes (site_builder/search_index.py _facet_column): decoded into one value-set id
+         * per version only when a pass over versions needs them (`ids`): the status for the
+         * default filter, selected facets, the counts after the first paint */
         self.combo = {};
         self.combos = {};
-        FACETS.forEach(function (k) {
-          var col = self.facets.cols[k], w = col.w, ids = new Int32Array(V);
-          function code(str, i) {
-            var x = 0;
-            for (var j = 0; j < w; j++) x = x * CODE.length + CODE.indexOf(str.charAt(i * w + j));
-            return x;
-          }
-          if (col.d !== undefined) {
-            for (var d = 0; d < D; d++) { var c = code(col.d, d); for (var u = first[d]; u < first[d + 1]; u++) ids[u] = c; }
-          } else {
-            for (var u2 = 0; u2 < V; u2++) ids[u2] = code(col.v, u2);
-          }
-          self.combo[k] = ids;
-          self.combos[k] = col.c;
-        });
+        FACETS.forEach(function (k) { self.combos[k] = self.facets.cols[k].c; });
+        self.ids("st");
+        mark("decoded");
         return self;
       });
     }
     return this.ready;
+  };
+  /* the value-set id of facet k at dataset d (per-dataset columns) or version v, from the codes */
+  Engine.prototype.codeAt = function (k, v) {
+    var col = this.facets.cols[k], w = col.w, str = col.d !== undefined ? col.d : col.v;
+    var i = col.d !== undefined ? this.datasetOf[v] : v, x = 0;
+    for (var j = 0; j < w; j++) x = x * CODE.length + DIGIT[str.charCodeAt(i * w + j)];
+    return x;
+  };
+  /* Int32Array: facet k's value-set id per version (decoded once) */
+  Engine.prototype.ids = function (k) {
+    if (this.combo[k]) return this.combo[k];
+    var col = this.facets.cols[k], w = col.w, V = this.meta.versions, D = this.meta.datasets;
+    var ids = new Int32Array(V), str = col.d !== undefined ? col.d : col.v, first = this.firstVersion;
+    function code(i) {
+      var x = 0;
+      for (var j = 0; j < w; j++) x = x * CODE.length + DIGIT[str.charCodeAt(i * w + j)];
+      return x;
+    }
+    if (col.d !== undefined) {
+      for (var d = 0; d < D; d++) ids.fill(code(d), first[d], first[d + 1]);
+    } else {
+      for (var u = 0; u < V; u++) ids[u] = code(u);
+    }
+    this.combo[k] = ids;
+    return ids;
   };
   Engine.prototype.expansions = function (q) {
     var self = this, firsts = this.meta.firsts, max = this.meta.max_expansions, out = [];
@@ -112,105 +218,157 @@
     }
     return step();
   };
-  /* version id -> [weight, field code, matched word] of the best match of query word q */
+  /* The best match of query word q per version id: weight `w` (0: none), field `code`, and `word`,
+   * the position in `words` of the index word that gave it (the first of the best, in sorted order) */
   Engine.prototype.termHits = function (q) {
-    var W = this.meta.weights, pf = this.meta.prefix_factor;
-    return this.expansions(q).then(function (words) {
-      var best = new Map();
-      words.forEach(function (wp) {
-        var word = wp[0], runs = wp[1], factor = word === q ? 1 : pf, vid = 0;
+    var W = this.meta.weights, pf = this.meta.prefix_factor, V = this.meta.versions;
+    return this.expansions(q).then(function (exp) {
+      var w = new Float64Array(V), code = new Uint8Array(V), word = new Uint8Array(V), words = [], hit = [];
+      exp.forEach(function (wp, e) {
+        var runs = wp[1], factor = wp[0] === q ? 1 : pf, vid = 0;
+        words.push(wp[0]);
         for (var r = 0; r < runs.length; r += 3) {
           vid += runs[r];
-          var n = runs[r + 1], code = runs[r + 2], w = W[code] * factor;
-          for (var v = vid; v < vid + n; v++) {
-            var got = best.get(v);
-            if (got === undefined || got[0] < w) best.set(v, [w, code, word]);
+          var end = vid + runs[r + 1], c = runs[r + 2], x = W[c] * factor;
+          for (var v = vid; v < end; v++) {
+            if (w[v] === 0 && hit.length < V >> 3) hit.push(v);  /* the hits, while they are few */
+            if (w[v] < x) { w[v] = x; code[v] = c; word[v] = e; }
           }
-          vid += n;
+          vid = end;
         }
       });
-      return best;
+      var few = hit.length < V >> 3 ? Int32Array.from(hit).sort() : null;  /* null: many, scan them all */
+      return { w: w, code: code, word: word, words: words, few: few };
     });
   };
-  /* version id -> [score, [[field code, word] per query word]] for versions matching every word */
+  /* Scores of the versions matching every query word */
   Engine.prototype.scores = function (terms) {
+    var V = this.meta.versions;
     return Promise.all(terms.map(this.termHits.bind(this))).then(function (per) {
-      var out = new Map();
-      if (!per.length) return out;
-      var smallest = per.reduce(function (a, b) { return b.size < a.size ? b : a; });
-      smallest.forEach(function (_, v) {
-        for (var i = 0; i < per.length; i++) if (!per[i].has(v)) return;
-        var score = 0, why = [];
-        per.forEach(function (p) { var h = p.get(v); score += h[0]; why.push([h[1], h[2]]); });
-        out.set(v, [score, why]);
-      });
-      return out;
+      mark("shards");
+      return new Scores(per, V);
     });
   };
   /* sel: {s, f, st, m, t: Set of value strings}. Returns a predicate over version ids (deprecated
    * left out when no status is selected) and, per facet, one that ignores that facet. */
   Engine.prototype.filter = function (sel, skip) {
-    var meta = this.meta, self = this, allow = {};
+    var meta = this.meta, self = this, allow = [], ids = [];
     FACETS.forEach(function (k) {
       if (k === skip || sel[k].size === 0) return;
-      allow[k] = self.combos[k].map(function (c) {
-        return c.some(function (i) { return sel[k].has(String(meta.values[k][i])); });
-      });
+      allow.push(Uint8Array.from(self.combos[k], function (c) {
+        return c.some(function (i) { return sel[k].has(String(meta.values[k][i])); }) ? 1 : 0;
+      }));
+      ids.push(self.ids(k));
     });
     var dep = skip === "st" || sel.st.size ? -1 : meta.values.st.indexOf("deprecated");
-    var isDep = self.combos.st.map(function (c) { return c.indexOf(dep) >= 0; });
-    var keys = Object.keys(allow);
+    if (dep >= 0) {
+      allow.push(Uint8Array.from(self.combos.st, function (c) { return c.indexOf(dep) >= 0 ? 0 : 1; }));
+      ids.push(self.ids("st"));
+    }
+    var n = allow.length;
     return function (v) {
-      if (dep >= 0 && isDep[self.combo.st[v]]) return false;
-      for (var i = 0; i < keys.length; i++) if (!allow[keys[i]][self.combo[keys[i]][v]]) return false;
+      for (var i = 0; i < n; i++) if (!allow[i][ids[i][v]]) return false;
       return true;
     };
   };
-  /* [[dataset id, score, [version ids newest first]]] best first (search_rules.rank) */
-  Engine.prototype.rank = function (versions, scores) {
-    var groups = new Map(), best = new Map(), dsOf = this.datasetOf;
-    versions.forEach(function (v) {
-      var s = 0;
-      if (scores) { var h = scores.get(v); if (h === undefined) return; s = h[0]; }
-      var d = dsOf[v];
-      if (!groups.has(d)) { groups.set(d, []); best.set(d, -1); }
-      groups.get(d).push(v);
-      if (s > best.get(d)) best.set(d, s);
-    });
-    var order = Array.from(groups.keys()).sort(function (a, b) { return (best.get(b) - best.get(a)) || (a - b); });
-    return order.map(function (d) {
-      return [d, best.get(d), groups.get(d).sort(function (a, b) { return b - a; })];
-    });
+  /* search_rules.rank over `hits` (ascending version ids): versions of a dataset are neighbours, so
+   * one pass groups them; the datasets are then ordered by score, best first, ties in dataset order
+   * (a stable counting sort: sums of halves take few distinct values). */
+  Engine.prototype.rank = function (hits, scores, pass) {
+    var dsOf = this.datasetOf, vs = new Int32Array(hits.length), nv = 0;
+    var D = Math.min(this.meta.datasets, hits.length), gd = new Int32Array(D), gs = new Int32Array(D), ge = new Int32Array(D);
+    var gb = new Float64Array(D), g = -1, cur = -1, score = scores ? scores.score : null;
+    for (var i = 0; i < hits.length; i++) {
+      var v = hits[i];
+      if (!pass(v)) continue;
+      var d = dsOf[v], s = score ? score[v] : 0;
+      if (d !== cur) { if (g >= 0) ge[g] = nv; g++; cur = d; gd[g] = d; gs[g] = nv; gb[g] = -1; }
+      vs[nv++] = v;
+      if (s > gb[g]) gb[g] = s;
+    }
+    if (g >= 0) ge[g] = nv;
+    var G = g + 1, sorted = gb.slice(0, G).sort(), keys = [];  /* distinct scores, best first */
+    for (var a = G - 1; a >= 0; a--) if (a === G - 1 || sorted[a] !== sorted[a + 1]) keys.push(sorted[a]);
+    var bucket = new Int32Array(G), at = new Int32Array(keys.length + 1);
+    for (var b = 0; b < G; b++) {  /* bisect the (few) distinct scores, descending */
+      var lo = 0, hi = keys.length - 1, x0 = gb[b];
+      while (lo < hi) { var mid = (lo + hi) >> 1; if (keys[mid] > x0) lo = mid + 1; else hi = mid; }
+      bucket[b] = lo;
+      at[lo + 1]++;
+    }
+    for (var k1 = 1; k1 <= keys.length; k1++) at[k1] += at[k1 - 1];
+    var order = new Int32Array(G);
+    for (var b2 = 0; b2 < G; b2++) order[at[bucket[b2]]++] = b2;
+    var rd = new Int32Array(G), rb = new Float64Array(G), rs = new Int32Array(G), re = new Int32Array(G);
+    for (var c = 0; c < G; c++) { var x = order[c]; rd[c] = gd[x]; rb[c] = gb[x]; rs[c] = gs[x]; re[c] = ge[x]; }
+    return new Ranked(rd, rb, rs, re, vs.subarray(0, nv));
   };
-  /* A full query: text + facet selection -> {ranked, hits (version ids with text hits or all), scores} */
+  function searchKey(terms, sel) {
+    return JSON.stringify([terms, FACETS.map(function (k) { return Array.from(sel[k]).sort(); })]);
+  }
+  /* A full query: text + facet selection -> {terms, scores (null for no text), hits (version ids
+   * with text hits, or all; ascending), ranked}. The last few answers are kept, so the early start
+   * and search.js share one. */
   Engine.prototype.search = function (text, sel) {
-    var self = this, terms = queryTerms(text);
+    var self = this, terms = queryTerms(text), key = searchKey(terms, sel);
+    for (var i = 0; i < this.memo.length; i++) if (this.memo[i][0] === key) return this.memo[i][1];
+    var pass = null;
     /* term shards are fetched as soon as meta.json is in, while facets.json loads and decodes */
     var got = this.loadMeta().then(function () { return terms.length ? self.scores(terms) : null; });
-    return Promise.all([got, this.load()]).then(function (both) {
-      var scores = both[0], hits = [];
-      if (scores) scores.forEach(function (_, v) { hits.push(v); });
-      else for (var v = 0; v < self.meta.versions; v++) hits.push(v);
-      hits.sort(function (a, b) { return a - b; });
-      var pass = self.filter(sel);
-      return { terms: terms, scores: scores, hits: hits, ranked: self.rank(hits.filter(pass), scores) };
+    var out = Promise.all([got, this.load().then(function () { pass = self.filter(sel); })]).then(function (both) {
+      var scores = both[0], hits = scores ? scores.list : self.allVersions;
+      var ranked = self.rank(hits, scores, pass);
+      mark("ranked");
+      return { terms: terms, scores: scores, hits: hits, ranked: ranked };
     });
+    this.memo.unshift([key, out]);
+    this.memo.length = Math.min(this.memo.length, 2);
+    out.catch(function () { self.memo = self.memo.filter(function (m) { return m[1] !== out; }); });
+    return out;
   };
-  /* display record of dataset d: {n, t, v: [[label, page, date]] in version-id order} */
+  /* display record of dataset d: {n, t, c: [column names], v: [[label, page, date, columns?]] in
+   * version-id order} */
   Engine.prototype.record = function (d) {
     var c = this.meta.chunk;
     return this.get("records/" + Math.floor(d / c) + ".json").then(function (recs) { return recs[d % c]; });
   };
+  /* the records of ranked results [from, to) */
+  Engine.prototype.records = function (ranked, from, to) {
+    var out = [];
+    for (var i = from; i < Math.min(to, ranked.length); i++) out.push(this.record(ranked.dataset(i)));
+    return Promise.all(out);
+  };
   Engine.prototype.facet = function (k, v) {
     var vals = this.meta.values[k];
-    return this.combos[k][this.combo[k][v]].map(function (i) { return String(vals[i]); });
+    return this.combos[k][this.codeAt(k, v)].map(function (i) { return String(vals[i]); });
   };
   Engine.prototype.fieldName = function (code) { return this.meta.fields[code]; };
+  /* "matched column “pt_root_id”, title “cell”": per query word its field and what matched there.
+   * For a column that is the column's own name (from the record: the word alone may be a part,
+   * `root`, or a prefix's expansion), else the indexed word. */
+  Engine.prototype.matched = function (scores, v, rec) {
+    var why = scores && scores.get(v);
+    if (!why) return null;
+    var d = this.datasetOf[v], self = this, rv = rec.v[v - this.firstVersion[d]];
+    var cols = rec.c ? (rv[3] || rec.c.map(function (_, i) { return i; })).map(function (i) { return rec.c[i]; }) : [];
+    var text = why[1].map(function (fw) {
+      var field = self.fieldName(fw[0]), shown = fw[1];
+      if (field === "column") {
+        var exact = cols.filter(function (c) { return c.toLowerCase() === fw[1]; });
+        var has = exact.length ? exact : cols.filter(function (c) { return textTerms(c).has(fw[1]); });
+        if (has.length) shown = has[0];
+      }
+      return field + " \u201c" + shown + "\u201d";
+    });
+    return { text: "matched " + text.join(", "), fields: why[1].map(function (fw) { return self.fieldName(fw[0]); }).join(",") };
+  };
 
-  function emptySelection() {
-    var sel = {};
-    FACETS.forEach(function (k) { sel[k] = new Set(); });
-    return sel;
+  /* one engine per site root: the header box and search.html share files and answers */
+  var engines = new Map();
+  function engineFor(root) {
+    var key = new URL(root || "./", window.location.href).href;
+    if (!engines.has(key)) engines.set(key, new Engine(root));
+    return engines.get(key);
   }
   /* the site root as Material states it (relative, e.g. "../.."), with a trailing slash */
   function siteRoot() {
@@ -218,6 +376,17 @@
     try { base = JSON.parse(cfg.textContent).base || "."; } catch (e) { /* no Material config */ }
     return base.replace(/\/?$/, "/");
   }
-  window.FrSearch = { Engine: Engine, queryTerms: queryTerms, FACETS: FACETS, emptySelection: emptySelection,
-                      siteRoot: siteRoot };
+  /* search.html's early copy of this script: start the URL's query and its first records now */
+  function early(script) {
+    mark("early");
+    var root = script.getAttribute("src").replace(/assets\/search-engine\.js(\?.*)?$/, "");
+    var p = new URLSearchParams(window.location.search), engine = engineFor(root);
+    engine.search(p.get("q") || "", selectionFrom(p)).then(function (res) {
+      return engine.records(res.ranked, 0, FIRST);
+    }).catch(function () { /* search.js reports it */ });
+  }
+  window.FrSearch = { Engine: Engine, engine: engineFor, queryTerms: queryTerms, textTerms: textTerms, FACETS: FACETS,
+                      FIRST: FIRST, emptySelection: emptySelection, selectionFrom: selectionFrom, siteRoot: siteRoot,
+                      early: early, mark: mark };
+  if (me && me.hasAttribute("data-early")) early(me);
 })();

@@ -7,7 +7,7 @@
   if (!box || !window.FrSearch) return;
   var FS = window.FrSearch, FACETS = FS.FACETS, LIMIT = 50;
   var root = box.getAttribute("data-root") || "";
-  var engine = new FS.Engine(root);
+  var engine = FS.engine(root);
   var input = document.getElementById("fr-q");
   var summary = document.getElementById("fr-summary");
   var list = document.getElementById("fr-results");
@@ -17,7 +17,7 @@
   function readUrl() {
     var p = new URLSearchParams(window.location.search);
     state.q = p.get("q") || "";
-    FACETS.forEach(function (k) { p.getAll(k).forEach(function (v) { state.sel[k].add(v); }); });
+    state.sel = FS.selectionFrom(p);
     input.value = state.q;
   }
   function writeUrl() {
@@ -34,18 +34,12 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
-  function why(res, v) {
-    if (!res.scores) return "";
-    var h = res.scores.get(v);
-    if (!h) return "";
-    return "matched " + h[1].map(function (fw) { return engine.fieldName(fw[0]) + " \u201c" + fw[1] + "\u201d"; }).join(", ");
-  }
   function renderFacets(hits) {
     FACETS.forEach(function (k) {
       /* count per value set first (integers, one pass over the hits), then per value */
-      var counts = new Map(), pass = engine.filter(state.sel, k), ids = engine.combo[k];
+      var counts = new Map(), pass = engine.filter(state.sel, k), ids = engine.ids(k);
       var per = new Int32Array(engine.combos[k].length), vals = engine.meta.values[k];
-      hits.forEach(function (v) { if (pass(v)) per[ids[v]]++; });
+      for (var i = 0; i < hits.length; i++) if (pass(hits[i])) per[ids[hits[i]]]++;
       engine.combos[k].forEach(function (c, i) {
         if (per[i]) c.forEach(function (x) { var s = String(vals[x]); counts.set(s, (counts.get(s) || 0) + per[i]); });
       });
@@ -74,10 +68,9 @@
       });
     });
   }
-  function renderResult(res, item, rec) {
-    var d = item[0], vs = item[2];
-    var best = vs.find(function (v) { return engine.latest[d] === v; });
-    if (best === undefined) best = vs[0];
+  function renderResult(res, i, rec) {
+    var d = res.ranked.dataset(i), vs = res.ranked.versions(i);
+    var best = vs.indexOf(engine.latest[d]) >= 0 ? engine.latest[d] : vs[0];
     var first = engine.firstVersion[d];
     var bv = rec.v[best - first];
     var li = el("li", "fr-result");
@@ -90,10 +83,10 @@
     li.appendChild(el("div", "fr-r-facts fr-muted",
       engine.facet("s", best)[0] + " \u00b7 materialization " + engine.facet("m", best).join(", ") + " \u00b7 " +
       engine.facet("f", best)[0] + " \u00b7 " + engine.facet("st", best)[0] + (tags.length ? " \u00b7 " + tags.join(", ") : "")));
-    var w = why(res, best);
-    if (w) {
-      var wd = el("div", "fr-r-why fr-muted", w);
-      wd.setAttribute("data-fields", res.scores.get(best)[1].map(function (fw) { return engine.fieldName(fw[0]); }).join(","));
+    var why = engine.matched(res.scores, best, rec);
+    if (why) {
+      var wd = el("div", "fr-r-why fr-muted", why.text);
+      wd.setAttribute("data-fields", why.fields);
       li.appendChild(wd);
     }
     var more = el("div", "fr-r-versions");
@@ -107,42 +100,53 @@
     li.appendChild(more);
     return li;
   }
-  /* Results in two steps: the first FIRST as soon as their display records are in (one small file
-   * per result, fetched in parallel), then the rest up to LIMIT with the facet counts. */
-  var FIRST = 10;
+  /* Results in steps, so the first ones are on screen before work that grows with the hits: each
+   * result is painted as soon as its display record and those of the results above it are in (the
+   * early start in search.html's head has usually asked for the first FS.FIRST already), then,
+   * after a frame has been painted, the facet counts (a pass over every hit per facet). */
+  function afterPaint(fn) {  /* a frame, then a task; the timer alone where frames do not come (hidden tab) */
+    var done = false;
+    function go() { if (!done) { done = true; fn(); } }
+    window.requestAnimationFrame(function () { setTimeout(go, 0); });
+    setTimeout(go, 100);
+  }
+  function firstOnScreen() {
+    FS.mark("painted");
+    if (window.frSearchFirstAt === undefined) window.frSearchFirstAt = performance.now();
+  }
   function update() {
     var qs = writeUrl();
     var mine = ++generation;
     return engine.search(state.q, state.sel).then(function (res) {
       if (mine !== generation) return;
-      var shown = res.ranked.slice(0, LIMIT);
-      var recs = shown.map(function (item) { return engine.record(item[0]); });
-      function paint(upto, got) {
-        list.textContent = "";
-        shown.slice(0, upto).forEach(function (item, i) { list.appendChild(renderResult(res, item, got[i])); });
+      var n = res.ranked.length, chain = Promise.resolve();
+      for (var i = 0; i < Math.min(n, LIMIT); i++) {
+        chain = (function (i, rec) {
+          return chain.then(function () { return rec; }).then(function (got) {
+            if (mine !== generation) return;
+            if (i === 0) list.textContent = "";
+            list.appendChild(renderResult(res, i, got));
+            if (i === 0) firstOnScreen();
+          });
+        })(i, engine.record(res.ranked.dataset(i)));
+        chain.catch(function () { /* reported once, below */ });
       }
-      return Promise.all(recs.slice(0, FIRST)).then(function (got) {
+      if (n === 0) { list.textContent = ""; firstOnScreen(); }
+      return chain.then(function () {
         if (mine !== generation) return;
-        if (shown.length > FIRST) {
-          paint(FIRST, got);
-          if (window.frSearchFirstAt === undefined) window.frSearchFirstAt = performance.now();
-        }
-        return Promise.all(recs);
-      }).then(function (got) {
-        if (mine !== generation || !got) return;
-        paint(shown.length, got);
-        var nVersions = 0;
-        res.ranked.forEach(function (item) { nVersions += item[2].length; });
-        var n = res.ranked.length;
+        var nVersions = res.ranked.nVersions;
         summary.textContent = n + " dataset" + (n === 1 ? "" : "s") + ", " + nVersions + " version" +
           (nVersions === 1 ? "" : "s") + (n > LIMIT ? " (showing the first " + LIMIT + ")" : "") +
           (state.sel.st.size === 0 ? "; deprecated versions hidden (tick a status to see them)" : "");
+        return new Promise(function (resolve) { afterPaint(resolve); });
+      }).then(function () {
+        if (mine !== generation) return;
         renderFacets(res.hits);
+        FS.mark("facets-counted");
         box.setAttribute("data-ready", "1");
         box.setAttribute("data-index-ready", "1");
         box.setAttribute("data-columns-ready", "1");
         box.setAttribute("data-shown", qs);  /* what is on screen: tests wait for it */
-        if (window.frSearchFirstAt === undefined) window.frSearchFirstAt = performance.now();
       });
     }).catch(function (err) {
       summary.textContent = "The search index could not be loaded: " + err.message;

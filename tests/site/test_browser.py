@@ -95,6 +95,36 @@ def test_search_by_column_name_finds_the_dataset(watched):
     assert watched.errors == [] and watched.foreign() == []
 
 
+def test_a_column_match_names_the_column(watched, built_site):
+    """`root` is indexed as a part of `pt_root_id` and `pre_pt_root_id`: the result says which column
+    of the shown version it matched in (its full name, a real column of that version), not the
+    query word. Same in the header box."""
+    import json
+
+    out, _ = built_site
+    page = watched.goto("search.html?q=root")
+    shown(page, "q=root")
+    rows = page.eval_on_selector_all("#fr-results li", """els => els.map(e => [e.querySelector('.fr-r-name').textContent,
+        e.querySelector('.fr-r-why').dataset.fields, e.querySelector('.fr-r-why').textContent])""")
+    checked = 0
+    for ref, fields, text in rows:
+        if fields != "column":
+            continue
+        name, version = ref.split("@")
+        doc = json.loads((out / "api" / "datasets" / name / f"{version}.json").read_text())
+        shown_name = text.split("\u201c", 1)[1].rstrip("\u201d")
+        assert shown_name != "root" and "root" in shown_name, text
+        assert shown_name in [c["name"] for c in doc["inspected"]["columns"]], (ref, text)
+        checked += 1
+    assert checked >= 2, rows
+    page.click("#fr-box-q")
+    page.keyboard.type("root")
+    wait_until(page, "document.querySelector('#fr-box').dataset.shown === 'root'")
+    whys = page.eval_on_selector_all("#fr-box-results li .fr-box-why", "els => els.map(e => e.textContent)")
+    assert whys and all("\u201croot\u201d" not in w for w in whys), whys
+    assert watched.errors == [] and watched.foreign() == []
+
+
 def test_exact_column_name_ranks_above_prefix_matches(browser, ranking_site_server):
     """Asking for `feat_kappa_1` puts the dataset with that column first, above datasets whose
     columns only start with it, found across several term shards and record chunks

@@ -52,7 +52,7 @@ def _site_refs(page, base: str, text: str, filters: dict) -> tuple[list[str], li
     shown(page, qs)
     refs = page.eval_on_selector_all("#fr-results a.fr-r-version", "els => els.map(e => e.dataset.ref)")
     why = page.eval_on_selector_all("#fr-results li", "els => els.map(e => { const w = e.querySelector('.fr-r-why');"
-                                    " return e.dataset.dataset + ':' + (w ? w.dataset.fields : ''); })")
+                                    " return e.dataset.dataset + ':' + (w ? w.dataset.fields + '|' + w.textContent : ''); })")
     return refs, why
 
 
@@ -64,7 +64,8 @@ def _client_refs(results) -> tuple[list[str], list[str]]:
             continue
         seen.add(r.name)
         best = next((x for x in results if x.name == r.name and x._data.get("latest")), r)
-        why.append(f"{r.name}:" + ",".join(f for f, _ in best.matched))
+        text = "|matched " + ", ".join(f"{f} \u201c{w}\u201d" for f, w in best.matched) if best.matched else ""
+        why.append(f"{r.name}:" + ",".join(f for f, _ in best.matched) + text)  # what matched too: a column by its name
     return refs, why
 
 
