@@ -66,5 +66,6 @@ def test_demo_publishes_builds_and_its_client_snippet_reads(tmp_path):
             assert sum(int(m.group(1)) for m in re.finditer(r"\s(\d+)\s*$", ran.stdout, re.M)) == 1600
         finally:
             server.shutdown()
+            server.server_close()
     finally:
         subprocess.run([sys.executable, "-m", "signer_function.demo", "stop", "--dir", str(work)], cwd=REPO, timeout=60)
