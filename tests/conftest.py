@@ -35,6 +35,13 @@ AWS_TEST_ENV = {
 }
 
 
+# The environment of Python subprocesses that run our code (the CLI, the signer under
+# functions-framework): a warning there is an error too, as in this process (pyproject's
+# filterwarnings). Subprocesses that only run other projects' code (pip in fresh venvs, the
+# delta-sharing client's venv, Ray and Spark workers) keep Python's defaults.
+CHILD_WARNINGS = {"PYTHONWARNINGS": "error"}
+
+
 @contextlib.contextmanager
 def serving(server: Any) -> Iterator[str]:
     """Run a bound `socketserver` server (http.server, werkzeug) in a daemon thread; yields its
