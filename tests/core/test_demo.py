@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import CHILD_WARNINGS, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.s3
@@ -21,7 +21,8 @@ pytestmark = pytest.mark.s3
 def test_demo_publishes_builds_and_its_client_snippet_reads(tmp_path):
     site_port, signer_port = free_port(), free_port()
     work = tmp_path / "demo"
-    env = {**os.environ, "SITE_VENDOR_DIR": os.environ.get("SITE_VENDOR_DIR", str(REPO / ".cache" / "site-vendor"))}
+    env = {**os.environ, **CHILD_WARNINGS,
+           "SITE_VENDOR_DIR": os.environ.get("SITE_VENDOR_DIR", str(REPO / ".cache" / "site-vendor"))}
     done = subprocess.run(
         [sys.executable, "-m", "registry.demo", "--dir", str(work), "--no-serve", "--port", str(site_port),
          "--signer-port", str(signer_port), "--ttl", "300"],
