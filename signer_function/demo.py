@@ -26,6 +26,10 @@ from pathlib import Path
 DEMO_TOKEN = "demo-token"
 DATASTACK = "minnie65_phase3_v1"
 REPO = Path(__file__).resolve().parents[1]
+# The background `serve` processes this process started, by pid: `stop_running` waits on the
+# `Popen` itself, so a long-lived caller (a test session) reaps its child and never drops a
+# running `Popen` (a ResourceWarning when it is collected).
+_STARTED: dict[int, subprocess.Popen] = {}
 
 
 def _free_port() -> int:
@@ -157,12 +161,14 @@ def start(work: Path, port: int, ttl: float, timeout: float = 90, registry: Path
             + (["--registry", str(Path(registry).resolve())] if registry else []),
             cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
+    _STARTED[proc.pid] = proc
     (work / "serve.pid").write_text(str(proc.pid))
     import requests
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            _STARTED.pop(proc.pid, None)
             raise SystemExit("signer demo failed to start:\n" + (work / "serve.log").read_text()[-3000:])
         ready = work / "ready.json"
         if ready.exists():
@@ -173,7 +179,7 @@ def start(work: Path, port: int, ttl: float, timeout: float = 90, registry: Path
             except requests.RequestException:
                 pass
         time.sleep(0.2)
-    proc.terminate()
+    stop_running(work)
     raise SystemExit("signer demo did not answer in time; see " + str(work / "serve.log"))
 
 
@@ -186,7 +192,16 @@ def stop_running(work: Path) -> bool:
     try:
         os.kill(pid, signal.SIGTERM)  # our own background process, by its id
     except ProcessLookupError:
+        _STARTED.pop(pid, None)
         return False
+    started = _STARTED.pop(pid, None)
+    if started is not None:  # started by this process: wait on its Popen (reaps it)
+        try:
+            started.wait(10)
+        except subprocess.TimeoutExpired:
+            started.kill()
+            started.wait(10)
+        return True
     for _ in range(100):
         try:
             if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our child (a test): reap it

@@ -35,6 +35,17 @@ AWS_TEST_ENV = {
 }
 
 
+# The environment of Python subprocesses that run our code (the CLI, the signer under
+# functions-framework): a warning there is an error too, as in this process (pyproject's
+# filterwarnings). Subprocesses that only run other projects' code (pip in fresh venvs, the
+# delta-sharing client's venv, Ray and Spark workers) keep Python's defaults.
+# `ignore:::pyparsing`: pyparsing 3.3 switches on its grammar-author diagnostics whenever a
+# -W/PYTHONWARNINGS option names no module (pyparsing.core._should_enable_warnings), and then warns
+# while importing pyiceberg's filter grammar; an `ignore` option for the module pyparsing keeps
+# them off. It ignores nothing else: its module field must equal the warning's module exactly.
+CHILD_WARNINGS = {"PYTHONWARNINGS": "error,ignore:::pyparsing"}
+
+
 @contextlib.contextmanager
 def serving(server: Any) -> Iterator[str]:
     """Run a bound `socketserver` server (http.server, werkzeug) in a daemon thread; yields its

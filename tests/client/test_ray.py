@@ -60,3 +60,18 @@ def test_ray_projection_filter_and_refusals(local_ray, cat):
         cat.get("syn_lance").to_ray()
     with pytest.raises(ReadError, match="deletion vectors"):
         cat.get("syn_delta_dv").to_ray()
+
+
+def test_simple_string_filters_reach_ray_as_predicates():
+    """Ray deprecated string expressions: a filter in the pruning grammar becomes the equivalent
+    `ray.data.expressions` predicate (no DeprecationWarning); anything else is left to Ray."""
+    from ray.data.expressions import col
+
+    from registry.client.ray_data import ray_predicate
+
+    got = ray_predicate("region = 'c' AND id IN (1, 2) AND size >= 0.5")
+    want = (col("region") == "c") & col("id").is_in([1, 2]) & (col("size") >= 0.5)
+    assert got.structurally_equals(want)
+    assert not got.structurally_equals((col("region") == "b") & col("id").is_in([1, 2]) & (col("size") >= 0.5))
+    assert ray_predicate("region = 'c' OR id = 1") == "region = 'c' OR id = 1"
+    assert ray_predicate(want) is want

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from registry.cli import main
+from tests.conftest import CHILD_WARNINGS
 
 from .conftest import base_spec
 
@@ -121,6 +123,7 @@ def test_schema_prints_json_schema(runner):
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """The installed console script in a real subprocess: real exit codes, real streams."""
     exe = Path(sys.executable).with_name("feature-registry")
+    env = {**(os.environ if env is None else env), **CHILD_WARNINGS}
     return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=120)
 
 

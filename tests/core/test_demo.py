@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import CHILD_WARNINGS, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.s3
@@ -21,7 +21,8 @@ pytestmark = pytest.mark.s3
 def test_demo_publishes_builds_and_its_client_snippet_reads(tmp_path):
     site_port, signer_port = free_port(), free_port()
     work = tmp_path / "demo"
-    env = {**os.environ, "SITE_VENDOR_DIR": os.environ.get("SITE_VENDOR_DIR", str(REPO / ".cache" / "site-vendor"))}
+    env = {**os.environ, **CHILD_WARNINGS,
+           "SITE_VENDOR_DIR": os.environ.get("SITE_VENDOR_DIR", str(REPO / ".cache" / "site-vendor"))}
     done = subprocess.run(
         [sys.executable, "-m", "feature_registry.demo", "--dir", str(work), "--no-serve", "--port", str(site_port),
          "--signer-port", str(signer_port), "--ttl", "300"],
@@ -66,5 +67,6 @@ def test_demo_publishes_builds_and_its_client_snippet_reads(tmp_path):
             assert sum(int(m.group(1)) for m in re.finditer(r"\s(\d+)\s*$", ran.stdout, re.M)) == 1600
         finally:
             server.shutdown()
+            server.server_close()
     finally:
         subprocess.run([sys.executable, "-m", "signer_function.demo", "stop", "--dir", str(work)], cwd=REPO, timeout=60)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import free_port
+from tests.conftest import CHILD_WARNINGS, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,7 +29,7 @@ def start_signer(env: dict[str, str], log_path: Path) -> tuple[str, subprocess.P
         proc = subprocess.Popen(
             [str(exe), "--target=sign", "--signature-type=http", "--source=signer_function/main.py",
              "--host=127.0.0.1", f"--port={port}"],
-            cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1", **env}, stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO, env={**os.environ, "PYTHONUNBUFFERED": "1", **CHILD_WARNINGS, **env}, stdout=log, stderr=subprocess.STDOUT,
         )
     return f"http://127.0.0.1:{port}", proc
 
