@@ -73,6 +73,12 @@
         self.facets.l.forEach(function (i, d) { latest[d] = i < 0 ? -1 : first[d] + i; });
         self.latest = latest;
         self.datasetOf = dsOf;
+        /* incremental builds keep version ids stable (site_builder/search_index.py _layout): `x` lists
+         * the dataset ids of dead blocks (never shown), `o` each dataset id's place in name order */
+        var dead = new Uint8Array(D);
+        (self.facets.x || []).forEach(function (d) { dead[d] = 1; });
+        self.dead = dead;
+        self.order = self.facets.o || null;
         self.firstVersion = first;
         /* facet codes (site_builder/search_index.py _facet_column) -> one value-set id per version */
         self.combo = {};
@@ -159,8 +165,9 @@
     });
     var dep = skip === "st" || sel.st.size ? -1 : meta.values.st.indexOf("deprecated");
     var isDep = self.combos.st.map(function (c) { return c.indexOf(dep) >= 0; });
-    var keys = Object.keys(allow);
+    var keys = Object.keys(allow), dead = self.dead, dsOf = self.datasetOf;
     return function (v) {
+      if (dead[dsOf[v]]) return false;
       if (dep >= 0 && isDep[self.combo.st[v]]) return false;
       for (var i = 0; i < keys.length; i++) if (!allow[keys[i]][self.combo[keys[i]][v]]) return false;
       return true;
@@ -177,7 +184,10 @@
       groups.get(d).push(v);
       if (s > best.get(d)) best.set(d, s);
     });
-    var order = Array.from(groups.keys()).sort(function (a, b) { return (best.get(b) - best.get(a)) || (a - b); });
+    var ord = this.order;
+    var order = Array.from(groups.keys()).sort(function (a, b) {
+      return (best.get(b) - best.get(a)) || (ord ? ord[a] - ord[b] : a - b);
+    });
     return order.map(function (d) {
       return [d, best.get(d), groups.get(d).sort(function (a, b) { return b - a; })];
     });
