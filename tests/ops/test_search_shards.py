@@ -17,7 +17,7 @@ from registry.model import DatasetDocument
 from site_builder import search_index
 from site_builder.build import build_site
 from site_builder.synthetic import base_document, write_document
-from tests.ops.test_incremental import site_equals_full, snapshot
+from tests.ops.test_incremental import site_equals_full
 
 N_DATASETS = 30
 
