@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -162,6 +163,9 @@ class Registry:
 
     def __init__(self, uri_or_store: str | Store):
         self.store = uri_or_store if isinstance(uri_or_store, Store) else Store(uri_or_store)
+        self.digests: dict[str, str] = {}
+        """Document path -> a hash of the bytes last read from it (incremental site builds compare
+        documents by it instead of serializing each parsed one again)."""
 
     @property
     def uri(self) -> str:
@@ -204,6 +208,7 @@ class Registry:
                 continue
             try:
                 docs.append(parse_document(data, self.store.url(path), split_document_path(path)))
+                self.digests[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
             except SpecInvalid as exc:
                 problems.append(LoadProblem(path, exc))
         return docs, problems

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Optional
 
-from registry.documents import Registry
+from registry.documents import Registry, document_path
 from registry.model import DatasetDocument, Status
 
 from .paths import slug  # noqa: F401 - re-exported: the one slug of the site (see paths.py)
@@ -41,6 +41,8 @@ class Dataset:
 class Catalog:
     datasets: dict[str, Dataset]
     skipped: list[Skipped] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
+    """`name@version` -> hash of the document's bytes as read (empty for documents built in memory)."""
 
     @classmethod
     def from_documents(cls, docs: list[DatasetDocument], skipped: Optional[list[Skipped]] = None) -> "Catalog":
@@ -56,9 +58,12 @@ class Catalog:
     @classmethod
     def read(cls, registry_uri: str) -> "Catalog":
         """Read every document concurrently (fsspec `cat` of many paths); invalid ones are skipped."""
-        docs, problems = Registry(registry_uri).load_all()
+        registry = Registry(registry_uri)
+        docs, problems = registry.load_all()
         skipped = [Skipped(p.path, str(p.error)) for p in problems]
-        return cls.from_documents(docs, skipped)
+        catalog = cls.from_documents(docs, skipped)
+        catalog.digests = {d.ref: registry.digests[document_path(d.name, d.version)] for d in docs}
+        return catalog
 
     # ---- views
     @property

@@ -54,10 +54,11 @@ def _code_hash(templates: Path) -> str:
 
 
 def dataset_keys(catalog: Catalog, params: dict, templates: Path) -> dict[str, str]:
+    def doc_key(v) -> str:  # the bytes' hash from reading; serializing every model again cost seconds
+        return catalog.digests.get(v.ref) or v.model_dump_json()
+
     doc_hash = {
-        ds.name: hashlib.sha256(
-            "\n".join(v.model_dump_json() for v in ds.versions).encode()
-        ).hexdigest()
+        ds.name: hashlib.sha256("\n".join(doc_key(v) for v in ds.versions).encode()).hexdigest()
         for ds in catalog.datasets.values()
     }
     linked: dict[str, set[str]] = {n: set() for n in catalog.datasets}
