@@ -115,7 +115,56 @@ def decode_json(data: bytes, source: str, *, max_bytes: int = limits.MAX_DOCUMEN
                                  source) from None
 
 
-def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]] = None) -> DatasetDocument:
+SHARED_PARTS = (("columns",), ("inspected", "columns"), ("references",), ("owners",))
+"""List fields whose items repeat across the versions of one dataset (`PartMemo`)."""
+
+
+class PartMemo:
+    """Equal parts of consecutive documents, validated once and then shared by them.
+
+    The versions of one dataset usually repeat most of their column, reference and owner entries.
+    A long-lived catalog of 100,000 parsed documents holds each as ~300 Python objects; passing an
+    already validated part instead of its raw dict (pydantic keeps model instances as they are)
+    makes equal parts one object. Only for read-only catalogs (the site build): a shared part
+    must never be changed in place. Scoped to one dataset name at a time, so it stays small."""
+
+    def __init__(self) -> None:
+        self.name: Any = None
+        self.parts: dict[tuple[int, str], Any] = {}
+
+    def substitute(self, raw: dict) -> list[tuple[int, int, tuple[int, str]]]:
+        """Replace the items of `raw` seen before by their models; returns the ones to remember."""
+        if raw.get("name") != self.name:
+            self.name, self.parts = raw.get("name"), {}
+        pending = []
+        for k, path in enumerate(SHARED_PARTS):
+            parent: Any = raw
+            for key in path[:-1]:
+                parent = parent.get(key) if isinstance(parent, dict) else None
+            items = parent.get(path[-1]) if isinstance(parent, dict) else None
+            if not isinstance(items, list):
+                continue
+            for i, item in enumerate(items):
+                if not isinstance(item, dict):
+                    continue
+                key = (k, json.dumps(item, sort_keys=True, separators=(",", ":")))
+                got = self.parts.get(key)
+                if got is not None:
+                    items[i] = got
+                else:
+                    pending.append((k, i, key))
+        return pending
+
+    def remember(self, doc: DatasetDocument, pending: list[tuple[int, int, tuple[int, str]]]) -> None:
+        for k, i, key in pending:
+            obj: Any = doc
+            for attr in SHARED_PARTS[k]:
+                obj = getattr(obj, attr)
+            self.parts[key] = obj[i]
+
+
+def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]] = None,
+                   memo: Optional[PartMemo] = None) -> DatasetDocument:
     """Bytes -> validated document. Every way a document can be bad (size, encoding, JSON,
     nesting, fields, list lengths, a body naming another dataset than its path) raises
     SpecInvalid with field paths, so callers skip and list it instead of failing.
@@ -134,6 +183,7 @@ def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]]
             except limits.TooDeep as exc:
                 raise SpecInvalid.single(".".join(path), f"nested deeper than {limits.MAX_JSON_DEPTH} levels",
                                          source) from exc
+    pending = memo.substitute(raw) if memo is not None and isinstance(raw, dict) else None
     try:
         doc = DatasetDocument.from_dict(raw)
     except ValidationError as exc:
@@ -144,6 +194,8 @@ def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]]
         raise SpecInvalid.single(
             "name", f"the document claims to be {doc.ref} but is stored at {document_path(*expected)}; "
             "refused (a document must live at datasets/<name>/<version>.json of its own name and version)", source)
+    if pending:
+        memo.remember(doc, pending)
     return doc
 
 
@@ -188,7 +240,8 @@ class Registry:
         return {p: n for p, n in self.store.list_sizes(prefix, DOC_SUFFIX).items()
                 if not p.endswith(MANIFEST_SUFFIX) and not p.rsplit("/", 1)[-1].startswith("_")}
 
-    def _read_documents(self, listing: dict[str, Optional[int]]) -> tuple[list[DatasetDocument], list[LoadProblem]]:
+    def _read_documents(self, listing: dict[str, Optional[int]],
+                        share: bool = False) -> tuple[list[DatasetDocument], list[LoadProblem]]:
         """Read and validate many documents; each bad one becomes a problem and never stops the
         others. Objects listed larger than the limit, and paths outside the layout, are not read."""
         docs, problems, wanted = [], [], []
@@ -202,21 +255,23 @@ class Registry:
                     self.store.url(path))))
             else:
                 wanted.append(path)
-        for path, data in self.store.read_many(wanted).items():
+        memo = PartMemo() if share else None
+        for path, data in sorted(self.store.read_many(wanted).items()):
             if isinstance(data, Exception):
                 problems.append(LoadProblem(path, data))
                 continue
             try:
-                docs.append(parse_document(data, self.store.url(path), split_document_path(path)))
+                docs.append(parse_document(data, self.store.url(path), split_document_path(path), memo))
                 self.digests[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
             except SpecInvalid as exc:
                 problems.append(LoadProblem(path, exc))
         return docs, problems
 
-    def load_all(self) -> tuple[list[DatasetDocument], list[LoadProblem]]:
-        """Every document, read concurrently; invalid ones are returned as problems, not raised."""
+    def load_all(self, share: bool = False) -> tuple[list[DatasetDocument], list[LoadProblem]]:
+        """Every document, read concurrently; invalid ones are returned as problems, not raised.
+        `share`: equal parts of a dataset's versions become one object (`PartMemo`; read-only use)."""
         with gc_paused():
-            docs, problems = self._read_documents(self._listing(DATASETS))
+            docs, problems = self._read_documents(self._listing(DATASETS), share)
         docs.sort(key=lambda d: (d.name, d.published_at))
         problems.sort(key=lambda p: p.path)
         return docs, problems

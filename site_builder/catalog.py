@@ -59,7 +59,7 @@ class Catalog:
     def read(cls, registry_uri: str) -> "Catalog":
         """Read every document concurrently (fsspec `cat` of many paths); invalid ones are skipped."""
         registry = Registry(registry_uri)
-        docs, problems = registry.load_all()
+        docs, problems = registry.load_all(share=True)  # a build never changes a document
         skipped = [Skipped(p.path, str(p.error)) for p in problems]
         catalog = cls.from_documents(docs, skipped)
         catalog.digests = {d.ref: registry.digests[document_path(d.name, d.version)] for d in docs}

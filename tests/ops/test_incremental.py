@@ -139,3 +139,24 @@ def test_inline_side_outputs_equal_the_forked_child(tmp_path, monkeypatch):
     assert not build.can_fork()
     build_site(str(reg), str(tmp_path / "inline"), progress=False)
     assert snapshot(tmp_path / "inline") == snapshot(tmp_path / "forked")
+
+
+def test_shared_parts_read_the_same_documents(tmp_path):
+    """A site build reads documents with equal parts shared between a dataset's versions
+    (`registry.documents.PartMemo`): the documents are equal to those read one by one, and a
+    column repeated across versions is one object."""
+    from registry.documents import Registry
+
+    reg = tmp_path / "reg"
+    for doc in example_documents():
+        write_document(str(reg), doc)
+    write_synthetic_registry(str(reg), 12, seed=3)
+    shared, _ = Registry(str(reg)).load_all(share=True)
+    plain, _ = Registry(str(reg)).load_all()
+    assert [d.model_dump_json() for d in shared] == [d.model_dump_json() for d in plain]
+    assert shared == plain
+    pairs = [(a, b) for a, b in zip(shared, shared[1:]) if a.name == b.name]
+    assert pairs
+    same = [(x, y) for a, b in pairs for x, y in zip(a.inspected.columns, b.inspected.columns) if x == y]
+    assert same and all(x is y for x, y in same)
+    assert all(x is not y for a, b in zip(plain, plain[1:]) for x, y in zip(a.inspected.columns, b.inspected.columns))
