@@ -281,10 +281,10 @@ def _compile(catalog: Catalog, report: BuildReport, out: Path, *, registry_uri: 
         report.json_files = result["json_files"]
         report.search = SearchIndexSize(**result["search"])
         report.timings["json+search (parallel)"] = result["seconds"]
-        if cache:  # the output becomes hard links to the cached site and the staged JSON + search
+        if cache:  # the output becomes hard links to the cached site, the cached JSON and the staged search
             from .incremental import sync_tree
 
-            sync_tree([cache.site, staging], out)
+            sync_tree([cache.site, cache.json, staging], out)
         else:
             for item in staging.iterdir():
                 shutil.move(str(item), str(out / item.name))
@@ -317,17 +317,14 @@ def _frozen_catalog(registry_uri: str) -> Iterator[Catalog]:
 def _side_outputs(catalog: Catalog, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
                   cache=None) -> None:
     """JSON API + search index into `staging`. With a cache, the JSON lives in `cache.json` (only
-    changed datasets' files are written) and is hard-linked into `staging`, and the lunr shards
-    are reused from `cache.search` when their documents are unchanged."""
+    changed datasets' files are written; the output is synced from there) and the search index
+    keeps its ids and unchanged shards in `cache.search`."""
     import dataclasses
     import json
 
     t = time.perf_counter()
-    if cache is not None:
-        from .incremental import link_tree
-
+    if cache is not None:  # the output is synced from cache.json itself (no per-build links of every file)
         n = write_json(catalog, str(cache.json), site_url, generated_at, reuse=cache.reuse)
-        link_tree(cache.json, staging)
         size = write_search_index(catalog, str(staging), cache_dir=str(cache.search))
     else:
         n = write_json(catalog, str(staging), site_url, generated_at)

@@ -229,32 +229,6 @@ def _files(root: Path, suffix: str, skip: frozenset[str] | set[str] = frozenset(
     return out
 
 
-def link_tree(src: Path, dst: Path) -> None:
-    """`dst` becomes a copy of `src` made of hard links (fast; falls back to copying across devices).
-    MkDocs rewrites pages by truncating them, so the next build also rewrites the previous
-    output's files in place - which it replaces anyway. A plain os.walk loop: shutil.copytree
-    spends most of its time on per-directory metadata this does not need."""
-    src_s, dst_s = str(src), str(dst)
-    can_link = True
-    for dirpath, _dirnames, filenames in os.walk(src_s):
-        rel = os.path.relpath(dirpath, src_s)
-        target = dst_s if rel == "." else os.path.join(dst_s, rel)
-        os.makedirs(target, exist_ok=True)
-        for f in filenames:
-            s, d = os.path.join(dirpath, f), os.path.join(target, f)
-            if can_link:
-                try:
-                    os.link(s, d)
-                    continue
-                except FileExistsError:
-                    os.unlink(d)
-                    os.link(s, d)
-                    continue
-                except OSError:
-                    can_link = False
-            shutil.copy2(s, d)
-
-
 def sync_tree(sources: list[Path], dst: Path) -> None:
     """`dst` becomes the union of `sources` (later ones win) as hard links, touching only what
     changed: a file already linked to the same inode stays, others are linked anew (through a
