@@ -160,3 +160,36 @@ def test_shared_parts_read_the_same_documents(tmp_path):
     same = [(x, y) for a, b in pairs for x, y in zip(a.inspected.columns, b.inspected.columns) if x == y]
     assert same and all(x is y for x, y in same)
     assert all(x is not y for a, b in zip(plain, plain[1:]) for x, y in zip(a.inspected.columns, b.inspected.columns))
+
+
+def test_rebuild_after_deprecation_and_an_edited_body(tmp_path):
+    """A deprecation (ids kept: only facets change) and a document whose bytes changed under the
+    same name (a draft replaced, an operator's fix) are picked up: the rebuilt site is a full
+    build's, and the edited text is found by search and shown on the page."""
+    import json
+
+    from registry.publish import deprecate
+
+    reg = tmp_path / "reg"
+    write_synthetic_registry(str(reg), 12, seed=6)
+    cache, inc = tmp_path / "cache", tmp_path / "inc"
+    build_site(str(reg), str(inc), cache_dir=str(cache), progress=False)
+    names = sorted(p.name for p in (reg / "datasets").iterdir())
+    published = [json.loads(p.read_text()) for p in sorted((reg / "datasets" / names[1]).glob("v*.json"))
+                 if not p.name.endswith(".files.json")]
+    ref = next(f"{d['name']}@{d['version']}" for d in published if d["status"] == "published")
+    deprecate(str(reg), ref, reason="replaced in a test")
+    first = build_site(str(reg), str(inc), cache_dir=str(cache), progress=False)
+    assert first.search.shards_built == 0  # a deprecation changes no words: no term shard rewritten
+    build_site(str(reg), str(tmp_path / "full1"), progress=False)
+    site_equals_full(inc, tmp_path / "full1")
+
+    path = reg / "datasets" / names[2] / "v1.json"
+    doc = json.loads(path.read_text())
+    doc["title"] = "Zanzibar quokka table"
+    path.write_text(json.dumps(doc, indent=2))
+    build_site(str(reg), str(inc), cache_dir=str(cache), progress=False)
+    build_site(str(reg), str(tmp_path / "full2"), progress=False)
+    site_equals_full(inc, tmp_path / "full2")
+    assert "Zanzibar quokka table" in (inc / "datasets" / names[2] / "v1.html").read_text()
+    assert [r for (q, _f), r in search_answers(inc).items() if q == "quokka"][0][0][0] == f"{names[2]}@v1"
