@@ -125,18 +125,22 @@ class PartMemo:
     The versions of one dataset usually repeat most of their column, reference and owner entries.
     A long-lived catalog of 100,000 parsed documents holds each as ~300 Python objects; passing an
     already validated part instead of its raw dict (pydantic keeps model instances as they are)
-    makes equal parts one object. Only for read-only catalogs (the site build): a shared part
-    must never be changed in place. Scoped to one dataset name at a time, so it stays small."""
+    makes equal parts one object. An item is compared with the item at the same position of the
+    previous document of the same name (dict equality, in C: serializing items to compare them cost
+    more than validating them). Only for read-only catalogs (the site build): a shared part must
+    never be changed in place."""
 
     def __init__(self) -> None:
         self.name: Any = None
-        self.parts: dict[tuple[int, str], Any] = {}
+        self.raw: dict[int, list] = {}
+        self.models: dict[int, list] = {}
 
-    def substitute(self, raw: dict) -> list[tuple[int, int, tuple[int, str]]]:
-        """Replace the items of `raw` seen before by their models; returns the ones to remember."""
-        if raw.get("name") != self.name:
-            self.name, self.parts = raw.get("name"), {}
-        pending = []
+    def substitute(self, raw: dict) -> Optional[dict[int, list]]:
+        """Replace the items of `raw` equal to the previous document's by its models; returns the
+        raw lists to remember once `raw` validated."""
+        same = raw.get("name") == self.name
+        self.name = raw.get("name")
+        seen: dict[int, list] = {}
         for k, path in enumerate(SHARED_PARTS):
             parent: Any = raw
             for key in path[:-1]:
@@ -144,23 +148,23 @@ class PartMemo:
             items = parent.get(path[-1]) if isinstance(parent, dict) else None
             if not isinstance(items, list):
                 continue
-            for i, item in enumerate(items):
-                if not isinstance(item, dict):
-                    continue
-                key = (k, json.dumps(item, sort_keys=True, separators=(",", ":")))
-                got = self.parts.get(key)
-                if got is not None:
-                    items[i] = got
-                else:
-                    pending.append((k, i, key))
-        return pending
+            seen[k] = list(items)
+            if not same or k not in self.raw:
+                continue
+            before, models = self.raw[k], self.models[k]
+            for i in range(min(len(items), len(before))):
+                if type(items[i]) is dict and items[i] == before[i]:
+                    items[i] = models[i]
+        return seen
 
-    def remember(self, doc: DatasetDocument, pending: list[tuple[int, int, tuple[int, str]]]) -> None:
-        for k, i, key in pending:
+    def remember(self, doc: DatasetDocument, seen: Optional[dict[int, list]]) -> None:
+        self.raw, self.models = {}, {}
+        for k, items in (seen or {}).items():
             obj: Any = doc
             for attr in SHARED_PARTS[k]:
                 obj = getattr(obj, attr)
-            self.parts[key] = obj[i]
+            if len(obj) == len(items):
+                self.raw[k], self.models[k] = items, list(obj)
 
 
 def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]] = None,
@@ -194,7 +198,7 @@ def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]]
         raise SpecInvalid.single(
             "name", f"the document claims to be {doc.ref} but is stored at {document_path(*expected)}; "
             "refused (a document must live at datasets/<name>/<version>.json of its own name and version)", source)
-    if pending:
+    if memo is not None:
         memo.remember(doc, pending)
     return doc
 
