@@ -136,7 +136,7 @@ def _quiet_mkdocs() -> Iterator[_Collect]:
 
 
 def mkdocs_config(build_dir: Path, docs_dir: Path, out: Path, site_url: Optional[str],
-                  fragments_dir: Optional[Path] = None) -> Path:
+                  fragments_dir: Optional[Path] = None, jinja_cache: Optional[Path] = None) -> Path:
     """The repository's mkdocs.yml with this build's paths and the (small) navigation."""
     with open(base_config_path(), encoding="utf-8") as fh:
         cfg: dict[str, Any] = yaml.safe_load(fh)
@@ -165,6 +165,8 @@ def mkdocs_config(build_dir: Path, docs_dir: Path, out: Path, site_url: Optional
     )
     extra = dict(cfg.get("extra") or {})
     extra["fr_fragments"] = str(fragments_dir or build_dir / "fragments")
+    if jinja_cache is not None:  # compiled theme templates, kept by incremental builds (mkdocs_hooks.on_env)
+        extra["fr_jinja_cache"] = str(jinja_cache)
     cfg["extra"] = extra
     cfg["hooks"] = [*(cfg.get("hooks") or []), str(Path(__file__).resolve().parent / "mkdocs_hooks.py")]
     if site_url:
@@ -256,7 +258,8 @@ def _compile(catalog: Catalog, report: BuildReport, out: Path, *, registry_uri: 
         report.timings["render"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        config_path = mkdocs_config(build_dir, docs_dir, site_dir, site_url, fragments_dir)
+        config_path = mkdocs_config(build_dir, docs_dir, site_dir, site_url, fragments_dir,
+                                    cache.root / "jinja-theme" if cache else None)
         if show:
             print(f"mkdocs: building {report.pages} pages…", file=sys.stderr)
         from mkdocs.commands.build import build as mkdocs_build
