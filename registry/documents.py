@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from pydantic import ValidationError
 
@@ -69,7 +70,60 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]] = None) -> DatasetDocument:
+SHARED_PARTS = (("columns",), ("inspected", "columns"), ("references",), ("owners",))
+"""List fields whose items repeat across the versions of one dataset (`PartMemo`)."""
+
+
+class PartMemo:
+    """Equal parts of consecutive documents, validated once and then shared by them.
+
+    The versions of one dataset usually repeat most of their column, reference and owner entries.
+    A long-lived catalog of 100,000 parsed documents holds each as ~300 Python objects; passing an
+    already validated part instead of its raw dict (pydantic keeps model instances as they are)
+    makes equal parts one object. An item is compared with the item at the same position of the
+    previous document of the same name (dict equality, in C: serializing items to compare them cost
+    more than validating them). Only for read-only catalogs (the site build): a shared part must
+    never be changed in place."""
+
+    def __init__(self) -> None:
+        self.name: Any = None
+        self.raw: dict[int, list] = {}
+        self.models: dict[int, list] = {}
+
+    def substitute(self, raw: dict) -> Optional[dict[int, list]]:
+        """Replace the items of `raw` equal to the previous document's by its models; returns the
+        raw lists to remember once `raw` validated."""
+        same = raw.get("name") == self.name
+        self.name = raw.get("name")
+        seen: dict[int, list] = {}
+        for k, path in enumerate(SHARED_PARTS):
+            parent: Any = raw
+            for key in path[:-1]:
+                parent = parent.get(key) if isinstance(parent, dict) else None
+            items = parent.get(path[-1]) if isinstance(parent, dict) else None
+            if not isinstance(items, list):
+                continue
+            seen[k] = list(items)
+            if not same or k not in self.raw:
+                continue
+            before, models = self.raw[k], self.models[k]
+            for i in range(min(len(items), len(before))):
+                if type(items[i]) is dict and items[i] == before[i]:
+                    items[i] = models[i]
+        return seen
+
+    def remember(self, doc: DatasetDocument, seen: Optional[dict[int, list]]) -> None:
+        self.raw, self.models = {}, {}
+        for k, items in (seen or {}).items():
+            obj: Any = doc
+            for attr in SHARED_PARTS[k]:
+                obj = getattr(obj, attr)
+            if len(obj) == len(items):
+                self.raw[k], self.models[k] = items, list(obj)
+
+
+def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]] = None,
+                   memo: Optional[PartMemo] = None) -> DatasetDocument:
     """Bytes -> validated document. Every way a document can be bad (size, encoding, JSON,
     nesting, fields, list lengths, a body naming another dataset than its path) raises
     SpecInvalid with field paths, so callers skip and list it instead of failing.
@@ -78,6 +132,7 @@ def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]]
     another name@version is refused (it would otherwise replace that dataset's page and answers).
     """
     raw = document_json(data, source)
+    pending = memo.substitute(raw) if memo is not None and isinstance(raw, dict) else None
     try:
         doc = DatasetDocument.from_dict(raw)
     except ValidationError as exc:
@@ -85,6 +140,8 @@ def parse_document(data: bytes, source: str, expected: Optional[tuple[str, str]]
     except RecursionError:  # belt and braces: no recursion may escape as a crash
         raise SpecInvalid.single("(document)", "nested too deep", source) from None
     check_stored_at(doc.name, doc.version, expected, source)
+    if memo is not None:
+        memo.remember(doc, pending)
     return doc
 
 
@@ -104,6 +161,9 @@ class Registry:
 
     def __init__(self, uri_or_store: str | Store):
         self.store = uri_or_store if isinstance(uri_or_store, Store) else Store(uri_or_store)
+        self.digests: dict[str, str] = {}
+        """Document path -> a hash of the bytes last read from it (incremental site builds compare
+        documents by it instead of serializing each parsed one again)."""
 
     @property
     def uri(self) -> str:
@@ -126,7 +186,8 @@ class Registry:
         return {p: n for p, n in self.store.list_sizes(prefix, DOC_SUFFIX).items()
                 if not p.endswith(MANIFEST_SUFFIX) and not p.rsplit("/", 1)[-1].startswith("_")}
 
-    def _read_documents(self, listing: dict[str, Optional[int]]) -> tuple[list[DatasetDocument], list[LoadProblem]]:
+    def _read_documents(self, listing: dict[str, Optional[int]],
+                        share: bool = False) -> tuple[list[DatasetDocument], list[LoadProblem]]:
         """Read and validate many documents; each bad one becomes a problem and never stops the
         others. Objects listed larger than the limit, and paths outside the layout, are not read."""
         docs, problems, wanted = [], [], []
@@ -140,20 +201,23 @@ class Registry:
                     self.store.url(path))))
             else:
                 wanted.append(path)
-        for path, data in self.store.read_many(wanted).items():
+        memo = PartMemo() if share else None
+        for path, data in sorted(self.store.read_many(wanted).items()):
             if isinstance(data, Exception):
                 problems.append(LoadProblem(path, data))
                 continue
             try:
-                docs.append(parse_document(data, self.store.url(path), split_document_path(path)))
+                docs.append(parse_document(data, self.store.url(path), split_document_path(path), memo))
+                self.digests[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
             except SpecInvalid as exc:
                 problems.append(LoadProblem(path, exc))
         return docs, problems
 
-    def load_all(self) -> tuple[list[DatasetDocument], list[LoadProblem]]:
-        """Every document, read concurrently; invalid ones are returned as problems, not raised."""
+    def load_all(self, share: bool = False) -> tuple[list[DatasetDocument], list[LoadProblem]]:
+        """Every document, read concurrently; invalid ones are returned as problems, not raised.
+        `share`: equal parts of a dataset's versions become one object (`PartMemo`; read-only use)."""
         with gc_paused():
-            docs, problems = self._read_documents(self._listing(DATASETS))
+            docs, problems = self._read_documents(self._listing(DATASETS), share)
         docs.sort(key=lambda d: (d.name, d.published_at))
         problems.sort(key=lambda p: p.path)
         return docs, problems

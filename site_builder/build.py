@@ -137,7 +137,7 @@ def _quiet_mkdocs() -> Iterator[_Collect]:
 
 
 def mkdocs_config(build_dir: Path, docs_dir: Path, out: Path, site_url: Optional[str],
-                  fragments_dir: Optional[Path] = None) -> Path:
+                  fragments_dir: Optional[Path] = None, jinja_cache: Optional[Path] = None) -> Path:
     """The repository's mkdocs.yml with this build's paths and the (small) navigation."""
     with open(base_config_path(), encoding="utf-8") as fh:
         cfg: dict[str, Any] = yaml.safe_load(fh)
@@ -166,6 +166,8 @@ def mkdocs_config(build_dir: Path, docs_dir: Path, out: Path, site_url: Optional
     )
     extra = dict(cfg.get("extra") or {})
     extra["fr_fragments"] = str(fragments_dir or build_dir / "fragments")
+    if jinja_cache is not None:  # compiled theme templates, kept by incremental builds (mkdocs_hooks.on_env)
+        extra["fr_jinja_cache"] = str(jinja_cache)
     cfg["extra"] = extra
     cfg["hooks"] = [*(cfg.get("hooks") or []), str(Path(__file__).resolve().parent / "mkdocs_hooks.py")]
     if site_url:
@@ -257,7 +259,8 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
         report.timings["render"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        config_path = mkdocs_config(build_dir, docs_dir, site_dir, site_url, fragments_dir)
+        config_path = mkdocs_config(build_dir, docs_dir, site_dir, site_url, fragments_dir,
+                                    cache.root / "jinja-theme" if cache else None)
         if show:
             print(f"mkdocs: building {report.pages} pages…", file=sys.stderr)
         from mkdocs.commands.build import build as mkdocs_build
@@ -282,10 +285,10 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
         report.json_files = result["json_files"]
         report.search = SearchIndexSize(**result["search"])
         report.timings["json+search (parallel)"] = result["seconds"]
-        if cache:  # the output becomes hard links to the cached site and the staged JSON + search
+        if cache:  # the output becomes hard links to the cached site, the cached JSON and the staged search
             from .incremental import sync_tree
 
-            sync_tree([cache.site, staging], out)
+            sync_tree([cache.site, cache.json, staging], out)
         else:
             for item in staging.iterdir():
                 shutil.move(str(item), str(out / item.name))
@@ -318,17 +321,14 @@ def _frozen_catalog(registry_uri: str) -> Iterator[RegistrySnapshot]:
 def _side_outputs(catalog: RegistrySnapshot, staging: Path, site_url: Optional[str], generated_at: dt.datetime,
                   cache=None) -> None:
     """JSON API + search index into `staging`. With a cache, the JSON lives in `cache.json` (only
-    changed datasets' files are written) and is hard-linked into `staging`, and the lunr shards
-    are reused from `cache.search` when their documents are unchanged."""
+    changed datasets' files are written; the output is synced from there) and the search index
+    keeps its ids and unchanged shards in `cache.search`."""
     import dataclasses
     import json
 
     t = time.perf_counter()
-    if cache is not None:
-        from .incremental import link_tree
-
+    if cache is not None:  # the output is synced from cache.json itself (no per-build links of every file)
         n = write_json(catalog, str(cache.json), site_url, generated_at, reuse=cache.reuse)
-        link_tree(cache.json, staging)
         size = write_search_index(catalog, str(staging), cache_dir=str(cache.search))
     else:
         n = write_json(catalog, str(staging), site_url, generated_at)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Optional
 
-from registry.documents import Registry
+from registry.documents import Registry, document_path
 from registry.latest import newest_published, recency
 from registry.model import DatasetDocument
 
@@ -41,6 +41,8 @@ class Dataset:
 class RegistrySnapshot:
     datasets: dict[str, Dataset]
     skipped: list[Skipped] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)
+    """`name@version` -> hash of the document's bytes as read (empty for documents built in memory)."""
 
     @classmethod
     def from_documents(cls, docs: list[DatasetDocument], skipped: Optional[list[Skipped]] = None) -> "RegistrySnapshot":
@@ -56,9 +58,12 @@ class RegistrySnapshot:
     @classmethod
     def read(cls, registry_uri: str) -> "RegistrySnapshot":
         """Read every document concurrently (fsspec `cat` of many paths); invalid ones are skipped."""
-        docs, problems = Registry(registry_uri).load_all()
+        registry = Registry(registry_uri)
+        docs, problems = registry.load_all(share=True)  # a build never changes a document
         skipped = [Skipped(p.path, str(p.error)) for p in problems]
-        return cls.from_documents(docs, skipped)
+        catalog = cls.from_documents(docs, skipped)
+        catalog.digests = {d.ref: registry.digests[document_path(d.name, d.version)] for d in docs}
+        return catalog
 
     # ---- views
     @property

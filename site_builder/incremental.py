@@ -54,10 +54,11 @@ def _code_hash(templates: Path) -> str:
 
 
 def dataset_keys(catalog: RegistrySnapshot, params: dict, templates: Path) -> dict[str, str]:
+    def doc_key(v) -> str:  # the bytes' hash from reading; serializing every model again cost seconds
+        return catalog.digests.get(v.ref) or v.model_dump_json()
+
     doc_hash = {
-        ds.name: hashlib.sha256(
-            "\n".join(v.model_dump_json() for v in ds.versions).encode()
-        ).hexdigest()
+        ds.name: hashlib.sha256("\n".join(doc_key(v) for v in ds.versions).encode()).hexdigest()
         for ds in catalog.datasets.values()
     }
     linked: dict[str, set[str]] = {n: set() for n in catalog.datasets}
@@ -226,32 +227,6 @@ def _files(root: Path, suffix: str, skip: frozenset[str] | set[str] = frozenset(
         prefix = rel_dir + "/" if rel_dir else ""
         out.update(prefix + f for f in filenames if f.endswith(suffix))
     return out
-
-
-def link_tree(src: Path, dst: Path) -> None:
-    """`dst` becomes a copy of `src` made of hard links (fast; falls back to copying across devices).
-    MkDocs rewrites pages by truncating them, so the next build also rewrites the previous
-    output's files in place - which it replaces anyway. A plain os.walk loop: shutil.copytree
-    spends most of its time on per-directory metadata this does not need."""
-    src_s, dst_s = str(src), str(dst)
-    can_link = True
-    for dirpath, _dirnames, filenames in os.walk(src_s):
-        rel = os.path.relpath(dirpath, src_s)
-        target = dst_s if rel == "." else os.path.join(dst_s, rel)
-        os.makedirs(target, exist_ok=True)
-        for f in filenames:
-            s, d = os.path.join(dirpath, f), os.path.join(target, f)
-            if can_link:
-                try:
-                    os.link(s, d)
-                    continue
-                except FileExistsError:
-                    os.unlink(d)
-                    os.link(s, d)
-                    continue
-                except OSError:
-                    can_link = False
-            shutil.copy2(s, d)
 
 
 def sync_tree(sources: list[Path], dst: Path) -> None:

@@ -34,3 +34,16 @@ def on_page_content(html, page, config, files):  # noqa: ANN001 - MkDocs hook si
         return fragments[int(m.group(1))]
 
     return PLACEHOLDER.sub(swap, html)
+
+
+def on_env(env, config, files):  # noqa: ANN001 - MkDocs hook signature
+    """Incremental builds: keep Material's compiled templates between runs (a dirty rebuild spent
+    more time compiling the theme's templates than rendering its few pages). jinja2 checks each
+    template's source checksum, so a changed theme is compiled again."""
+    cache = (config.get("extra") or {}).get("fr_jinja_cache")
+    if cache:
+        import jinja2
+
+        os.makedirs(cache, exist_ok=True)
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(cache)
+    return env

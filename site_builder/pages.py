@@ -136,9 +136,16 @@ class PageWriter:
     bulk: Optional[list[str]] = None
     """Dataset and version pages written this run (made from Material's shell, `site_builder.shell`)."""
 
-    def write(self, rel: str, template: str, *, depends_on: Optional[Iterable[str]] = None, **ctx: Any) -> None:
-        if depends_on is not None and self.reuse_page is not None and self.reuse_page(rel, depends_on):
+    def reused(self, rel: str, depends_on: Iterable[str]) -> bool:
+        """True (and counted) when the previous build's page `rel` is still right: the caller then
+        need not even compute the page's context (a workbench page's is most of its cost)."""
+        if self.reuse_page is not None and self.reuse_page(rel, depends_on):
             self.count += 1
+            return True
+        return False
+
+    def write(self, rel: str, template: str, *, depends_on: Optional[Iterable[str]] = None, **ctx: Any) -> None:
+        if depends_on is not None and self.reused(rel, depends_on):
             return
         depth = rel.count("/")
         root = "../" * depth
@@ -375,11 +382,15 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
             for mat in d.materialization.all_versions:
                 by_mat.setdefault(mat, []).append(d)
         for mat in matrix["mats"]:
+            # what one workbench shows: the versions valid at `mat` and, through their keys
+            # (incremental.dataset_keys), the datasets they join to
+            rel = f"materialization/{slug(stack)}/{mat}.md"
+            if w.reused(rel, {d.name for d in by_mat.get(mat, [])}):
+                continue
             wb = workbench.workbench(stack, mat, by_mat.get(mat, []), by_name, exports)
-            w.write(f"materialization/{slug(stack)}/{mat}.md", "workbench.md.j2", wb=wb,
+            w.write(rel, "workbench.md.j2", wb=wb,
                     client_script=workbench.client_script(wb, common["catalog_url"], common["signer_url"]),
-                    sql_script=workbench.sql_script(wb, common["signer_url"]),
-                    depends_on={d.name for d in by_stack[stack]})
+                    sql_script=workbench.sql_script(wb, common["signer_url"]))
     return w.count
 
 

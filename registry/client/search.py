@@ -188,13 +188,16 @@ _COLUMNS = ["name", "version", "ref", "title", "status", "datastack", "materiali
 
 class TextIndex:
     """The shared catalog index (`registry.search_rules.Index`) and its version ids: `refs[i]` is the
-    `name@version` of version id i (datasets by name, versions by publication, as the site builds it)."""
+    `name@version` of version id i (datasets by name, versions by publication, as a full build lays
+    them out), or None for an id of a block an incremental build left behind (never shown). The
+    dataset of an id is its name's position in name order, so ties break by name however the
+    site laid its ids out."""
 
-    def __init__(self, index: rules.Index, refs: Sequence[str]):
+    def __init__(self, index: rules.Index, refs: Sequence[Optional[str]]):
         self.index = index
-        self.vid = {r: i for i, r in enumerate(refs)}
-        names: dict[str, int] = {}
-        self.dataset = [names.setdefault(r.partition("@")[0], len(names)) for r in refs]
+        self.vid = {r: i for i, r in enumerate(refs) if r is not None}
+        names = {n: i for i, n in enumerate(sorted({r.partition("@")[0] for r in self.vid}))}
+        self.dataset = [names[r.partition("@")[0]] if r is not None else -1 for r in refs]
 
     @classmethod
     def from_documents(cls, docs: Iterable[Any]) -> "TextIndex":

@@ -162,6 +162,12 @@
         self.latest = latest;
         self.datasetOf = dsOf;
         self.firstVersion = first;
+        /* incremental builds keep version ids stable (site_builder/search_index.py _layout): `x` lists
+         * the dataset ids of dead blocks (never shown), `o` each dataset id's place in name order */
+        var dead = new Uint8Array(D);
+        (self.facets.x || []).forEach(function (d) { dead[d] = 1; });
+        self.dead = self.facets.x && self.facets.x.length ? dead : null;
+        self.order = self.facets.o || null;
         var all = new Int32Array(V);
         for (var u = 0; u < V; u++) all[u] = u;
         self.allVersions = all;
@@ -265,8 +271,9 @@
       allow.push(Uint8Array.from(self.combos.st, function (c) { return c.indexOf(dep) >= 0 ? 0 : 1; }));
       ids.push(self.ids("st"));
     }
-    var n = allow.length;
+    var n = allow.length, dead = this.dead, dsOf = this.datasetOf;
     return function (v) {
+      if (dead && dead[dsOf[v]]) return false;
       for (var i = 0; i < n; i++) if (!allow[i][ids[i][v]]) return false;
       return true;
     };
@@ -297,8 +304,15 @@
       at[lo + 1]++;
     }
     for (var k1 = 1; k1 <= keys.length; k1++) at[k1] += at[k1 - 1];
+    /* ties keep dataset order: id order after a full build, name order (`o`) after an incremental one */
+    var ord = this.order, seq = null;
+    if (ord) {
+      seq = new Int32Array(G);
+      for (var p = 0; p < G; p++) seq[p] = p;
+      seq.sort(function (l, r) { return ord[gd[l]] - ord[gd[r]]; });
+    }
     var order = new Int32Array(G);
-    for (var b2 = 0; b2 < G; b2++) order[at[bucket[b2]]++] = b2;
+    for (var b2 = 0; b2 < G; b2++) { var y = seq ? seq[b2] : b2; order[at[bucket[y]]++] = y; }
     var rd = new Int32Array(G), rb = new Float64Array(G), rs = new Int32Array(G), re = new Int32Array(G);
     for (var c = 0; c < G; c++) { var x = order[c]; rd[c] = gd[x]; rb[c] = gb[x]; rs[c] = gs[x]; re[c] = ge[x]; }
     return new Ranked(rd, rb, rs, re, vs.subarray(0, nv));

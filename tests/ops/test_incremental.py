@@ -30,6 +30,48 @@ def snapshot(out: Path) -> dict[str, bytes]:
     return files
 
 
+SEARCH = "catalog/search/"
+
+
+def search_answers(site: Path, extra: tuple[str, ...] = ()) -> dict:
+    """What the site's search index answers, read as the Python client and the search page read
+    it: for every word of its vocabulary, each word's 1-3 letter prefixes, `extra` queries, and
+    the facets (deprecated left out unless asked), the ranked `name@version` list with scores and
+    matched fields. Two indexes that lay version ids out differently must answer alike."""
+    import json
+
+    from registry import search_rules as rules
+    from registry.client.search import TextIndex, ranked
+
+    base = site / "catalog" / "search"
+    meta = json.loads((base / "meta.json").read_text())
+    refs = json.loads((base / "refs.json").read_text())
+    index = TextIndex(rules.Index(meta["firsts"], lambda j: json.loads((base / "terms" / f"{j}.json").read_text())),
+                      refs)
+    summaries = json.loads((site / "index.json").read_text())["versions"]
+    words: set[str] = set()
+    for j in range(len(meta["firsts"])):
+        words.update(index.index.shard(j)["k"])
+    queries = sorted(words | {w[:k] for w in words for k in (1, 2, 3)} | set(extra)) + [""]
+    filters = [{}, {"status": "deprecated"}, {"status": "published"}]
+    out = {}
+    for q in queries:
+        for f in filters if q in ("", "v1", "c", "s") else [{}]:
+            out[(q, tuple(f.items()))] = [(r.ref, r.score, tuple(r.matched)) for r in ranked(summaries, q, f, None, index)]
+    return out
+
+
+def site_equals_full(inc: Path, full: Path) -> None:
+    """An incremental build's site is a full build's: every file byte for byte but the search
+    index (whose version ids an incremental build keeps stable), which answers every query alike."""
+    a, b = snapshot(inc), snapshot(full)
+    a = {k: v for k, v in a.items() if not k.startswith(SEARCH + "terms/") and not k.startswith(SEARCH + "records/")}
+    b = {k: v for k, v in b.items() if not k.startswith(SEARCH + "terms/") and not k.startswith(SEARCH + "records/")}
+    assert sorted(a) == sorted(b)
+    assert [k for k in a if a[k] != b[k] and not k.startswith(SEARCH)] == []
+    assert search_answers(inc) == search_answers(full)
+
+
 def test_incremental_equals_full_and_reuses(tmp_path):
     reg = tmp_path / "reg"
     for doc in example_documents():
@@ -49,9 +91,7 @@ def test_incremental_equals_full_and_reuses(tmp_path):
     assert 0 < second.reused < second.datasets
     assert second.datasets - second.reused <= 3  # cell_types and the datasets that reference it
     full1 = build_site(str(reg), str(tmp_path / "full1"), progress=False)
-    inc, full = snapshot(tmp_path / "inc"), snapshot(tmp_path / "full1")
-    assert sorted(inc) == sorted(full)
-    assert [k for k in inc if inc[k] != full[k]] == []
+    site_equals_full(tmp_path / "inc", tmp_path / "full1")
     assert second.pages == full1.pages and second.versions == full1.versions == full0.versions + 1
 
     # a removed document (registries never delete, but an operator may): its pages disappear
@@ -64,7 +104,7 @@ def test_incremental_equals_full_and_reuses(tmp_path):
     assert not (tmp_path / "inc" / "datasets" / name).exists()
     assert not (tmp_path / "inc" / "datasets" / f"{name}.html").exists()
     build_site(str(reg), str(tmp_path / "full2"), progress=False)
-    assert snapshot(tmp_path / "inc") == snapshot(tmp_path / "full2")
+    site_equals_full(tmp_path / "inc", tmp_path / "full2")
     assert third.reused > 0
 
 
@@ -99,3 +139,57 @@ def test_inline_side_outputs_equal_the_forked_child(tmp_path, monkeypatch):
     assert not build.can_fork()
     build_site(str(reg), str(tmp_path / "inline"), progress=False)
     assert snapshot(tmp_path / "inline") == snapshot(tmp_path / "forked")
+
+
+def test_shared_parts_read_the_same_documents(tmp_path):
+    """A site build reads documents with equal parts shared between a dataset's versions
+    (`registry.documents.PartMemo`): the documents are equal to those read one by one, and a
+    column repeated across versions is one object."""
+    from registry.documents import Registry
+
+    reg = tmp_path / "reg"
+    for doc in example_documents():
+        write_document(str(reg), doc)
+    write_synthetic_registry(str(reg), 12, seed=3)
+    shared, _ = Registry(str(reg)).load_all(share=True)
+    plain, _ = Registry(str(reg)).load_all()
+    assert [d.model_dump_json() for d in shared] == [d.model_dump_json() for d in plain]
+    assert shared == plain
+    pairs = [(a, b) for a, b in zip(shared, shared[1:]) if a.name == b.name]
+    assert pairs
+    same = [(x, y) for a, b in pairs for x, y in zip(a.inspected.columns, b.inspected.columns) if x == y]
+    assert same and all(x is y for x, y in same)
+    assert all(x is not y for a, b in zip(plain, plain[1:]) for x, y in zip(a.inspected.columns, b.inspected.columns))
+
+
+def test_rebuild_after_deprecation_and_an_edited_body(tmp_path):
+    """A deprecation (ids kept: only facets change) and a document whose bytes changed under the
+    same name (a draft replaced, an operator's fix) are picked up: the rebuilt site is a full
+    build's, and the edited text is found by search and shown on the page."""
+    import json
+
+    from registry.publish import deprecate
+
+    reg = tmp_path / "reg"
+    write_synthetic_registry(str(reg), 12, seed=6)
+    cache, inc = tmp_path / "cache", tmp_path / "inc"
+    build_site(str(reg), str(inc), cache_dir=str(cache), progress=False)
+    names = sorted(p.name for p in (reg / "datasets").iterdir())
+    published = [json.loads(p.read_text()) for p in sorted((reg / "datasets" / names[1]).glob("v*.json"))
+                 if not p.name.endswith(".files.json")]
+    ref = next(f"{d['name']}@{d['version']}" for d in published if d["status"] == "published")
+    deprecate(str(reg), ref, reason="replaced in a test")
+    first = build_site(str(reg), str(inc), cache_dir=str(cache), progress=False)
+    assert first.search.shards_built == 0  # a deprecation changes no words: no term shard rewritten
+    build_site(str(reg), str(tmp_path / "full1"), progress=False)
+    site_equals_full(inc, tmp_path / "full1")
+
+    path = reg / "datasets" / names[2] / "v1.json"
+    doc = json.loads(path.read_text())
+    doc["title"] = "Zanzibar quokka table"
+    path.write_text(json.dumps(doc, indent=2))
+    build_site(str(reg), str(inc), cache_dir=str(cache), progress=False)
+    build_site(str(reg), str(tmp_path / "full2"), progress=False)
+    site_equals_full(inc, tmp_path / "full2")
+    assert "Zanzibar quokka table" in (inc / "datasets" / names[2] / "v1.html").read_text()
+    assert [r for (q, _f), r in search_answers(inc).items() if q == "quokka"][0][0][0] == f"{names[2]}@v1"

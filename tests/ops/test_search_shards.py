@@ -17,7 +17,7 @@ from registry.model import DatasetDocument
 from site_builder import search_index
 from site_builder.build import build_site
 from site_builder.synthetic import base_document, write_document
-from tests.ops.test_incremental import snapshot
+from tests.ops.test_incremental import site_equals_full
 
 N_DATASETS = 30
 
@@ -72,18 +72,27 @@ def test_rebuild_writes_only_changed_index_files(tmp_path, small_shards):
     assert 0 < second.search.shards_built <= len(touched) + 1 < second.search.shards
     assert second.reused == N_DATASETS
     build_site(str(reg), str(tmp_path / "full"), progress=False)
-    inc_files, full_files = snapshot(tmp_path / "inc"), snapshot(tmp_path / "full")
-    assert sorted(inc_files) == sorted(full_files)
-    assert [p for p in inc_files if inc_files[p] != full_files[p]] == []
+    site_equals_full(tmp_path / "inc", tmp_path / "full")  # shard boundaries stay put between full builds
     # the cache keeps exactly the files this build used (content-addressed, stale ones pruned)
     contents = {p.read_bytes() for p in search.rglob("*.json")}
     assert len(list((cache / "search" / "files").iterdir())) == len(contents)
 
-    # a new version in the middle shifts later version ids: still the same site as a full build
+    # a new version in the middle: version ids stay stable (the dataset's block moves to the end,
+    # its old one becomes a hole), so only the shards of its words are rewritten, and the index
+    # answers every query as a full build's does
+    firsts = json.loads((search / "meta.json").read_text())["firsts"]
     write_document(str(reg), _doc(5, "v2", published_at="2026-03-01T00:00:00+00:00", title="Revised probe"))
-    build_site(str(reg), str(tmp_path / "inc"), cache_dir=str(cache), progress=False)
+    third = build_site(str(reg), str(tmp_path / "inc"), cache_dir=str(cache), progress=False)
+    words = set().union(*(search_rules.text_terms(t) for v in ("v1", "v2") for t in search_rules.version_fields(
+        DatasetDocument.from_dict(_doc(5, v, title="Revised probe" if v == "v2" else "")))))
+    touched = {max([0] + [j for j, f in enumerate(firsts) if f <= w]) for w in words}
+    assert 0 < third.search.shards_built <= len(touched) < third.search.shards
+    facets = json.loads((search / "facets.json").read_text())
+    names = sorted(f"shard_probe_{k}" for k in [*range(N_DATASETS), 99])
+    assert facets["x"] == [names.index("shard_probe_5")]  # one hole, one block moved to the end
+    assert len(facets["o"]) == N_DATASETS + 2 and facets["o"][-1] == names.index("shard_probe_5")
     build_site(str(reg), str(tmp_path / "full2"), progress=False)
-    assert snapshot(tmp_path / "inc") == snapshot(tmp_path / "full2")
+    site_equals_full(tmp_path / "inc", tmp_path / "full2")
 
 
 @pytest.mark.browser
@@ -149,3 +158,50 @@ def test_search_finds_datasets_in_every_shard(tmp_path, small_shards):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _answers(out: Path) -> dict[str, list[tuple[str, float]]]:
+    """Every indexed word's ranked hits as `name@version` and score, read from the files."""
+    from registry.client.search import TextIndex
+
+    base = out / "catalog" / "search"
+    meta = json.loads((base / "meta.json").read_text())
+    index = TextIndex(search_rules.Index(meta["firsts"], lambda j: json.loads((base / "terms" / f"{j}.json").read_text())),
+                      json.loads((base / "refs.json").read_text()))
+    refs = {v: r for r, v in index.vid.items()}
+    words = sorted({w for j in range(len(meta["firsts"])) for w in index.index.shard(j)["k"]})
+    out_: dict[str, list[tuple[str, float]]] = {}
+    for w in words:
+        scores = index.index.scores([w])
+        ranked = search_rules.rank(sorted(v for v in scores if v in refs), index.dataset.__getitem__, scores)
+        out_[w] = [(refs[v], s) for _d, s, vids in ranked for v in vids]
+    return out_
+
+
+def test_holes_are_compacted(tmp_path, small_shards):
+    """Each new version moves its dataset's block to the end; once holes pass a quarter of the ids
+    the next build lays every id out densely again. Answers equal a full build's all along."""
+    from site_builder.catalog import Catalog
+
+    docs = [DatasetDocument.from_dict(_doc(k)) for k in range(N_DATASETS)]
+    cache = tmp_path / "cache"
+    saw_holes = False
+    for step in range(20):
+        catalog = Catalog.from_documents(docs)
+        inc, full = tmp_path / f"inc{step}", tmp_path / f"full{step}"
+        search_index.write_search_index(catalog, str(inc), cache_dir=str(cache))
+        search_index.write_search_index(catalog, str(full))
+        assert _answers(inc) == _answers(full), step
+        facets = json.loads((inc / "catalog" / "search" / "facets.json").read_text())
+        holes = sum(facets["n"][d] for d in facets.get("x", []))
+        assert holes <= search_index.COMPACT_DEAD_FRACTION * sum(facets["n"]) + 1
+        saw_holes |= holes > 0
+        if step and not facets.get("x"):  # compacted: dense again, the same files as a full build
+            assert saw_holes
+            assert (inc / "catalog" / "search" / "facets.json").read_bytes() == \
+                (full / "catalog" / "search" / "facets.json").read_bytes()
+            break
+        # one dataset gets a version each step: its block moves, the holes grow 1, 2, 3, ... ids
+        docs.append(DatasetDocument.from_dict(_doc(7, f"v{step + 2}", published_at=f"2026-02-{step + 1:02d}T00:00:00+00:00")))
+    else:
+        raise AssertionError("never compacted")
