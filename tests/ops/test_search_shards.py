@@ -181,13 +181,13 @@ def _answers(out: Path) -> dict[str, list[tuple[str, float]]]:
 def test_holes_are_compacted(tmp_path, small_shards):
     """Each new version moves its dataset's block to the end; once holes pass a quarter of the ids
     the next build lays every id out densely again. Answers equal a full build's all along."""
-    from site_builder.catalog import Catalog
+    from site_builder.catalog import RegistrySnapshot
 
     docs = [DatasetDocument.from_dict(_doc(k)) for k in range(N_DATASETS)]
     cache = tmp_path / "cache"
     saw_holes = False
     for step in range(20):
-        catalog = Catalog.from_documents(docs)
+        catalog = RegistrySnapshot.from_documents(docs)
         inc, full = tmp_path / f"inc{step}", tmp_path / f"full{step}"
         search_index.write_search_index(catalog, str(inc), cache_dir=str(cache))
         search_index.write_search_index(catalog, str(full))
