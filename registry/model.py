@@ -34,6 +34,7 @@ from .vocabulary import (  # noqa: E402,F401  (re-exported: `from registry.model
     VERSION_PATTERN,
     Format,
     Status,
+    expiry_date,
     layouts_from_variants,
     upgrade_document,
 )
@@ -439,17 +440,9 @@ class DatasetDocument(DatasetSpec):
     def from_dict(cls, data: dict[str, Any]) -> "DatasetDocument":
         return cls.model_validate(upgrade_document(data))
 
-    @property
-    def is_latest_candidate(self) -> bool:
-        return self.status == Status.PUBLISHED
-
     def expires_on(self) -> Optional[dt.date]:
         """The retention date, from `expires_on` or `ttl_days` after publishing."""
-        if self.retention is None:
-            return None
-        if self.retention.expires_on is not None:
-            return self.retention.expires_on
-        return (self.published_at + dt.timedelta(days=self.retention.ttl_days or 0)).date()
+        return expiry_date(self.published_at, self.retention)
 
 
 class ManifestFile(_Model):

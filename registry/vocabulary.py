@@ -8,9 +8,10 @@ signer imports only this (and `registry.reading`): a cold start without pydantic
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from enum import Enum
-from typing import Any
+from typing import Any, Optional
 
 REGISTRY_SCHEMA = 1
 """The `registry_schema` integer written into every document by this version (CONTRACT.md).
@@ -89,3 +90,13 @@ def layouts_from_variants(data: dict[str, Any]) -> list[dict[str, Any]]:
                 lay[key] = v[key]
         out.append(lay)
     return out
+
+
+def expiry_date(published_at: dt.datetime, retention: Any) -> Optional[dt.date]:
+    """A version's retention date: `retention.expires_on`, else `ttl_days` after publishing; None
+    without a retention. One rule for the model and the signer's document view."""
+    if retention is None:
+        return None
+    if retention.expires_on is not None:
+        return retention.expires_on
+    return (published_at + dt.timedelta(days=retention.ttl_days or 0)).date()

@@ -29,7 +29,7 @@ from typing import Any, Optional
 from registry import limits
 from registry.errors import SpecInvalid
 from registry.reading import check_stored_at, document_json, manifest_json
-from registry.vocabulary import NAME_PATTERN, REF_PATTERN, REGISTRY_SCHEMA, VERSION_PATTERN, Format, Status
+from registry.vocabulary import NAME_PATTERN, REF_PATTERN, REGISTRY_SCHEMA, VERSION_PATTERN, Format, Status, expiry_date
 
 _NAME = re.compile(NAME_PATTERN)
 _VERSION = re.compile(VERSION_PATTERN)
@@ -190,11 +190,7 @@ class Document:
 
     def expires_on(self) -> Optional[dt.date]:
         """The retention date, from `expires_on` or `ttl_days` after publishing (as the model)."""
-        if self.retention is None:
-            return None
-        if self.retention.expires_on is not None:
-            return self.retention.expires_on
-        return (self.published_at + dt.timedelta(days=self.retention.ttl_days or 0)).date()
+        return expiry_date(self.published_at, self.retention)
 
     def replace(self, **changes: Any) -> "Document":
         return dataclasses.replace(self, **changes)
