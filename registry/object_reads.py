@@ -18,6 +18,7 @@ that answer untrusted readers must not reveal it).
 from __future__ import annotations
 
 import builtins
+import functools
 import os
 from typing import Any, Optional, Protocol
 from urllib.parse import urlparse
@@ -115,13 +116,23 @@ def gcs_list(client: Any, bucket: str, prefix: Optional[str], delimiter: Optiona
         raise ObjectUnreadable(type(exc).__name__) from None
 
 
-def gcs_client() -> Any:
-    """A google-cloud-storage client from Application Default Credentials, or anonymous for the
-    emulator (`STORAGE_EMULATOR_HOST`, as everywhere in the project)."""
+def gcs_client(endpoint: Optional[str] = None, anonymous: bool = False) -> Any:
+    """The project's one google-cloud-storage client: Application Default Credentials, or
+    anonymous against an emulator (`endpoint`, else `STORAGE_EMULATOR_HOST`) or when asked
+    (fsspec's `token="anon"`). One per setting and process."""
+    emulator = endpoint or os.environ.get("STORAGE_EMULATOR_HOST") or None
+    return _gcs_client(emulator, anonymous or emulator is not None)
+
+
+@functools.lru_cache(maxsize=4)
+def _gcs_client(endpoint: Optional[str], anonymous: bool) -> Any:
     from google.cloud import storage
 
-    if os.environ.get("STORAGE_EMULATOR_HOST"):
-        return storage.Client.create_anonymous_client()
+    if anonymous:
+        from google.auth.credentials import AnonymousCredentials
+
+        return storage.Client(project="emulator", credentials=AnonymousCredentials(),
+                              client_options={"api_endpoint": endpoint} if endpoint else None)
     return storage.Client()
 
 

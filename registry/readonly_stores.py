@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 import fsspec
 
-from .object_reads import gcs_get, gcs_list, gcs_retry, s3_get, s3_list
+from .object_reads import gcs_client, gcs_get, gcs_list, gcs_retry, s3_get, s3_list
 
 
 class _ReadOnlyBucketFileSystem(fsspec.AbstractFileSystem):
@@ -121,15 +121,7 @@ class GcsReadOnlyFileSystem(_ReadOnlyBucketFileSystem):
 
     def __init__(self, endpoint_url: Optional[str] = None, token: Any = None, **kwargs: Any):
         super().__init__(**kwargs)
-        from google.cloud import storage
-
-        if endpoint_url or token == "anon":  # the emulator (STORAGE_EMULATOR_HOST): no credentials
-            from google.auth.credentials import AnonymousCredentials
-
-            self.client = storage.Client(project="emulator", credentials=AnonymousCredentials(),
-                                         client_options={"api_endpoint": endpoint_url} if endpoint_url else None)
-        else:
-            self.client = storage.Client()
+        self.client = gcs_client(endpoint_url, anonymous=token == "anon")
 
     def cat_file(self, path: str, start: Optional[int] = None, end: Optional[int] = None, **kwargs: Any) -> bytes:
         bucket, key = self._split(self._strip_protocol(path))

@@ -31,6 +31,7 @@ from fsspec.core import url_to_fs
 
 from .env import DEFAULT_AWS_REGION, aws_allow_http, aws_endpoint, aws_region
 from .errors import PreconditionFailed
+from .object_reads import gcs_client
 from .range_reads import FastRangeReads, obstore_available
 from .uris import protocol_of
 
@@ -327,23 +328,6 @@ class Store:
             self.fs.invalidate_cache(path)
 
 
-def gcs_client() -> Any:
-    """A google-cloud-storage client from the environment: Application Default Credentials, or
-    anonymous against `STORAGE_EMULATOR_HOST` (which the library itself takes as its endpoint).
-    One per emulator setting and process."""
-    return _gcs_client(os.environ.get("STORAGE_EMULATOR_HOST") or None)
-
-
-@functools.lru_cache(maxsize=4)
-def _gcs_client(emulator: Optional[str]) -> Any:
-    from google.cloud import storage as gcs
-
-    if emulator:
-        from google.auth.credentials import AnonymousCredentials
-
-        return gcs.Client(project="emulator", credentials=AnonymousCredentials(),
-                          client_options={"api_endpoint": emulator})
-    return gcs.Client()
 
 
 # ---- storage options for table libraries that bring their own object-store clients ------------
