@@ -255,14 +255,21 @@ def _count_from_footers(
     entries = [(f.path, root.rstrip("/") + "/" + f.path, {"size": f.size or listed.get(f.path, 0)}) for f in todo]
     for f, md in zip(todo, read_footers(fs, entries)):
         f.rows = rows_of(md)
-    deleted_rel = {}
-    for path, n in deleted_by_path.items():
-        try:
-            deleted_rel[_relative(path, location, uri)] = n
-        except TableUnreadable:
-            deleted_rel[path] = n
+    deleted_rel = _deleted_by_relative_path(deleted_by_path, location, uri)
     return sum((f.rows or 0) - deleted_rel.get(f.path, 0) for f in files)
 
+
+
+def _deleted_by_relative_path(deleted_by_path: dict[str, int], location: str, uri: str) -> dict[str, int]:
+    """Deleted-row counts keyed as the manifest keys files (relative to the table); a path that is
+    not under the table stays as it was."""
+    out = {}
+    for path, n in deleted_by_path.items():
+        try:
+            out[_relative(path, location, uri)] = n
+        except TableUnreadable:
+            out[path] = n
+    return out
 
 def _diagnose(
     location: str, uri: str, options: dict[str, str], version: Optional[int], exc: BaseException
@@ -355,12 +362,7 @@ def _manifest(
             key = f"partition.{phys}" if phys and f"partition.{phys}" in names else key
         part_keys.append((col, key))
 
-    deleted_rel = {}
-    for path, n in deleted_by_path.items():
-        try:
-            deleted_rel[_relative(path, location, uri)] = n
-        except TableUnreadable:
-            deleted_rel[path] = n
+    deleted_rel = _deleted_by_relative_path(deleted_by_path, location, uri)
 
     columns = {name: actions.column(name).to_pylist() for name in ["path", "size_bytes", "num_records"] if name in names}
     part_values = {col: actions.column(key).to_pylist() if key in names else [None] * actions.num_rows for col, key in part_keys}
