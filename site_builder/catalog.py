@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from registry.documents import Registry, document_path
 from registry.latest import newest_published, recency
 from registry.model import DatasetDocument
 
+from .parts import content_id
 from .paths import slug  # noqa: F401 - re-exported: the one slug of the site (see paths.py)
 
 
@@ -21,12 +22,49 @@ class Skipped:
     message: str
 
 
-@dataclass
-class Dataset:
-    """All versions of one name, oldest first; `latest` is the newest *published* one."""
+T = TypeVar("T")
 
-    name: str
-    versions: list[DatasetDocument]
+
+class Dataset:
+    """All versions of one name, oldest first; `latest` is the newest *published* one.
+
+    A rebuild with a cache does not parse the documents of datasets that did not change: their
+    `versions` are loaded on first use (`loader`), and what the pages about *every* dataset need
+    from them comes from `RegistrySnapshot.part` (cached by `cid`). `count` and `cid` never load."""
+
+    __slots__ = ("name", "_versions", "_loader", "cid", "_count")
+
+    def __init__(self, name: str, versions: Optional[list[DatasetDocument]] = None, *,
+                 loader: Optional[Callable[[], list[DatasetDocument]]] = None, cid: str = "",
+                 count: Optional[int] = None):
+        if versions is None and loader is None:
+            raise ValueError("a dataset needs its versions or a loader")
+        self.name = name
+        self._versions = versions
+        self._loader = loader
+        self.cid = cid
+        """Content id: a hash of this dataset's documents' bytes (the key of its parts)."""
+        self._count = count
+
+    @property
+    def versions(self) -> list[DatasetDocument]:
+        if self._versions is None:
+            assert self._loader is not None
+            self._versions = self._loader()
+            self._loader = None
+        return self._versions
+
+    @property
+    def loaded(self) -> bool:
+        return self._versions is not None
+
+    @property
+    def count(self) -> int:
+        """How many versions (without loading them)."""
+        return len(self._versions) if self._versions is not None else (self._count or 0)
+
+    def __repr__(self) -> str:
+        return f"Dataset({self.name!r}, {self.count} versions{'' if self.loaded else ', not loaded'})"
 
     @property
     def latest(self) -> Optional[DatasetDocument]:
@@ -43,6 +81,20 @@ class RegistrySnapshot:
     skipped: list[Skipped] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)
     """`name@version` -> hash of the document's bytes as read (empty for documents built in memory)."""
+    parts: Any = None
+    """The per-dataset part store of an incremental build (`site_builder.doc_cache`), else None."""
+
+    def part(self, kind: str, ds: Dataset, fn: Callable[[Dataset], T]) -> T:
+        """`fn(ds)`, remembered between builds by (kind, ds.cid) when the build has a cache.
+
+        The one way code that summarises *every* dataset (home and browse pages, `index.json`,
+        the search index, the incremental keys) gets what it needs from an unchanged dataset
+        without parsing its documents. `fn` must depend on `ds`'s own documents only (never on
+        other datasets, the build time or parameters) and return something picklable; `kind`
+        names `fn` (change the kind when `fn` changes what it returns)."""
+        if self.parts is None:
+            return fn(ds)
+        return self.parts.get(kind, ds, fn)
 
     @classmethod
     def from_documents(cls, docs: list[DatasetDocument], skipped: Optional[list[Skipped]] = None) -> "RegistrySnapshot":
@@ -63,6 +115,8 @@ class RegistrySnapshot:
         skipped = [Skipped(p.path, str(p.error)) for p in problems]
         catalog = cls.from_documents(docs, skipped)
         catalog.digests = {d.ref: registry.digests[document_path(d.name, d.version)] for d in docs}
+        for ds in catalog.datasets.values():
+            ds.cid = content_id([catalog.digests[v.ref] for v in ds.versions])
         return catalog
 
     # ---- views
