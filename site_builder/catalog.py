@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TypeVar
 
@@ -75,6 +76,31 @@ class Dataset:
         return self.versions[-1]
 
 
+class VersionsByName(Mapping[str, list[DatasetDocument]]):
+    """A read-only name -> versions view of the datasets; iterating names loads nothing."""
+
+    def __init__(self, datasets: dict[str, Dataset]):
+        self._datasets = datasets
+
+    def __getitem__(self, name: str) -> list[DatasetDocument]:
+        return self._datasets[name].versions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._datasets)
+
+    def __len__(self) -> int:
+        return len(self._datasets)
+
+
+class _Keyed:
+    """A dataset stand-in carrying a combined content id (`RegistrySnapshot.part(depends=...)`)."""
+
+    __slots__ = ("name", "cid")
+
+    def __init__(self, ds: Dataset, cid: str):
+        self.name, self.cid = ds.name, cid
+
+
 @dataclass
 class RegistrySnapshot:
     datasets: dict[str, Dataset]
@@ -84,17 +110,29 @@ class RegistrySnapshot:
     parts: Any = None
     """The per-dataset part store of an incremental build (`site_builder.doc_cache`), else None."""
 
-    def part(self, kind: str, ds: Dataset, fn: Callable[[Dataset], T]) -> T:
+    def part(self, kind: str, ds: Dataset, fn: Callable[[Dataset], T], depends: Iterable[Dataset] = ()) -> T:
         """`fn(ds)`, remembered between builds by (kind, ds.cid) when the build has a cache.
 
         The one way code that summarises *every* dataset (home and browse pages, `index.json`,
         the search index, the incremental keys) gets what it needs from an unchanged dataset
         without parsing its documents. `fn` must depend on `ds`'s own documents only (never on
         other datasets, the build time or parameters) and return something picklable; `kind`
-        names `fn` (change the kind when `fn` changes what it returns)."""
+        names `fn` (change the kind when `fn` changes what it returns). A part that also reads
+        other datasets' documents (a reference's join facts read its target's) names them in
+        `depends`: its key is then the content ids of all of them."""
         if self.parts is None:
             return fn(ds)
-        return self.parts.get(kind, ds, fn)
+        others = list(depends)
+        if not others:
+            return self.parts.get(kind, ds, fn)
+        key = _Keyed(ds, content_id([ds.cid, *(f"{o.name}:{o.cid}" for o in others)])
+                     if ds.cid and all(o.cid for o in others) else "")
+        return self.parts.get(kind, key, lambda _k: fn(ds))
+
+    @property
+    def by_name(self) -> "VersionsByName":
+        """`{name: versions}` for `registry.joins`, loading a dataset's versions only when asked."""
+        return VersionsByName(self.datasets)
 
     @classmethod
     def from_documents(cls, docs: list[DatasetDocument], skipped: Optional[list[Skipped]] = None) -> "RegistrySnapshot":
