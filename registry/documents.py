@@ -186,6 +186,11 @@ class Registry:
         return {p: n for p, n in self.store.list_sizes(prefix, DOC_SUFFIX).items()
                 if not p.endswith(MANIFEST_SUFFIX) and not p.rsplit("/", 1)[-1].startswith("_")}
 
+    def listing_stamps(self) -> dict[str, tuple[Optional[int], Optional[str]]]:
+        """Every document path with its size and change stamp (`Store.list_stamps`)."""
+        return {p: v for p, v in self.store.list_stamps(DATASETS, DOC_SUFFIX).items()
+                if not p.endswith(MANIFEST_SUFFIX) and not p.rsplit("/", 1)[-1].startswith("_")}
+
     def _read_documents(self, listing: dict[str, Optional[int]],
                         share: bool = False) -> tuple[list[DatasetDocument], list[LoadProblem]]:
         """Read and validate many documents; each bad one becomes a problem and never stops the

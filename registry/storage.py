@@ -211,6 +211,49 @@ class Store:
                 out[rel] = size if isinstance(size, int) else None
         return dict(sorted(out.items()))
 
+    def list_stamps(self, prefix: str = "", suffix: str = "") -> dict[str, tuple[Optional[int], Optional[str]]]:
+        """`list_sizes` with a *stamp* per object: a string that changes whenever the object's
+        bytes do (GCS generation, S3 ETag + last-modified, local inode + mtime_ns + size), or
+        None when the store gives none (memory). What lets a rebuild skip reading unchanged
+        documents: equal stamps mean equal bytes."""
+        if self.protocol == "file":  # os.scandir: ~10x faster than fsspec's find on 100,000 files
+            return self._local_stamps(prefix, suffix)
+        base = self.path(prefix)
+        if not self.fs.exists(base):
+            return {}
+        found = self.fs.find(base, detail=True)
+        root = self.root.rstrip("/") + "/"
+        out: dict[str, tuple[Optional[int], Optional[str]]] = {}
+        for p, info in found.items():
+            rel = p[len(root):] if p.startswith(root) else p
+            if not rel.endswith(suffix) or not isinstance(info, dict):
+                continue
+            size = info.get("size")
+            out[rel] = (size if isinstance(size, int) else None, _stamp(self.protocol, info))
+        return dict(sorted(out.items()))
+
+    def _local_stamps(self, prefix: str, suffix: str) -> dict[str, tuple[Optional[int], Optional[str]]]:
+        base = os.path.join(self.root, prefix)
+        out: dict[str, tuple[Optional[int], Optional[str]]] = {}
+        if not os.path.isdir(base):
+            return out
+        root = self.root.rstrip(os.sep) + os.sep
+        stack = [base]
+        while stack:
+            d = stack.pop()
+            with os.scandir(d) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+                    elif e.name.endswith(suffix):
+                        try:
+                            st = e.stat()
+                        except FileNotFoundError:  # removed while listing
+                            continue
+                        rel = e.path[len(root):].replace(os.sep, "/")
+                        out[rel] = (st.st_size, f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}")
+        return dict(sorted(out.items()))
+
     # -- writes
     def write(self, rel: str, data: bytes) -> None:
         """Unconditional write, for content no one else may hold a claim on (a draft's manifest)."""
@@ -383,3 +426,14 @@ def pyiceberg_properties(uri: str) -> dict[str, str]:
     # Use the fsspec FileIO so every protocol goes through one client stack.
     props["py-io-impl"] = "pyiceberg.io.fsspec.FsspecFileIO"
     return props
+
+
+def _stamp(protocol: str, info: dict[str, Any]) -> Optional[str]:
+    """The listing's change marker of one object (see `Store.list_stamps`)."""
+    if protocol == "gs":
+        gen = info.get("generation")
+        return f"g{gen}" if gen else None
+    if protocol == "s3":
+        etag, modified = info.get("ETag"), info.get("LastModified")
+        return f"e{etag}:{modified}" if etag else None
+    return None

@@ -203,19 +203,24 @@ def build_site(
     generated_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
     t = time.perf_counter()
-    with _frozen_catalog(registry_uri) as catalog:
+    cache = None
+    if cache_dir is not None:  # opened first: a rebuild reads only the documents that changed
+        from .incremental import Cache
+
+        cache = Cache.open(cache_dir, registry_uri, templates_dir())
+    with _frozen_catalog(registry_uri, cache) as catalog:
         report.timings["read"] = time.perf_counter() - t
         _compile(catalog, report, out, registry_uri=registry_uri, site_url=site_url, signer_url=signer_url,
-                 strict=strict, show=show, cache_dir=cache_dir, generated_at=generated_at)
+                 strict=strict, show=show, cache=cache, generated_at=generated_at)
     return report
 
 
 def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, registry_uri: str, site_url: Optional[str],
-             signer_url: Optional[str], strict: bool, show: bool, cache_dir: Optional[str],
+             signer_url: Optional[str], strict: bool, show: bool, cache,
              generated_at: dt.datetime) -> None:
     """Everything after reading: pages, MkDocs, the JSON API and the search index, into `out`."""
     report.skipped = list(catalog.skipped)
-    report.datasets, report.versions = len(catalog.datasets), len(catalog.versions)
+    report.datasets, report.versions = len(catalog.datasets), sum(ds.count for ds in catalog.datasets.values())
     if strict and report.skipped:
         raise BuildFailed(
             f"--strict: {len(report.skipped)} document(s) failed validation; nothing built.\n"
@@ -223,14 +228,11 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
         )
 
     build_dir = Path(tempfile.mkdtemp(prefix="site-build-"))
-    cache = None
-    if cache_dir is not None:
-        from .incremental import Cache, dataset_keys
+    if cache is not None:
+        from .incremental import dataset_keys
 
-        cache = Cache.open(cache_dir)
         cache.current = dataset_keys(
-            catalog, {"site_url": site_url, "signer_url": signer_url, "registry_uri": registry_uri},
-            templates_dir())
+            catalog, {"site_url": site_url, "signer_url": signer_url, "registry_uri": registry_uri}, cache.code)
         report.reused = cache.reused_count()
     try:
         # JSON + search index (CPU-bound lunr.py) run in a forked child while this process renders
@@ -301,7 +303,7 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
 
 
 @contextmanager
-def _frozen_catalog(registry_uri: str) -> Iterator[RegistrySnapshot]:
+def _frozen_catalog(registry_uri: str, cache=None) -> Iterator[RegistrySnapshot]:
     """The catalog, with the cyclic garbage collector told to leave it alone until the build ends.
 
     It lives for the whole build, ~200 objects per version. Frozen (before the collector is back
@@ -310,7 +312,7 @@ def _frozen_catalog(registry_uri: str) -> Iterator[RegistrySnapshot]:
     touch its pages either (the fork recipe in the `gc` docs).
     """
     with gc_paused():
-        catalog = RegistrySnapshot.read(registry_uri)
+        catalog = cache.read(registry_uri) if cache is not None else RegistrySnapshot.read(registry_uri)
         gc.freeze()
     try:
         yield catalog
@@ -328,8 +330,12 @@ def _side_outputs(catalog: RegistrySnapshot, staging: Path, site_url: Optional[s
 
     t = time.perf_counter()
     if cache is not None:  # the output is synced from cache.json itself (no per-build links of every file)
+        if catalog.parts is not None:  # this process writes the parts it uses; the parent its own
+            catalog.parts.forget_used()
         n = write_json(catalog, str(cache.json), site_url, generated_at, reuse=cache.reuse)
         size = write_search_index(catalog, str(staging), cache_dir=str(cache.search))
+        if catalog.parts is not None:
+            catalog.parts.save()
     else:
         n = write_json(catalog, str(staging), site_url, generated_at)
         size = write_search_index(catalog, str(staging))

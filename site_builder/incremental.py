@@ -31,19 +31,22 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
-from registry.joins import export_index
-from registry.model import parse_ref
+from registry.joins import EXPORT_PIPELINE
+from registry.model import Status, parse_ref
 
 from . import paths
 from .catalog import RegistrySnapshot
+from .doc_cache import ReadCache
+from .parts import PartStore
 
 STATE = "state.json"
-STATE_FORMAT = 2
+STATE_FORMAT = 3
 
 
-def _code_hash(templates: Path) -> str:
-    """Templates and builder source: any change invalidates every page."""
+def code_hash(templates: Path) -> str:
+    """Templates and builder source: any change invalidates every page (and every cached part)."""
     h = hashlib.sha256()
     for root in (templates, Path(__file__).resolve().parent):
         for p in sorted(root.rglob("*")):
@@ -53,38 +56,52 @@ def _code_hash(templates: Path) -> str:
     return h.hexdigest()
 
 
-def dataset_keys(catalog: RegistrySnapshot, params: dict, templates: Path) -> dict[str, str]:
-    def doc_key(v) -> str:  # the bytes' hash from reading; serializing every model again cost seconds
-        return catalog.digests.get(v.ref) or v.model_dump_json()
+def _links(ds) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
+    """A dataset's edges to others, from its own documents (a part): the datasets its references
+    and lineage name, the (datastack, annotation table) pairs its references name, and the pairs
+    it is a registered export of (published or deprecated versions, as `registry.joins.usable`)."""
+    names: set[str] = set()
+    tables: set[tuple[str, str]] = set()
+    exported: set[tuple[str, str]] = set()
+    for v in ds.versions:
+        refs = [r.dataset for r in v.references if r.dataset]
+        refs += list(v.lineage.derived_from) + list(v.lineage.supersedes)
+        refs += [v.lineage.superseded_by] if v.lineage.superseded_by else []
+        refs += [h.superseded_by for h in v.history if h.superseded_by]
+        names.update(parse_ref(ref)[0] for ref in refs)
+        tables.update((v.datastack, r.annotation_table or "") for r in v.references)
+        p = v.provenance
+        table = (p.parameters or {}).get("annotation_table") if p else None
+        if p and p.pipeline == EXPORT_PIPELINE and isinstance(table, str) and v.status != Status.DRAFT:
+            exported.add((v.datastack, table))
+    return sorted(names), sorted(tables), sorted(exported)
 
-    doc_hash = {
-        ds.name: hashlib.sha256("\n".join(doc_key(v) for v in ds.versions).encode()).hexdigest()
-        for ds in catalog.datasets.values()
-    }
+
+def dataset_keys(catalog: RegistrySnapshot, params: dict, code: str) -> dict[str, str]:
+    """Each dataset's key: the build parameters and code, its documents and those of every
+    dataset it is linked to either way (references, lineage) or whose exports its references
+    name. Computed from content ids and the `links` part: no unchanged document is parsed."""
+    def doc_hash(ds) -> str:
+        return ds.cid or hashlib.sha256("\n".join(v.model_dump_json() for v in ds.versions).encode()).hexdigest()
+
+    hashes = {name: doc_hash(ds) for name, ds in catalog.datasets.items()}
+    links = {name: catalog.part("links", ds, _links) for name, ds in catalog.datasets.items()}
+    exporters: dict[tuple[str, str], set[str]] = {}
+    for name, (_names, _tables, exported) in links.items():
+        for pair in exported:
+            exporters.setdefault(tuple(pair), set()).add(name)  # type: ignore[arg-type]
     linked: dict[str, set[str]] = {n: set() for n in catalog.datasets}
-    for ds in catalog.datasets.values():
-        for v in ds.versions:
-            refs = [r.dataset for r in v.references if r.dataset]
-            refs += list(v.lineage.derived_from) + list(v.lineage.supersedes)
-            refs += [v.lineage.superseded_by] if v.lineage.superseded_by else []
-            refs += [h.superseded_by for h in v.history if h.superseded_by]
-            for ref in refs:
-                other = parse_ref(ref)[0]
-                linked[ds.name].add(other)
-                if other in linked:
-                    linked[other].add(ds.name)
-    # Join facts of a reference to a CAVE annotation table name its registered exports (registry.joins).
-    exports = export_index({n: ds.versions for n, ds in catalog.datasets.items()})
-    for ds in catalog.datasets.values():
-        for v in ds.versions:
-            for r in v.references:
-                for ref in (exports.get((v.datastack, r.annotation_table or ""), {}) or {}).values():
-                    other = parse_ref(ref)[0]
-                    linked[ds.name].add(other)
-    base = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode() + _code_hash(templates).encode()).hexdigest()
+    for name, (names, tables, _exported) in links.items():
+        for other in names:
+            linked[name].add(other)
+            if other in linked:
+                linked[other].add(name)
+        for pair in tables:
+            linked[name].update(exporters.get(tuple(pair), ()))  # type: ignore[arg-type]
+    base = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode() + code.encode()).hexdigest()
     keys = {}
     for name in catalog.datasets:
-        parts = [base, doc_hash[name]] + [f"{o}:{doc_hash.get(o, 'absent')}" for o in sorted(linked[name] - {name})]
+        parts = [base, hashes[name]] + [f"{o}:{hashes.get(o, 'absent')}" for o in sorted(linked[name] - {name})]
         keys[name] = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return keys
 
@@ -99,6 +116,7 @@ class Cache:
     full: bool = True
     previous_pages: dict[str, str] = field(default_factory=dict)
     current_pages: dict[str, str] = field(default_factory=dict)
+    registry_uri: str = ""
 
     @property
     def docs(self) -> Path:
@@ -123,13 +141,27 @@ class Cache:
         """Built lunr shards by content hash (`site_builder.search_index`)."""
         return self.root / "search"
 
+    code: str = ""
+    """`code_hash` of the templates and builder: the key of every cached part too."""
+    reader: Optional[ReadCache] = None
+    parts: Optional[PartStore] = None
+
+    def read(self, registry_uri: str) -> RegistrySnapshot:
+        """The catalog, reading only what changed since the last build (`doc_cache`)."""
+        self.reader = ReadCache(self.root, registry_uri)
+        catalog = self.reader.read()
+        catalog.parts = self.parts = PartStore(str(self.root / "parts"), code=self.code)
+        return catalog
+
     @classmethod
-    def open(cls, root: str) -> "Cache":
+    def open(cls, root: str, registry_uri: str = "", templates: Optional[Path] = None) -> "Cache":
         path = Path(root).resolve()
         cache = cls(path)
+        cache.code = code_hash(templates) if templates is not None else ""
         try:
             state = json.loads((path / STATE).read_text())
-            if state.get("format") == STATE_FORMAT and state.get("complete"):
+            if (state.get("format") == STATE_FORMAT and state.get("complete") and state.get("code") == cache.code
+                    and state.get("registry") == registry_uri):
                 cache.previous = state["datasets"]
                 cache.previous_pages = state["pages"]
                 cache.full = False
@@ -138,6 +170,7 @@ class Cache:
         if cache.full:  # nothing trustworthy: start clean
             shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True, exist_ok=True)
+        cache.registry_uri = registry_uri
         cache._write_state(complete=False)
         return cache
 
@@ -207,10 +240,14 @@ class Cache:
 
     def _write_state(self, complete: bool) -> None:
         (self.root / STATE).write_text(json.dumps(
-            {"format": STATE_FORMAT, "complete": complete, "datasets": self.current if complete else {},
-             "pages": self.current_pages if complete else {}}))
+            {"format": STATE_FORMAT, "complete": complete, "code": self.code, "registry": self.registry_uri,
+             "datasets": self.current if complete else {}, "pages": self.current_pages if complete else {}}))
 
     def finish(self) -> None:
+        if self.parts is not None:
+            self.parts.save()
+        if self.reader is not None:
+            self.reader.save()
         self._write_state(complete=True)
 
 

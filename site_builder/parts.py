@@ -13,7 +13,7 @@ the process that used the kind (the forked JSON + search child writes its own ki
 parts used this build, so entries of datasets that are gone do not accumulate. A kind's file that
 cannot be read is ignored (the parts are computed again). A part must not depend on anything but
 the dataset's documents: a change of code is a change of the `kind` name, and the whole cache is
-dropped when the builder's code changes (`incremental._code_hash` -> `PartStore(root, code=...)`).
+dropped when the builder's code changes (`incremental.code_hash` -> `PartStore(root, code=...)`).
 """
 
 from __future__ import annotations
@@ -76,6 +76,10 @@ class PartStore:
         if cid:
             new[cid] = value
         return value
+
+    def forget_used(self) -> None:
+        """Start a new record of kinds used (a forked child saves only the kinds it used)."""
+        self._new = {}
 
     def save(self) -> None:
         """Write every kind used in this process (atomically: a reader never sees half a file)."""
