@@ -29,7 +29,7 @@ from registry import output
 from registry.documents import gc_paused
 from registry.errors import RegistryError
 
-from .catalog import RegistrySnapshot, Skipped
+from .catalog import RegistrySnapshot, Skipped, version_labels
 from .jsonout import write_json
 from .pages import render_pages, templates_dir
 from .search_index import SearchIndexSize, write_search_index
@@ -58,6 +58,9 @@ class BuildReport:
     mkdocs_warnings: list[str] = field(default_factory=list)
     reused: int = 0
     """Incremental builds: datasets whose pages were reused from the cache (0 for a full build)."""
+    parsed: int = 0
+    """Datasets whose documents were read and validated (all of them in a full build; in a
+    rebuild, the changed ones and those whose pages were rendered again)."""
 
     @property
     def ok(self) -> bool:
@@ -241,6 +244,7 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
         staging = build_dir / "staging"
         side = _start_side_outputs(catalog, staging, site_url, generated_at, cache)
         docs_dir = cache.docs if cache else build_dir / "docs"
+        bulk_dir = cache.bulk if cache else build_dir / "bulk"
         fragments_dir = cache.fragments if cache else build_dir / "fragments"
         site_dir = cache.site if cache else out
         t = time.perf_counter()
@@ -253,7 +257,7 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
                 catalog, str(docs_dir), str(fragments_dir), site_url=site_url,
                 signer_url=signer_url, registry_uri=registry_uri, generated_at=generated_at, tick=tick,
                 reuse=cache.reuse if cache else None, reuse_page=cache.reuse_page if cache else None,
-                bytecode_dir=str(cache.root / "jinja") if cache else None, bulk=bulk,
+                bytecode_dir=str(cache.root / "jinja") if cache else None, bulk=bulk, bulk_dir=str(bulk_dir),
             )
         if cache:
             cache.prune(catalog)
@@ -276,10 +280,11 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
         report.timings["mkdocs"] = time.perf_counter() - t
 
         t = time.perf_counter()  # dataset and version pages: Material's shell, filled in
-        pour(str(site_dir), str(docs_dir), str(fragments_dir), bulk)
+        pour(str(site_dir), str(bulk_dir), str(fragments_dir), bulk)
         del bulk
         fix_sitemap(str(site_dir), site_url, (f"datasets/{ds.name}.md" for ds in catalog.datasets.values()),
-                    (f"datasets/{v.name}/{v.version}.md" for v in catalog.versions))
+                    (f"datasets/{ds.name}/{label}.md" for ds in catalog.datasets.values()
+                     for label in catalog.part("labels", ds, version_labels)))
         report.timings["shell pages"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -287,10 +292,12 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
         report.json_files = result["json_files"]
         report.search = SearchIndexSize(**result["search"])
         report.timings["json+search (parallel)"] = result["seconds"]
+        report.parsed = len({n for n, ds in catalog.datasets.items() if ds.loaded} | set(result["loaded"]))
         if cache:  # the output becomes hard links to the cached site, the cached JSON and the staged search
             from .incremental import sync_tree
 
-            sync_tree([cache.site, cache.json, staging], out)
+            sync_tree([cache.site, cache.json, staging], out, cache.unchanged_outputs(out))
+            cache.synced_to(out)
         else:
             for item in staging.iterdir():
                 shutil.move(str(item), str(out / item.name))
@@ -329,6 +336,7 @@ def _side_outputs(catalog: RegistrySnapshot, staging: Path, site_url: Optional[s
     import json
 
     t = time.perf_counter()
+    loaded_before = {n for n, ds in catalog.datasets.items() if ds.loaded}
     if cache is not None:  # the output is synced from cache.json itself (no per-build links of every file)
         if catalog.parts is not None:  # this process writes the parts it uses; the parent its own
             catalog.parts.forget_used()
@@ -340,7 +348,8 @@ def _side_outputs(catalog: RegistrySnapshot, staging: Path, site_url: Optional[s
         n = write_json(catalog, str(staging), site_url, generated_at)
         size = write_search_index(catalog, str(staging))
     (staging / ".result.json").write_text(json.dumps(
-        {"json_files": n, "search": dataclasses.asdict(size), "seconds": time.perf_counter() - t}))
+        {"json_files": n, "search": dataclasses.asdict(size), "seconds": time.perf_counter() - t,
+         "loaded": sorted(n for n, ds in catalog.datasets.items() if ds.loaded and n not in loaded_before)}))
 
 
 # Libraries that run threads of their own (tokio runtimes) once imported. A process forked while

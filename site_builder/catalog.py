@@ -76,6 +76,11 @@ class Dataset:
         return self.versions[-1]
 
 
+def version_labels(ds: Dataset) -> list[str]:
+    """A dataset's version labels in version order (the `labels` part)."""
+    return [v.version for v in ds.versions]
+
+
 class VersionsByName(Mapping[str, list[DatasetDocument]]):
     """A read-only name -> versions view of the datasets; iterating names loads nothing."""
 

@@ -37,7 +37,7 @@ from registry.joins import EXPORT_PIPELINE
 from registry.model import Status, parse_ref
 
 from . import paths
-from .catalog import RegistrySnapshot
+from .catalog import RegistrySnapshot, version_labels
 from .doc_cache import ReadCache
 from .parts import PartStore
 
@@ -117,10 +117,20 @@ class Cache:
     previous_pages: dict[str, str] = field(default_factory=dict)
     current_pages: dict[str, str] = field(default_factory=dict)
     registry_uri: str = ""
+    previous_bulk: list[str] = field(default_factory=list)
+    previous_out: list = field(default_factory=list)
+    out: list = field(default_factory=list)
+    current_bulk: set[str] = field(default_factory=set)
 
     @property
     def docs(self) -> Path:
         return self.root / "docs"
+
+    @property
+    def bulk(self) -> Path:
+        """Skeletons of the dataset and version pages (`pages.PageWriter.bulk_dir`): outside
+        `docs`, so MkDocs lists only the few summary pages."""
+        return self.root / "bulk"
 
     @property
     def fragments(self) -> Path:
@@ -164,6 +174,8 @@ class Cache:
                     and state.get("registry") == registry_uri):
                 cache.previous = state["datasets"]
                 cache.previous_pages = state["pages"]
+                cache.previous_bulk = state["bulk"]
+                cache.previous_out = state["out"]
                 cache.full = False
         except (FileNotFoundError, ValueError, KeyError):
             pass
@@ -206,42 +218,55 @@ class Cache:
             (self.docs / "datasets" / "index.md").unlink()
 
     def prune(self, catalog: RegistrySnapshot) -> int:
-        """Remove pages of datasets/versions no longer in the catalog (docs, fragments, site)."""
-        wanted = {paths.dataset_page(ds.name)[:-5] + ".md" for ds in catalog.datasets.values()}
-        wanted |= {paths.version_page(v.name, v.version)[:-5] + ".md" for v in catalog.versions}
-        removed = 0
+        """Remove pages of datasets/versions no longer in the catalog (skeletons, fragments, site),
+        from the previous build's list of them: no walk over the ~130,000 pages of a large site."""
         for rel in set(self.previous_pages) - set(self.current_pages):  # browse pages now gone
             for extra in (self.docs / rel, self.fragments / (rel + ".json")):
                 if extra.exists():
                     extra.unlink()
-        ds_dir = self.docs / "datasets"
-        if not ds_dir.exists():
-            return 0
-        md_files = _files(self.docs, ".md")
-        for rel in sorted(md_files):
-            if not rel.startswith("datasets/") or rel == "datasets/index.md" or rel in wanted:
-                continue
-            (self.docs / rel).unlink()
-            md_files.discard(rel)
-            for extra in (self.fragments / (rel + ".json"), self.site / (rel[:-3] + ".html")):
+        self.current_bulk = bulk_pages(catalog)
+        removed = 0
+        for rel in sorted(set(self.previous_bulk) - self.current_bulk):
+            for extra in (self.bulk / rel, self.fragments / (rel + ".json"), self.site / (rel[:-3] + ".html")):
                 if extra.exists():
                     extra.unlink()
             removed += 1
-        if self.site.exists():  # output pages whose source page is gone
-            for rel in _files(self.site, ".html"):
-                if rel != "404.html" and rel[:-5] + ".md" not in md_files:
+        if removed:
+            for base in (self.bulk / "datasets", self.fragments / "datasets", self.site / "datasets"):
+                if base.exists():  # directories of datasets that are gone entirely
+                    for d in sorted(base.iterdir()):
+                        if d.is_dir() and not any(d.iterdir()):
+                            d.rmdir()
+        if self.site.exists():  # MkDocs' output pages whose source page is gone (dirty builds keep them)
+            sources = _files(self.docs, ".md")
+            dataset_dirs = {paths.segment(n) for n in catalog.datasets} | {"_shell"}
+            for rel in _summary_html(self.site, dataset_dirs):
+                if rel != "404.html" and rel[:-5] + ".md" not in sources and rel[:-5] + ".md" not in self.current_bulk:
                     (self.site / rel).unlink()
-        for base in (self.docs / "datasets", self.fragments / "datasets", self.site / "datasets"):
-            if base.exists():  # directories of datasets that are gone entirely
-                for d in sorted(base.iterdir()):
-                    if d.is_dir() and not any(d.iterdir()):
-                        d.rmdir()
         return removed
+
+    def unchanged_outputs(self, out: Path) -> set[str]:
+        """Output paths that a sync into `out` need not look at: the pages and API files of every
+        reused dataset, when the last build of this cache was synced into this same `out` (same
+        path, same directory inode: not a new or replaced folder) and left it complete."""
+        if self.full or not self.previous_out or self.previous_out != _out_marker(out):
+            return set()
+        out_set: set[str] = set()
+        for name in self.current:
+            if self.reuse(name):
+                seg = paths.segment(name)
+                out_set.update((f"datasets/{seg}", f"datasets/{seg}.html",
+                                f"api/datasets/{seg}", f"api/datasets/{seg}.json"))
+        return out_set
+
+    def synced_to(self, out: Path) -> None:
+        self.out = _out_marker(out)
 
     def _write_state(self, complete: bool) -> None:
         (self.root / STATE).write_text(json.dumps(
             {"format": STATE_FORMAT, "complete": complete, "code": self.code, "registry": self.registry_uri,
-             "datasets": self.current if complete else {}, "pages": self.current_pages if complete else {}}))
+             "datasets": self.current if complete else {}, "pages": self.current_pages if complete else {},
+             "bulk": sorted(self.current_bulk) if complete else [], "out": self.out if complete else []}))
 
     def finish(self) -> None:
         if self.parts is not None:
@@ -266,28 +291,59 @@ def _files(root: Path, suffix: str, skip: frozenset[str] | set[str] = frozenset(
     return out
 
 
-def sync_tree(sources: list[Path], dst: Path) -> None:
+def bulk_pages(catalog: RegistrySnapshot) -> set[str]:
+    """Every dataset and version page's skeleton path, without parsing unchanged documents."""
+    out: set[str] = set()
+    for ds in catalog.datasets.values():
+        out.add(paths.dataset_page(ds.name)[:-5] + ".md")
+        out.update(paths.version_page(ds.name, v)[:-5] + ".md" for v in catalog.part("labels", ds, version_labels))
+    return out
+
+
+def _summary_html(site: Path, dataset_dirs: set[str]) -> set[str]:
+    """HTML files of `site` outside the dataset folders (`datasets/<name>/`): MkDocs' pages."""
+    out: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(site):
+        rel_dir = os.path.relpath(dirpath, site).replace(os.sep, "/")
+        if rel_dir == "datasets":
+            dirnames[:] = [d for d in dirnames if d not in dataset_dirs]
+        prefix = "" if rel_dir == "." else rel_dir + "/"
+        out.update(prefix + f for f in filenames if f.endswith(".html") and not (
+            rel_dir == "datasets" and f[:-5] in dataset_dirs))
+    return out
+
+
+def sync_tree(sources: list[Path], dst: Path, unchanged: frozenset[str] | set[str] = frozenset()) -> None:
     """`dst` becomes the union of `sources` (later ones win) as hard links, touching only what
     changed: a file already linked to the same inode stays, others are linked anew (through a
     temporary name, so a reader never sees a half-written file), files in no source are removed.
     A rebuild after one document thus does a stat per file instead of re-linking ~270,000 files at
-    100,000 versions (measured: 130 s of a 218 s rebuild went to removing and re-linking)."""
+    100,000 versions (measured: 130 s of a 218 s rebuild went to removing and re-linking).
+
+    `unchanged`: relative paths (folders or files) known to be the same in `dst` as in the sources
+    since the last sync into the same `dst` (`Cache.unchanged_outputs`): neither side is walked
+    there, so a one-document rebuild looks at its own pages and the few summary files only."""
+    def walk(root: str):
+        for dirpath, dirnames, filenames in os.walk(root):
+            rel = os.path.relpath(dirpath, root)
+            prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+            if unchanged:
+                dirnames[:] = [d for d in dirnames if prefix + d not in unchanged]
+            yield dirpath, prefix, [f for f in filenames if not unchanged or prefix + f not in unchanged]
+
     wanted: dict[str, str] = {}
     for src in sources:
-        src_s = str(src)
-        for dirpath, _dirnames, filenames in os.walk(src_s):
-            rel = os.path.relpath(dirpath, src_s)
-            prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        for dirpath, prefix, filenames in walk(str(src)):
             for f in filenames:
                 wanted[prefix + f] = os.path.join(dirpath, f)
     dst_s = str(dst)
     os.makedirs(dst_s, exist_ok=True)
-    for dirpath, _dirnames, filenames in os.walk(dst_s):
-        rel = os.path.relpath(dirpath, dst_s)
-        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+    emptied: set[str] = set()
+    for dirpath, prefix, filenames in walk(dst_s):
         for f in filenames:
             if prefix + f not in wanted:
                 os.unlink(os.path.join(dirpath, f))
+                emptied.add(dirpath)
     for rel, s in wanted.items():
         d = os.path.join(dst_s, rel)
         try:
@@ -302,6 +358,16 @@ def sync_tree(sources: list[Path], dst: Path) -> None:
         except OSError:
             shutil.copy2(s, tmp)
         os.replace(tmp, d)
-    for dirpath, dirnames, filenames in os.walk(dst_s, topdown=False):
-        if dirpath != dst_s and not dirnames and not filenames:
-            os.rmdir(dirpath)
+    for d in sorted(emptied, key=len, reverse=True):  # folders left empty by removals, and above
+        while d != dst_s and d.startswith(dst_s) and os.path.isdir(d) and not os.listdir(d):
+            os.rmdir(d)
+            d = os.path.dirname(d)
+
+
+def _out_marker(out: Path) -> list:
+    """What identifies an output folder between builds: its path and its inode."""
+    try:
+        st = os.stat(out)
+    except FileNotFoundError:  # a new folder: nothing in it to trust
+        return []
+    return [str(out), st.st_ino, st.st_dev]

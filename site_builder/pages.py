@@ -135,6 +135,8 @@ class PageWriter:
     build is still right (it shows only those datasets, none of which changed)."""
     bulk: Optional[list[str]] = None
     """Dataset and version pages written this run (made from Material's shell, `site_builder.shell`)."""
+    bulk_dir: Optional[str] = None
+    """Where those pages' skeletons go (outside `docs_dir`, so MkDocs never lists them); None: docs_dir."""
 
     def reused(self, rel: str, depends_on: Iterable[str]) -> bool:
         """True (and counted) when the previous build's page `rel` is still right: the caller then
@@ -151,7 +153,8 @@ class PageWriter:
         root = "../" * depth
         text = self.env.get_template(template).render(root=root, H=self.nonce, **self.common, **ctx)
         skeleton, fragments = split_page(text, self.nonce)
-        for base, data in ((self.docs_dir, skeleton), (self.fragments_dir, None)):
+        skeleton_dir = self.bulk_dir if self.bulk_dir is not None and is_bulk(rel) else self.docs_dir
+        for base, data in ((skeleton_dir, skeleton), (self.fragments_dir, None)):
             path = os.path.join(base, rel if data is not None else rel + ".json")
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "w", encoding="utf-8") as fh:
@@ -297,7 +300,8 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
                  registry_uri: str, generated_at: dt.datetime, tick: Callable[[int], None] = lambda n: None,
                  reuse: Optional[Callable[[str], bool]] = None,
                  reuse_page: Optional[Callable[[str, Iterable[str]], bool]] = None,
-                 bytecode_dir: Optional[str] = None, bulk: Optional[list[str]] = None) -> int:
+                 bytecode_dir: Optional[str] = None, bulk: Optional[list[str]] = None,
+                 bulk_dir: Optional[str] = None) -> int:
     """Write every page; returns the number of pages. `bulk` collects the dataset and version
     pages written (their HTML is made from the shell, not by MkDocs: `site_builder.shell`).
 
@@ -314,7 +318,7 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
         "Status": Status,
     }
     w = PageWriter(docs_dir, fragments_dir, env, common, nonce=secrets.token_hex(8), reuse_page=reuse_page,
-                   bulk=bulk)
+                   bulk=bulk, bulk_dir=bulk_dir)
     versions = catalog.versions
     by_name = {name: ds.versions for name, ds in catalog.datasets.items()}
     refs_to, exports = referenced_by_index(by_name), export_index(by_name)
@@ -332,8 +336,8 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
     # ---- one page per dataset and per version
     for ds in catalog.datasets.values():
         if reuse is not None and reuse(ds.name):
-            w.count += 1 + len(ds.versions)
-            tick(len(ds.versions))
+            w.count += 1 + ds.count
+            tick(ds.count)
             continue
         version_refs = {d.version: reference_rows(d, catalog, by_name, exports) for d in ds.versions}
         w.write(paths.dataset_page(ds.name)[:-5] + ".md", "dataset.md.j2", ds=ds, catalog=catalog,

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.build import build_site
+from site_builder.catalog import RegistrySnapshot
 from site_builder.synthetic import base_document, write_document, write_synthetic_registry
 from tests.site.conftest import example_documents
 
@@ -193,3 +194,58 @@ def test_rebuild_after_deprecation_and_an_edited_body(tmp_path):
     site_equals_full(inc, tmp_path / "full2")
     assert "Zanzibar quokka table" in (inc / "datasets" / names[2] / "v1.html").read_text()
     assert [r for (q, _f), r in search_answers(inc).items() if q == "quokka"][0][0][0] == f"{names[2]}@v1"
+
+
+def test_rebuild_reads_only_changed_documents_and_keeps_invalid_ones_listed(tmp_path):
+    """The read phase of a rebuild parses only the datasets whose documents' listing stamps
+    changed (`site_builder.doc_cache`); an invalid document of an unchanged dataset is still
+    reported (from the cache, not read again); an invalid document that becomes valid is read."""
+    from site_builder.doc_cache import ReadCache
+
+    reg = tmp_path / "reg"
+    write_synthetic_registry(str(reg), 12, seed=7)
+    names = sorted(p.name for p in (reg / "datasets").iterdir())
+    broken = reg / "datasets" / names[0] / "v7.json"
+    broken.write_text('{"name": "' + names[0] + '", "version": "v7"')  # truncated JSON
+    cache, inc = tmp_path / "cache", tmp_path / "inc"
+    first = build_site(str(reg), str(inc), cache_dir=str(cache), progress=False)
+    assert [s.path for s in first.skipped] == [f"datasets/{names[0]}/v7.json"]
+
+    reader = ReadCache(cache, str(reg))
+    again = reader.read()
+    assert reader.read_paths == 0 and not any(ds.loaded for ds in again.datasets.values())
+    assert [(s.path, s.message) for s in again.skipped] == [(s.path, s.message) for s in first.skipped]
+    assert sum(ds.count for ds in again.datasets.values()) == first.versions
+    full = RegistrySnapshot.read(str(reg))
+    assert {n: ds.cid for n, ds in again.datasets.items()} == {n: ds.cid for n, ds in full.datasets.items()}
+    assert again.digests == full.digests
+    lazy = again.datasets[names[2]]
+    assert [v.model_dump_json() for v in lazy.versions] == [v.model_dump_json() for v in full.datasets[names[2]].versions]
+
+    write_document(str(reg), base_document(names[3], "v99", title="new", published_at="2027-01-01T00:00:00+00:00"))
+    broken.unlink()
+    reader = ReadCache(cache, str(reg))
+    snap = reader.read()
+    loaded = {n for n, ds in snap.datasets.items() if ds.loaded}
+    assert loaded == {names[3]} | ({names[0]} if names[0] in snap.datasets else set())
+    assert snap.skipped == []
+
+
+def test_rebuild_into_another_output_folder_is_complete(tmp_path):
+    """The output sync skips reused datasets' pages only when syncing into the folder it synced
+    into last time: a rebuild with the same cache into a new folder writes the whole site."""
+    reg = tmp_path / "reg"
+    write_synthetic_registry(str(reg), 12, seed=8)
+    cache = tmp_path / "cache"
+    build_site(str(reg), str(tmp_path / "one"), cache_dir=str(cache), progress=False)
+    names = sorted(p.name for p in (reg / "datasets").iterdir())
+    write_document(str(reg), base_document(names[2], "v99", title="new", published_at="2027-01-01T00:00:00+00:00"))
+    second = build_site(str(reg), str(tmp_path / "two"), cache_dir=str(cache), progress=False)
+    assert second.reused > 0
+    build_site(str(reg), str(tmp_path / "full"), progress=False)
+    site_equals_full(tmp_path / "two", tmp_path / "full")
+    write_document(str(reg), base_document(names[3], "v99", title="newer", published_at="2027-01-02T00:00:00+00:00"))
+    third = build_site(str(reg), str(tmp_path / "two"), cache_dir=str(cache), progress=False)
+    assert third.reused > 0
+    build_site(str(reg), str(tmp_path / "full2"), progress=False)
+    site_equals_full(tmp_path / "two", tmp_path / "full2")
