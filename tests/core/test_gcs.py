@@ -150,3 +150,19 @@ def test_concurrent_publishers_on_gcs_exactly_one_wins(gcs_bucket, hive_table):
     for t in threads:
         t.join()
     assert sorted(outcomes) == ["refused"] * 4 + ["won"]
+
+
+def test_listing_stamps_change_with_the_bytes_on_gcs(gcs_bucket):
+    """A rebuild trusts the listing's stamp (the object generation) to skip unchanged documents:
+    it must be there, stay put while the object does, and change on a rewrite of the same size."""
+    store = Store(f"gs://{gcs_bucket}/reg")
+    store.write("datasets/a/v1.json", b'{"x": 1}')
+    store.write("datasets/a/v2.json", b'{"x": 2}')
+    first = store.list_stamps("datasets", ".json")
+    assert sorted(first) == ["datasets/a/v1.json", "datasets/a/v2.json"]
+    assert all(stamp for _size, stamp in first.values()) and first["datasets/a/v1.json"][0] == 8
+    assert store.list_stamps("datasets", ".json") == first
+    store.write("datasets/a/v1.json", b'{"x": 3}')
+    second = store.list_stamps("datasets", ".json")
+    assert second["datasets/a/v1.json"][1] != first["datasets/a/v1.json"][1]
+    assert second["datasets/a/v2.json"] == first["datasets/a/v2.json"]
