@@ -29,6 +29,7 @@ from registry import output
 from registry.documents import gc_paused
 from registry.errors import RegistryError
 
+from . import paths
 from .catalog import RegistrySnapshot, Skipped, version_labels
 from .jsonout import write_json
 from .pages import render_pages, templates_dir
@@ -282,8 +283,9 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
         t = time.perf_counter()  # dataset and version pages: Material's shell, filled in
         pour(str(site_dir), str(bulk_dir), str(fragments_dir), bulk)
         del bulk
-        fix_sitemap(str(site_dir), site_url, (f"datasets/{ds.name}.md" for ds in catalog.datasets.values()),
-                    (f"datasets/{ds.name}/{label}.md" for ds in catalog.datasets.values()
+        # the pages' own paths (`paths`): a dataset or version named `index` has an encoded one
+        fix_sitemap(str(site_dir), site_url, (paths.dataset_page(ds.name) for ds in catalog.datasets.values()),
+                    (paths.version_page(ds.name, label) for ds in catalog.datasets.values()
                      for label in catalog.part("labels", ds, version_labels)))
         report.timings["shell pages"] = time.perf_counter() - t
 

@@ -50,7 +50,7 @@ _TYPES = {
     ".gz": "application/gzip",
 }
 _ENTRY_POINTS = re.compile(
-    r"^(index\.json|index\.html|404\.html|search\.html|sitemap\.xml(\.gz)?|catalog/.*|"
+    r"^(index\.json|index\.html|404\.html|search\.html|sitemap(-\d+)?\.xml(\.gz)?|catalog/.*|"
     r"(datasets|datastacks|tags|owners|materialization)/index\.html|search/.*)$"
 )
 

@@ -164,9 +164,15 @@ def pour(site_dir: str, docs_dir: str, fragments_dir: str, rels: Iterable[str]) 
     return n
 
 
-def fix_sitemap(site_dir: str, site_url: Optional[str], *rels: Iterable[str]) -> None:
-    """MkDocs' sitemap lists the pages it built: drop the shells, add every bulk page (same
-    `lastmod` as the others), and write the gzipped copy again."""
+SITEMAP_MAX_URLS = 50_000
+"""The sitemaps.org limit per file (and 50 MB): a larger site gets a sitemap index."""
+
+
+def fix_sitemap(site_dir: str, site_url: Optional[str], *pages: Iterable[str]) -> None:
+    """MkDocs' sitemap lists the pages it built: drop the shells, add every bulk page (`pages`:
+    their HTML paths, same `lastmod` as the others), and write the gzipped copy again. Past
+    `SITEMAP_MAX_URLS` pages (100,000 versions are 133,000 pages), `sitemap.xml` becomes a
+    sitemap index of `sitemap-<n>.xml` files, as the protocol asks."""
     import gzip
 
     path = os.path.join(site_dir, "sitemap.xml")
@@ -179,16 +185,32 @@ def fix_sitemap(site_dir: str, site_url: Optional[str], *rels: Iterable[str]) ->
     kept = [e for e in entries if "/_shell" not in e]
     lastmod = re.search(r"<lastmod>([^<]*)</lastmod>", text)
     mod = f"\n         <lastmod>{lastmod.group(1)}</lastmod>" if lastmod else ""
-    for rel in (r for group in rels for r in group):
-        loc = html.escape(base + rel[:-3] + ".html", quote=False)
+    for rel in (r for group in pages for r in group):
+        loc = html.escape(base + rel, quote=False)
         kept.append(f"<url>\n         <loc>{loc}</loc>{mod}\n    </url>")
     head = text[: text.index("<urlset")]
     found = re.search(r"<urlset[^>]*>", text)
     if found is None:  # MkDocs always writes one; a sitemap without it is left as it is
         return
     urlset = found.group(0)
-    out = head + urlset + "\n" + "".join(f"    {e}\n" for e in kept) + "</urlset>\n"
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(out)
-    with open(path + ".gz", "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-        gz.write(out.encode())
+
+    def write(name: str, out: str) -> None:
+        with open(os.path.join(site_dir, name), "w", encoding="utf-8") as fh:
+            fh.write(out)
+        with open(os.path.join(site_dir, name + ".gz"), "wb") as raw, \
+                gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+            gz.write(out.encode())
+
+    for old in os.listdir(site_dir):  # parts of a larger site built into this folder before
+        if re.fullmatch(r"sitemap-\d+\.xml(\.gz)?", old):
+            os.unlink(os.path.join(site_dir, old))
+    if len(kept) <= SITEMAP_MAX_URLS:
+        write("sitemap.xml", head + urlset + "\n" + "".join(f"    {e}\n" for e in kept) + "</urlset>\n")
+        return
+    index = [head, '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n']
+    for n, start in enumerate(range(0, len(kept), SITEMAP_MAX_URLS), 1):
+        write(f"sitemap-{n}.xml", head + urlset + "\n" + "".join(
+            f"    {e}\n" for e in kept[start:start + SITEMAP_MAX_URLS]) + "</urlset>\n")
+        loc = html.escape(f"{base}sitemap-{n}.xml", quote=False)
+        index.append(f"    <sitemap>\n         <loc>{loc}</loc>{mod}\n    </sitemap>\n")
+    write("sitemap.xml", "".join(index) + "</sitemapindex>\n")
