@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TypeVar
 
 from registry.documents import Registry, document_path
+from registry.joins import export_entries, merge_exports, merge_references, reference_targets, references_from
 from registry.latest import newest_published, recency
 from registry.model import DatasetDocument
 
@@ -198,3 +199,46 @@ class RegistrySnapshot:
             for k in key(v):
                 out[k].append(v)
         return dict(sorted(out.items()))
+
+    # ---- the join indexes, from per-dataset parts (see registry.joins)
+    def _memo(self, key: str, fn: Callable[[], T]) -> T:
+        """`fn()` once per snapshot (a snapshot's documents never change)."""
+        memo = self.__dict__.setdefault("_memoised", {})
+        if key not in memo:
+            memo[key] = fn()
+        return memo[key]
+
+    def exports(self) -> dict[tuple[str, str], dict[int, str]]:
+        """`registry.joins.export_index(self.by_name)`, from one part per dataset: a rebuild
+        parses no unchanged dataset for it."""
+        return self._memo("exports", lambda: merge_exports(
+            self.part("export-entries", ds, lambda d: export_entries(d.versions)) for ds in self.datasets.values()))
+
+    def referenced_by(self) -> dict[str, list[dict[str, Any]]]:
+        """`registry.joins.referenced_by_index(self.by_name)`, from one part per referencing dataset.
+
+        An entry's join facts (`valid_at`, `verdict`, `target_version`) read the target's versions
+        too, so a source's part is keyed by its own documents and those of every dataset it
+        references (`depends`; a target not in the registry counts as absent): it is computed
+        again, loading the source, when the source or one of its targets changed, and otherwise
+        neither is parsed. Entries are shared with the part store: do not change them."""
+        def entries(ds: Dataset) -> list[tuple[str, dict[str, Any]]]:
+            targets = self.part("reference-targets", ds, lambda d: reference_targets(d.versions))
+            if not targets:
+                return []
+            depends = [self.datasets.get(t) or _Absent(t) for t in targets]
+            return self.part("referenced-by-entries", ds, lambda d: references_from(d.versions, self.by_name),
+                             depends=depends)  # type: ignore[arg-type]
+
+        return self._memo("referenced_by", lambda: merge_references(
+            entries(self.datasets[n]) for n in sorted(self.datasets)))
+
+
+class _Absent:
+    """A referenced dataset that is not in the registry, as a `depends=` entry: its appearance
+    changes the key of the parts that reference it."""
+
+    __slots__ = ("name", "cid")
+
+    def __init__(self, name: str):
+        self.name, self.cid = name, "absent"

@@ -12,11 +12,11 @@ import os
 import shutil
 from typing import Any, Callable, Optional
 
-from registry.joins import VERDICTS, export_index, referenced_by_index, with_join_facts
+from registry.joins import VERDICTS, with_join_facts
 from registry.model import REGISTRY_SCHEMA, DatasetDocument, document_json_schema, document_summary
 
 from . import paths
-from .catalog import RegistrySnapshot
+from .catalog import Dataset, RegistrySnapshot
 from .sanitize import plain_text
 
 INDEX_FORMAT = 1
@@ -47,16 +47,36 @@ def summary(doc: DatasetDocument, catalog: RegistrySnapshot) -> dict[str, Any]:
 
 
 def index_document(catalog: RegistrySnapshot, site_url: Optional[str], generated_at: dt.datetime) -> dict[str, Any]:
+    """index.json as one dict (readers and tests; `write_json` writes the same bytes from parts)."""
     versions = [summary(d, catalog) for d in catalog.versions]
+    return {**_index_head(catalog, site_url, generated_at, len(versions)), "versions": versions}
+
+
+def _index_head(catalog: RegistrySnapshot, site_url: Optional[str], generated_at: dt.datetime,
+                version_count: int) -> dict[str, Any]:
     return {
         "index_format": INDEX_FORMAT,
         "registry_schema": REGISTRY_SCHEMA,
         "generated_at": generated_at.isoformat(),
         "site_url": site_url,
         "dataset_count": len(catalog.datasets),
-        "version_count": len(versions),
-        "versions": versions,
+        "version_count": version_count,
     }
+
+
+def _dumps(data: Any) -> str:
+    """The compact JSON of every file the API writes (one definition: spliced texts must match)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def summaries_json(catalog: RegistrySnapshot, ds: Dataset) -> str:
+    """The `summary` of each version of `ds`, as compact JSON objects joined by commas: one
+    dataset's slice of `index.json`'s `versions` (and of its `api/datasets/<name>.json`).
+
+    A per-dataset part: a rebuild splices the remembered texts of unchanged datasets instead of
+    parsing their documents, and serializes nothing twice. `summary` reads only `ds`'s own
+    documents (successor, deprecation, latest of the same dataset)."""
+    return catalog.part("index-summaries-json", ds, lambda d: ",".join(_dumps(summary(v, catalog)) for v in d.versions))
 
 
 INDEX_SCHEMA: dict[str, Any] = {
@@ -196,6 +216,16 @@ def _write(path: str, data: Any, indent: Optional[int] = None) -> int:
     return len(raw)
 
 
+def _write_spliced(path: str, head: dict[str, Any], key: str, items: list[str], tail: Optional[dict[str, Any]] = None) -> None:
+    """Write `{**head, key: [items...], **tail}` where `items` are ready JSON texts (each the
+    comma-joined elements of one slice), byte for byte what `_write` makes of the whole dict."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(_dumps(head)[:-1] + ("," if head else "") + _dumps(key) + ":[")
+        fh.write(",".join(t for t in items if t))
+        fh.write("]" + ("," + _dumps(tail)[1:] if tail else "}"))
+
+
 def write_json(catalog: RegistrySnapshot, out_dir: str, site_url: Optional[str], generated_at: dt.datetime,
                reuse: Optional[Callable[[str], bool]] = None) -> int:
     """Write every JSON file; returns how many the site has.
@@ -203,13 +233,16 @@ def write_json(catalog: RegistrySnapshot, out_dir: str, site_url: Optional[str],
     `reuse(name)` true means `out_dir` already holds that dataset's `api/datasets/` files from a
     previous build with the same inputs (a persistent dir of an incremental build): they are not
     serialized or written again. Files of other datasets are rewritten from scratch, and those
-    of datasets no longer in the catalog removed, so the result equals writing everything."""
+    of datasets no longer in the catalog removed, so the result equals writing everything.
+
+    Nothing here reads the versions of a reused dataset: `index.json` is spliced from per-dataset
+    parts (`summaries_json`), the join indexes come from `catalog.referenced_by()` and
+    `catalog.exports()`, and reused datasets are counted by `ds.count`."""
     n = 0
-    by_name = {name: ds.versions for name, ds in catalog.datasets.items()}
-    refs_to, exports = referenced_by_index(by_name), export_index(by_name)
-    index = index_document(catalog, site_url, generated_at)
-    _write(os.path.join(out_dir, "index.json"), index)
-    by_ref = {s["ref"]: s for s in index["versions"]}
+    texts = {name: summaries_json(catalog, ds) for name, ds in catalog.datasets.items()}
+    _write_spliced(os.path.join(out_dir, "index.json"),
+                   _index_head(catalog, site_url, generated_at, sum(ds.count for ds in catalog.datasets.values())),
+                   "versions", list(texts.values()))
     n += 1
     api = os.path.join(out_dir, "api", "datasets")
     if reuse is not None and os.path.isdir(api):
@@ -219,17 +252,19 @@ def write_json(catalog: RegistrySnapshot, out_dir: str, site_url: Optional[str],
             if name is None or not reuse(name):
                 path = os.path.join(api, entry)
                 shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+    refs_to: Optional[dict[str, list[dict[str, Any]]]] = None
+    exports = None
+    by_name = catalog.by_name
     for ds in catalog.datasets.values():
         if reuse is not None and reuse(ds.name) and os.path.isfile(os.path.join(out_dir, paths.dataset_api(ds.name))):
-            n += 1 + len(ds.versions)
+            n += 1 + ds.count
             continue
+        if refs_to is None:  # only when some dataset is written
+            refs_to, exports = catalog.referenced_by(), catalog.exports()
         latest = ds.latest
-        _write(os.path.join(out_dir, paths.dataset_api(ds.name)), {
-            "name": ds.name,
-            "latest": latest.version if latest else None,
-            "versions": [by_ref[v.ref] for v in ds.versions],
-            "referenced_by": refs_to.get(ds.name, []),
-        })
+        _write_spliced(os.path.join(out_dir, paths.dataset_api(ds.name)),
+                       {"name": ds.name, "latest": latest.version if latest else None},
+                       "versions", [texts[ds.name]], {"referenced_by": refs_to.get(ds.name, [])})
         n += 1
         for v in ds.versions:
             _write(os.path.join(out_dir, version_api(v)), with_join_facts(v, by_name, exports))
