@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import os
 import shutil
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from registry.joins import VERDICTS, with_join_facts
 from registry.model import REGISTRY_SCHEMA, DatasetDocument, document_json_schema, document_summary
@@ -216,13 +216,19 @@ def _write(path: str, data: Any, indent: Optional[int] = None) -> int:
     return len(raw)
 
 
-def _write_spliced(path: str, head: dict[str, Any], key: str, items: list[str], tail: Optional[dict[str, Any]] = None) -> None:
+def _write_spliced(path: str, head: dict[str, Any], key: str, items: Iterable[str],
+                   tail: Optional[dict[str, Any]] = None) -> None:
     """Write `{**head, key: [items...], **tail}` where `items` are ready JSON texts (each the
     comma-joined elements of one slice), byte for byte what `_write` makes of the whole dict."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(_dumps(head)[:-1] + ("," if head else "") + _dumps(key) + ":[")
-        fh.write(",".join(t for t in items if t))
+        sep = ""
+        for text in items:  # one write per slice: no second copy of a 150 MB index.json in memory
+            if text:
+                fh.write(sep)
+                fh.write(text)
+                sep = ","
         fh.write("]" + ("," + _dumps(tail)[1:] if tail else "}"))
 
 
@@ -242,7 +248,7 @@ def write_json(catalog: RegistrySnapshot, out_dir: str, site_url: Optional[str],
     texts = {name: summaries_json(catalog, ds) for name, ds in catalog.datasets.items()}
     _write_spliced(os.path.join(out_dir, "index.json"),
                    _index_head(catalog, site_url, generated_at, sum(ds.count for ds in catalog.datasets.values())),
-                   "versions", list(texts.values()))
+                   "versions", texts.values())
     n += 1
     api = os.path.join(out_dir, "api", "datasets")
     if reuse is not None and os.path.isdir(api):
