@@ -63,7 +63,7 @@ def main() -> None:
             datasets[name] = Dataset(name, list(ds.versions), cid=ds.cid)
             continue
 
-        def loader(n=name, refs=[v.ref for v in ds.versions]):
+        def loader(n=name, refs=tuple(v.ref for v in ds.versions)):
             loads.append(n)
             return [DatasetDocument.model_validate_json(raw[r]) for r in refs]
         datasets[name] = Dataset(name, loader=loader, cid=ds.cid, count=ds.count)

@@ -145,7 +145,7 @@ def test_a_rebuild_writes_the_full_builds_bytes_and_parses_only_what_it_rewrites
         shutil.rmtree(tmp_path / "full", ignore_errors=True)
         write_json(after, str(tmp_path / "full"), URL, WHEN)
         lazy, loads = lazy_copy(after, store, changed={changed})
-        n = write_json(lazy, str(tmp_path / "inc"), URL, WHEN, reuse=lambda name: name not in rewritten)
+        n = write_json(lazy, str(tmp_path / "inc"), URL, WHEN, reuse=lambda name, skip=frozenset(rewritten): name not in skip)
         assert _files(tmp_path / "inc") == _files(tmp_path / "full"), changed
         assert n == len(_files(tmp_path / "full"))
         assert set(loads) <= rewritten, (changed, loads)
