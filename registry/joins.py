@@ -288,16 +288,17 @@ def reference_targets(docs: Iterable[DatasetDocument]) -> list[str]:
                    for r in d.references if r.dataset})
 
 
-def references_from(docs: Iterable[DatasetDocument], versions_by_name: VersionsByName) -> list[tuple[str, dict[str, Any]]]:
-    """(target name, entry) for every reference to a dataset from the non-draft `docs` of one
-    dataset, oldest version first: what that dataset contributes to `referenced_by_index`. Reads
-    only the versions of the targets (`reference_targets`) from `versions_by_name`."""
+def references_from(docs: Iterable[DatasetDocument], versions_by_name: VersionsByName,
+                    target: Optional[str] = None) -> list[tuple[str, dict[str, Any]]]:
+    """(target name, entry) for every reference to a dataset (to `target` only, when given) from
+    the non-draft `docs` of one dataset, oldest version first: what that dataset contributes to
+    `referenced_by_index`. Reads only the versions of those targets from `versions_by_name`."""
     out: list[tuple[str, dict[str, Any]]] = []
     for d in sorted(docs, key=lambda d: (d.published_at, d.version)):
         if d.status == Status.DRAFT:
             continue
         for r in d.references:
-            if not r.dataset:
+            if not r.dataset or (target is not None and r.dataset.partition("@")[0] != target):
                 continue
             f = reference_facts(d, r, versions_by_name, exports={})
             out.append((r.dataset.partition("@")[0], {

@@ -215,23 +215,26 @@ class RegistrySnapshot:
             self.part("export-entries", ds, lambda d: export_entries(d.versions)) for ds in self.datasets.values()))
 
     def referenced_by(self) -> dict[str, list[dict[str, Any]]]:
-        """`registry.joins.referenced_by_index(self.by_name)`, from one part per referencing dataset.
+        """`registry.joins.referenced_by_index(self.by_name)`, from one part per (referencing
+        dataset, dataset it references).
 
         An entry's join facts (`valid_at`, `verdict`, `target_version`) read the target's versions
-        too, so a source's part is keyed by its own documents and those of every dataset it
-        references (`depends`; a target not in the registry counts as absent): it is computed
-        again, loading the source, when the source or one of its targets changed, and otherwise
-        neither is parsed. Entries are shared with the part store: do not change them."""
-        def entries(ds: Dataset) -> list[tuple[str, dict[str, Any]]]:
-            targets = self.part("reference-targets", ds, lambda d: reference_targets(d.versions))
-            if not targets:
-                return []
-            depends = [self.datasets.get(t) or _Absent(t) for t in targets]
-            return self.part("referenced-by-entries", ds, lambda d: references_from(d.versions, self.by_name),
-                             depends=depends)  # type: ignore[arg-type]
+        too, so a pair's part is keyed by the source's documents and the target's (`depends`; a
+        target not in the registry counts as absent): when a target changes, its sources' entries
+        for it are computed again (loading those sources, which a rebuild re-renders anyway), and
+        nothing else is parsed. Entries are shared with the part store: do not change them."""
+        def pair(ds: Dataset, target: str) -> list[tuple[str, dict[str, Any]]]:
+            other = self.datasets.get(target) or _Absent(target)
+            return self.part("referenced-by-entries", ds, lambda d: references_from(d.versions, self.by_name, target),
+                             depends=[other])  # type: ignore[list-item]
 
-        return self._memo("referenced_by", lambda: merge_references(
-            entries(self.datasets[n]) for n in sorted(self.datasets)))
+        def per_pair() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+            for name in sorted(self.datasets):
+                ds = self.datasets[name]
+                for target in self.part("reference-targets", ds, lambda d: reference_targets(d.versions)):
+                    yield pair(ds, target)
+
+        return self._memo("referenced_by", lambda: merge_references(per_pair()))
 
 
 class _Absent:
