@@ -262,10 +262,24 @@ def document_join_facts(doc: DatasetDocument, versions_by_name: VersionsByName,
 def with_join_facts(doc: DatasetDocument, versions_by_name: VersionsByName,
                     exports: Optional[ExportIndex] = None) -> dict[str, Any]:
     """`doc.to_dict()` with a derived `join` object on every reference (the site's version JSON)."""
+    return with_facts(doc, document_join_facts(doc, versions_by_name, exports))
+
+
+def with_facts(doc: DatasetDocument, facts: Sequence[JoinFacts]) -> dict[str, Any]:
+    """`with_join_facts` from facts already computed (one per reference, in order)."""
     data = doc.to_dict()
-    for entry, facts in zip(data.get("references", []), document_join_facts(doc, versions_by_name, exports)):
-        entry["join"] = facts.to_json()
+    for entry, f in zip(data.get("references", []), facts):
+        entry["join"] = f.to_json()
     return data
+
+
+def facts_for_target(docs: Iterable[DatasetDocument], target: str, versions_by_name: VersionsByName) -> dict[tuple[str, int], JoinFacts]:
+    """The facts of every reference of `docs` (one dataset's versions, drafts too) to the dataset
+    `target`, by (version, index of the reference): they read only the target's versions, so a
+    rebuild keeps them per (dataset, target) pair (`RegistrySnapshot.join_facts`)."""
+    return {(d.version, i): reference_facts(d, r, versions_by_name, exports={})
+            for d in docs for i, r in enumerate(d.references)
+            if r.dataset and r.dataset.partition("@")[0] == target}
 
 
 def strip_join_facts(data: dict[str, Any]) -> tuple[dict[str, Any], list[Optional[dict[str, Any]]]]:
@@ -281,10 +295,10 @@ def strip_join_facts(data: dict[str, Any]) -> tuple[dict[str, Any], list[Optiona
     return {**data, "references": refs}, joins
 
 
-def reference_targets(docs: Iterable[DatasetDocument]) -> list[str]:
-    """Names of the datasets that the non-draft `docs` (of one dataset) reference: the datasets
-    whose versions `references_from` reads."""
-    return sorted({r.dataset.partition("@")[0] for d in docs if d.status != Status.DRAFT
+def reference_targets(docs: Iterable[DatasetDocument], drafts: bool = False) -> list[str]:
+    """Names of the datasets that the non-draft `docs` (of one dataset; with `drafts`, all of
+    them) reference: the datasets whose versions `references_from` (`facts_for_target`) reads."""
+    return sorted({r.dataset.partition("@")[0] for d in docs if drafts or d.status != Status.DRAFT
                    for r in d.references if r.dataset})
 
 

@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TypeVar
 
 from registry.documents import Registry, document_path
-from registry.joins import export_entries, merge_exports, merge_references, reference_targets, references_from
+from registry.joins import (
+    JoinFacts,
+    export_entries,
+    facts_for_target,
+    merge_exports,
+    merge_references,
+    reference_facts,
+    reference_targets,
+    references_from,
+)
 from registry.latest import newest_published, recency
 from registry.model import DatasetDocument
 
@@ -235,6 +244,27 @@ class RegistrySnapshot:
                     yield pair(ds, target)
 
         return self._memo("referenced_by", lambda: merge_references(per_pair()))
+
+
+    def join_facts(self, ds: Dataset) -> dict[str, list[JoinFacts]]:
+        """`{version: registry.joins.document_join_facts(v, self.by_name, self.exports())}` for
+        every version of `ds` (which is loaded: its pages or JSON are being written).
+
+        The facts of references to datasets come from one part per (ds, target) pair keyed by
+        both (`facts_for_target`): a dataset re-rendered because one neighbour changed does not
+        parse its other, unchanged targets. References to annotation tables read only
+        `exports()`. The facts are shared with the part store: do not change them."""
+        def pair(target: str) -> dict[tuple[str, int], JoinFacts]:
+            return self.part("join-facts", ds, lambda d: facts_for_target(d.versions, target, self.by_name),
+                             depends=[self.datasets.get(target) or _Absent(target)])  # type: ignore[list-item]
+
+        pairs = {t: pair(t) for t in self.part("reference-targets-all", ds,
+                                               lambda d: reference_targets(d.versions, drafts=True))}
+        exports = self.exports() if any(r.annotation_table for v in ds.versions for r in v.references) else {}
+        return {v.version: [pairs[r.dataset.partition("@")[0]][(v.version, i)] if r.dataset
+                            else reference_facts(v, r, self.by_name, exports=exports)
+                            for i, r in enumerate(v.references)]
+                for v in ds.versions}
 
 
 class _Absent:

@@ -12,7 +12,7 @@ import os
 import shutil
 from typing import Any, Callable, Iterable, Optional
 
-from registry.joins import VERDICTS, with_join_facts
+from registry.joins import VERDICTS, with_facts
 from registry.model import REGISTRY_SCHEMA, DatasetDocument, document_json_schema, document_summary
 
 from . import paths
@@ -243,7 +243,8 @@ def write_json(catalog: RegistrySnapshot, out_dir: str, site_url: Optional[str],
 
     Nothing here reads the versions of a reused dataset: `index.json` is spliced from per-dataset
     parts (`summaries_json`), the join indexes come from `catalog.referenced_by()` and
-    `catalog.exports()`, and reused datasets are counted by `ds.count`."""
+    `catalog.exports()` (and a written dataset's join facts from `catalog.join_facts`, which
+    parses no unchanged target), and reused datasets are counted by `ds.count`."""
     n = 0
     texts = {name: summaries_json(catalog, ds) for name, ds in catalog.datasets.items()}
     _write_spliced(os.path.join(out_dir, "index.json"),
@@ -259,21 +260,20 @@ def write_json(catalog: RegistrySnapshot, out_dir: str, site_url: Optional[str],
                 path = os.path.join(api, entry)
                 shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
     refs_to: Optional[dict[str, list[dict[str, Any]]]] = None
-    exports = None
-    by_name = catalog.by_name
     for ds in catalog.datasets.values():
         if reuse is not None and reuse(ds.name) and os.path.isfile(os.path.join(out_dir, paths.dataset_api(ds.name))):
             n += 1 + ds.count
             continue
         if refs_to is None:  # only when some dataset is written
-            refs_to, exports = catalog.referenced_by(), catalog.exports()
+            refs_to = catalog.referenced_by()
         latest = ds.latest
         _write_spliced(os.path.join(out_dir, paths.dataset_api(ds.name)),
                        {"name": ds.name, "latest": latest.version if latest else None},
                        "versions", [texts[ds.name]], {"referenced_by": refs_to.get(ds.name, [])})
         n += 1
+        facts = catalog.join_facts(ds)
         for v in ds.versions:
-            _write(os.path.join(out_dir, version_api(v)), with_join_facts(v, by_name, exports))
+            _write(os.path.join(out_dir, version_api(v)), with_facts(v, facts[v.version]))
             n += 1
     _write(os.path.join(out_dir, "schema", "dataset.schema.json"), site_document_schema(), indent=2)
     _write(os.path.join(out_dir, "schema", "index.schema.json"), INDEX_SCHEMA, indent=2)

@@ -9,7 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
-from registry.joins import export_index, referenced_by_index
+from registry.joins import document_join_facts, export_index, referenced_by_index
 from site_builder.catalog import RegistrySnapshot
 from site_builder.incremental import dataset_keys
 from site_builder.jsonout import index_document, summary, write_json
@@ -135,6 +135,9 @@ def test_a_rebuild_writes_the_full_builds_bytes_and_parses_only_what_it_rewrites
         ("synapse_embeddings", base_document("synapse_embeddings", "v9", references=[
             {"column": "id", "dataset": "cell_types", "target_column": "id"}], published_at="2026-11-03T00:00:00+00:00")),
         ("zzz_new", base_document("zzz_new", "v1", provenance=EXPORT, materialization={"version": 1412})),
+        # ghost_user is rewritten (its reference to ghost now resolves); its other target,
+        # cell_types, is not, and is not parsed for ghost_user's join facts either
+        ("ghost", base_document("ghost", "v1", published_at="2026-11-04T00:00:00+00:00")),
     ):
         write_document(reg, doc)
         after = RegistrySnapshot.read(reg)
@@ -150,3 +153,28 @@ def test_a_rebuild_writes_the_full_builds_bytes_and_parses_only_what_it_rewrites
         assert n == len(_files(tmp_path / "full"))
         assert set(loads) <= rewritten, (changed, loads)
         assert len(rewritten) < len(after.datasets) // 2
+    assert rewritten == {"ghost", "ghost_user"}
+
+
+def test_join_facts_of_a_dataset_equal_the_documents_facts(tmp_path):
+    reg = _registry(tmp_path / "reg")
+    full = RegistrySnapshot.read(reg)
+    by_name = {name: ds.versions for name, ds in full.datasets.items()}
+    exports = export_index(by_name)
+    want = {name: {v.version: document_join_facts(v, by_name, exports) for v in ds.versions}
+            for name, ds in full.datasets.items()}
+    assert any(f.verdict == "ok" and f.target_kind == "dataset" for vs in want.values() for fs in vs.values() for f in fs)
+    assert any(f.exports for vs in want.values() for fs in vs.values() for f in fs)
+    store = PartStore()
+    full.parts = store
+    assert {name: full.join_facts(ds) for name, ds in full.datasets.items()} == want
+
+    write_document(reg, base_document("cell_types", "v2", materialization={"version": 1078},
+                                      published_at="2026-11-01T00:00:00+00:00"))
+    after = RegistrySnapshot.read(reg)
+    by_name = {name: ds.versions for name, ds in after.datasets.items()}
+    lazy, loads = lazy_copy(after, store, changed={"cell_types"})
+    ghost_user = lazy.datasets["ghost_user"].versions  # rewritten: loaded by its writer
+    got = lazy.join_facts(lazy.datasets["ghost_user"])
+    assert got == {v.version: document_join_facts(v, by_name, export_index(by_name)) for v in ghost_user}
+    assert loads == ["ghost_user"]  # not ghost (absent) nor any other dataset
