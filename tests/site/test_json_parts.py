@@ -92,6 +92,17 @@ def test_join_indexes_equal_the_walk_of_every_document(tmp_path):
     assert lazy.exports() == exports and lazy.referenced_by() == referenced_by_index(by_name)
     assert loads == []  # nothing parsed but the changed dataset
 
+    # the parts survive the cache files of a build (another process reads them)
+    disk = PartStore(str(tmp_path / "parts"), code="c")
+    full2 = RegistrySnapshot.read(reg)
+    full2.parts = disk
+    full2.exports(), full2.referenced_by(), [full2.join_facts(ds) for ds in full2.datasets.values()]
+    disk.save()
+    again = PartStore(str(tmp_path / "parts"), code="c")
+    lazy, loads = lazy_copy(full2, again)
+    assert lazy.exports() == exports and lazy.referenced_by() == referenced_by_index(by_name)
+    assert loads == [] and again.computed == {}
+
 
 def test_a_changed_target_recomputes_its_sources_only(tmp_path):
     reg = _registry(tmp_path / "reg")
