@@ -253,6 +253,7 @@ def write_json(catalog: RegistrySnapshot, out_dir: str, site_url: Optional[str],
                    "versions", texts.values())
     n += 1
     api = os.path.join(out_dir, "api", "datasets")
+    kept: set[str] = set()  # entries of api/datasets/ left from the previous build (one listing, no stat each)
     if reuse is not None and os.path.isdir(api):
         by_segment = {paths.segment(n): n for n in catalog.datasets}
         for entry in os.listdir(api):
@@ -260,9 +261,11 @@ def write_json(catalog: RegistrySnapshot, out_dir: str, site_url: Optional[str],
             if name is None or not reuse(name):
                 path = os.path.join(api, entry)
                 shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+            else:
+                kept.add(entry)
     refs_to: Optional[dict[str, list[dict[str, Any]]]] = None
     for ds in catalog.datasets.values():
-        if reuse is not None and reuse(ds.name) and os.path.isfile(os.path.join(out_dir, paths.dataset_api(ds.name))):
+        if reuse is not None and reuse(ds.name) and paths.segment(ds.name) + ".json" in kept:
             n += 1 + ds.count
             continue
         if refs_to is None:  # only when some dataset is written

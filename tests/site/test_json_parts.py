@@ -166,6 +166,12 @@ def test_a_rebuild_writes_the_full_builds_bytes_and_parses_only_what_it_rewrites
         assert len(rewritten) < len(after.datasets) // 2
     assert rewritten == {"ghost", "ghost_user"}
 
+    # a reused dataset whose file is missing from the previous output is written again
+    (tmp_path / "inc" / "api" / "datasets" / "cell_types.json").unlink()
+    lazy, loads = lazy_copy(after, store)
+    write_json(lazy, str(tmp_path / "inc"), URL, WHEN, reuse=lambda name: True)
+    assert _files(tmp_path / "inc") == _files(tmp_path / "full") and loads == ["cell_types"]
+
 
 def test_join_facts_of_a_dataset_equal_the_documents_facts(tmp_path):
     reg = _registry(tmp_path / "reg")
