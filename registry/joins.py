@@ -295,11 +295,10 @@ def strip_join_facts(data: dict[str, Any]) -> tuple[dict[str, Any], list[Optiona
     return {**data, "references": refs}, joins
 
 
-def reference_targets(docs: Iterable[DatasetDocument], drafts: bool = False) -> list[str]:
-    """Names of the datasets that the non-draft `docs` (of one dataset; with `drafts`, all of
-    them) reference: the datasets whose versions `references_from` (`facts_for_target`) reads."""
-    return sorted({r.dataset.partition("@")[0] for d in docs if drafts or d.status != Status.DRAFT
-                   for r in d.references if r.dataset})
+def reference_targets(docs: Iterable[DatasetDocument]) -> list[str]:
+    """Names of the datasets that `docs` (the versions of one dataset, drafts too) reference: the
+    only datasets whose versions `references_from` and `facts_for_target` read for them."""
+    return sorted({r.dataset.partition("@")[0] for d in docs for r in d.references if r.dataset})
 
 
 def references_from(docs: Iterable[DatasetDocument], versions_by_name: VersionsByName,

@@ -223,6 +223,10 @@ class RegistrySnapshot:
         return self._memo("exports", lambda: merge_exports(
             self.part("export-entries", ds, lambda d: export_entries(d.versions)) for ds in self.datasets.values()))
 
+    def _targets(self, ds: Dataset) -> list[str]:
+        """The datasets `ds`'s versions reference (a part: read from `ds`'s documents only)."""
+        return self.part("reference-targets", ds, lambda d: reference_targets(d.versions))
+
     def referenced_by(self) -> dict[str, list[dict[str, Any]]]:
         """`registry.joins.referenced_by_index(self.by_name)`, from one part per (referencing
         dataset, dataset it references).
@@ -240,7 +244,7 @@ class RegistrySnapshot:
         def per_pair() -> Iterator[list[tuple[str, dict[str, Any]]]]:
             for name in sorted(self.datasets):
                 ds = self.datasets[name]
-                for target in self.part("reference-targets", ds, lambda d: reference_targets(d.versions)):
+                for target in self._targets(ds):
                     yield pair(ds, target)
 
         return self._memo("referenced_by", lambda: merge_references(per_pair()))
@@ -258,8 +262,7 @@ class RegistrySnapshot:
             return self.part("join-facts", ds, lambda d: facts_for_target(d.versions, target, self.by_name),
                              depends=[self.datasets.get(target) or _Absent(target)])  # type: ignore[list-item]
 
-        pairs = {t: pair(t) for t in self.part("reference-targets-all", ds,
-                                               lambda d: reference_targets(d.versions, drafts=True))}
+        pairs = {t: pair(t) for t in self._targets(ds)}
         exports = self.exports() if any(r.annotation_table for v in ds.versions for r in v.references) else {}
         return {v.version: [pairs[r.dataset.partition("@")[0]][(v.version, i)] if r.dataset
                             else reference_facts(v, r, self.by_name, exports=exports)
