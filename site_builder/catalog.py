@@ -249,7 +249,6 @@ class RegistrySnapshot:
 
         return self._memo("referenced_by", lambda: merge_references(per_pair()))
 
-
     def join_facts(self, ds: Dataset) -> dict[str, list[JoinFacts]]:
         """`{version: registry.joins.document_join_facts(v, self.by_name, self.exports())}` for
         every version of `ds` (which is loaded: its pages or JSON are being written).
