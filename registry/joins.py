@@ -159,20 +159,33 @@ def table_exists_at(source: DatasetDocument, table: str) -> tuple[list[int], boo
 ExportIndex = Mapping[tuple[str, str], Mapping[int, str]]
 
 
+def export_entries(docs: Iterable[DatasetDocument]) -> list[tuple[tuple[str, str], int, str]]:
+    """The registered exports among one dataset's versions: ((datastack, annotation table),
+    materialization version, NAME@VERSION), published versions first (`usable`). The part of
+    `export_index` that one dataset contributes (a rebuild keeps it per dataset)."""
+    out: list[tuple[tuple[str, str], int, str]] = []
+    for d in usable(docs):
+        p = d.provenance
+        params = (p.parameters or {}) if p else {}
+        table = params.get("annotation_table")
+        if p and p.pipeline == EXPORT_PIPELINE and isinstance(table, str):
+            out.extend(((d.datastack, table), v, d.ref) for v in d.materialization.all_versions)
+    return out
+
+
+def merge_exports(per_dataset: Iterable[Iterable[tuple[tuple[str, str], int, str]]]) -> dict[tuple[str, str], dict[int, str]]:
+    """`export_index` from the `export_entries` of every dataset, in catalog order."""
+    out: dict[tuple[str, str], dict[int, str]] = {}
+    for entries in per_dataset:
+        for key, v, ref in entries:
+            out.setdefault(key, {}).setdefault(v, ref)  # usable(): a published one wins over a deprecated one
+    return out
+
+
 def export_index(versions_by_name: VersionsByName) -> dict[tuple[str, str], dict[int, str]]:
     """Registered MaterializationEngine exports (`scan-exports`): (datastack, annotation table) ->
     {materialization version: NAME@VERSION}. Built once per catalog (one pass over the documents)."""
-    out: dict[tuple[str, str], dict[int, str]] = {}
-    for docs in versions_by_name.values():
-        for d in usable(docs):
-            p = d.provenance
-            params = (p.parameters or {}) if p else {}
-            table = params.get("annotation_table")
-            if p and p.pipeline == EXPORT_PIPELINE and isinstance(table, str):
-                slot = out.setdefault((d.datastack, table), {})
-                for v in d.materialization.all_versions:
-                    slot.setdefault(v, d.ref)  # usable(): a published one wins over a deprecated one
-    return out
+    return merge_exports(export_entries(docs) for docs in versions_by_name.values())
 
 
 # ---- the facts of one reference --------------------------------------------------------------
@@ -249,10 +262,24 @@ def document_join_facts(doc: DatasetDocument, versions_by_name: VersionsByName,
 def with_join_facts(doc: DatasetDocument, versions_by_name: VersionsByName,
                     exports: Optional[ExportIndex] = None) -> dict[str, Any]:
     """`doc.to_dict()` with a derived `join` object on every reference (the site's version JSON)."""
+    return with_facts(doc, document_join_facts(doc, versions_by_name, exports))
+
+
+def with_facts(doc: DatasetDocument, facts: Sequence[JoinFacts]) -> dict[str, Any]:
+    """`with_join_facts` from facts already computed (one per reference, in order)."""
     data = doc.to_dict()
-    for entry, facts in zip(data.get("references", []), document_join_facts(doc, versions_by_name, exports)):
-        entry["join"] = facts.to_json()
+    for entry, f in zip(data.get("references", []), facts):
+        entry["join"] = f.to_json()
     return data
+
+
+def facts_for_target(docs: Iterable[DatasetDocument], target: str, versions_by_name: VersionsByName) -> dict[tuple[str, int], JoinFacts]:
+    """The facts of every reference of `docs` (one dataset's versions, drafts too) to the dataset
+    `target`, by (version, index of the reference): they read only the target's versions, so a
+    rebuild keeps them per (dataset, target) pair (`RegistrySnapshot.join_facts`)."""
+    return {(d.version, i): reference_facts(d, r, versions_by_name, exports={})
+            for d in docs for i, r in enumerate(d.references)
+            if r.dataset and r.dataset.partition("@")[0] == target}
 
 
 def strip_join_facts(data: dict[str, Any]) -> tuple[dict[str, Any], list[Optional[dict[str, Any]]]]:
@@ -268,24 +295,46 @@ def strip_join_facts(data: dict[str, Any]) -> tuple[dict[str, Any], list[Optiona
     return {**data, "references": refs}, joins
 
 
+def reference_targets(docs: Iterable[DatasetDocument]) -> list[str]:
+    """Names of the datasets that `docs` (the versions of one dataset, drafts too) reference: the
+    only datasets whose versions `references_from` and `facts_for_target` read for them."""
+    return sorted({r.dataset.partition("@")[0] for d in docs for r in d.references if r.dataset})
+
+
+def references_from(docs: Iterable[DatasetDocument], versions_by_name: VersionsByName,
+                    target: Optional[str] = None) -> list[tuple[str, dict[str, Any]]]:
+    """(target name, entry) for every reference to a dataset (to `target` only, when given) from
+    the non-draft `docs` of one dataset, oldest version first: what that dataset contributes to
+    `referenced_by_index`. Reads only the versions of those targets from `versions_by_name`."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for d in sorted(docs, key=lambda d: (d.published_at, d.version)):
+        if d.status == Status.DRAFT:
+            continue
+        for r in d.references:
+            if not r.dataset or (target is not None and r.dataset.partition("@")[0] != target):
+                continue
+            f = reference_facts(d, r, versions_by_name, exports={})
+            out.append((r.dataset.partition("@")[0], {
+                "name": d.name, "version": d.version, "column": r.column, "target_column": r.target_column,
+                "valid_at": f.valid_at, "target_version": (f.target or "").partition("@")[2] or None,
+                "verdict": f.verdict, "stability": f.stability}))
+    return out
+
+
+def merge_references(per_source: Iterable[Iterable[tuple[str, dict[str, Any]]]]) -> dict[str, list[dict[str, Any]]]:
+    """`referenced_by_index` from the `references_from` of every dataset, sources in name order."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for entries in per_source:
+        for target, entry in entries:
+            out.setdefault(target, []).append(entry)
+    return out
+
+
 def referenced_by_index(versions_by_name: VersionsByName) -> dict[str, list[dict[str, Any]]]:
     """For every dataset name, the references (from any non-draft version of any dataset) to it:
     `{name, version, column, target_column, valid_at, target_version, verdict, stability}`.
     One pass over the catalog (the site needs it for every dataset)."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    for _, docs in sorted(versions_by_name.items()):
-        for d in sorted(docs, key=lambda d: (d.published_at, d.version)):
-            if d.status == Status.DRAFT:
-                continue
-            for r in d.references:
-                if not r.dataset:
-                    continue
-                f = reference_facts(d, r, versions_by_name, exports={})
-                out.setdefault(r.dataset.partition("@")[0], []).append({
-                    "name": d.name, "version": d.version, "column": r.column, "target_column": r.target_column,
-                    "valid_at": f.valid_at, "target_version": (f.target or "").partition("@")[2] or None,
-                    "verdict": f.verdict, "stability": f.stability})
-    return out
+    return merge_references(references_from(versions_by_name[n], versions_by_name) for n in sorted(versions_by_name))
 
 
 def referenced_by(name: str, versions_by_name: VersionsByName) -> list[dict[str, Any]]:

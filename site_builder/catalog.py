@@ -8,6 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, TypeVar
 
 from registry.documents import Registry, document_path
+from registry.joins import (
+    JoinFacts,
+    export_entries,
+    facts_for_target,
+    merge_exports,
+    merge_references,
+    reference_facts,
+    reference_targets,
+    references_from,
+)
 from registry.latest import newest_published, recency
 from registry.model import DatasetDocument
 
@@ -203,3 +213,72 @@ class RegistrySnapshot:
             for k in key(v):
                 out[k].append(v)
         return dict(sorted(out.items()))
+
+    # ---- the join indexes, from per-dataset parts (see registry.joins)
+    def _memo(self, key: str, fn: Callable[[], T]) -> T:
+        """`fn()` once per snapshot (a snapshot's documents never change)."""
+        memo = self.__dict__.setdefault("_memoised", {})
+        if key not in memo:
+            memo[key] = fn()
+        return memo[key]
+
+    def exports(self) -> dict[tuple[str, str], dict[int, str]]:
+        """`registry.joins.export_index(self.by_name)`, from one part per dataset: a rebuild
+        parses no unchanged dataset for it."""
+        return self._memo("exports", lambda: merge_exports(
+            self.part("export-entries", ds, lambda d: export_entries(d.versions)) for ds in self.datasets.values()))
+
+    def _targets(self, ds: Dataset) -> list[str]:
+        """The datasets `ds`'s versions reference (a part: read from `ds`'s documents only)."""
+        return self.part("reference-targets", ds, lambda d: reference_targets(d.versions))
+
+    def referenced_by(self) -> dict[str, list[dict[str, Any]]]:
+        """`registry.joins.referenced_by_index(self.by_name)`, from one part per (referencing
+        dataset, dataset it references).
+
+        An entry's join facts (`valid_at`, `verdict`, `target_version`) read the target's versions
+        too, so a pair's part is keyed by the source's documents and the target's (`depends`; a
+        target not in the registry counts as absent): when a target changes, its sources' entries
+        for it are computed again (loading those sources, which a rebuild re-renders anyway), and
+        nothing else is parsed. Entries are shared with the part store: do not change them."""
+        def pair(ds: Dataset, target: str) -> list[tuple[str, dict[str, Any]]]:
+            other = self.datasets.get(target) or _Absent(target)
+            return self.part("referenced-by-entries", ds, lambda d: references_from(d.versions, self.by_name, target),
+                             depends=[other])  # type: ignore[list-item]
+
+        def per_pair() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+            for name in sorted(self.datasets):
+                ds = self.datasets[name]
+                for target in self._targets(ds):
+                    yield pair(ds, target)
+
+        return self._memo("referenced_by", lambda: merge_references(per_pair()))
+
+    def join_facts(self, ds: Dataset) -> dict[str, list[JoinFacts]]:
+        """`{version: registry.joins.document_join_facts(v, self.by_name, self.exports())}` for
+        every version of `ds` (which is loaded: its pages or JSON are being written).
+
+        The facts of references to datasets come from one part per (ds, target) pair keyed by
+        both (`facts_for_target`): a dataset re-rendered because one neighbour changed does not
+        parse its other, unchanged targets. References to annotation tables read only
+        `exports()`. The facts are shared with the part store: do not change them."""
+        def pair(target: str) -> dict[tuple[str, int], JoinFacts]:
+            return self.part("join-facts", ds, lambda d: facts_for_target(d.versions, target, self.by_name),
+                             depends=[self.datasets.get(target) or _Absent(target)])  # type: ignore[list-item]
+
+        pairs = {t: pair(t) for t in self._targets(ds)}
+        exports = self.exports() if any(r.annotation_table for v in ds.versions for r in v.references) else {}
+        return {v.version: [pairs[r.dataset.partition("@")[0]][(v.version, i)] if r.dataset
+                            else reference_facts(v, r, self.by_name, exports=exports)
+                            for i, r in enumerate(v.references)]
+                for v in ds.versions}
+
+
+class _Absent:
+    """A referenced dataset that is not in the registry, as a `depends=` entry: its appearance
+    changes the key of the parts that reference it."""
+
+    __slots__ = ("name", "cid")
+
+    def __init__(self, name: str):
+        self.name, self.cid = name, "absent"

@@ -46,9 +46,12 @@ STATE_FORMAT = 3
 
 
 def code_hash(templates: Path) -> str:
-    """Templates and builder source: any change invalidates every page (and every cached part)."""
+    """Templates, the builder's source and the core's (parts hold what `registry` computes:
+    summaries, join facts): any change invalidates every page and every cached part."""
+    import registry
+
     h = hashlib.sha256()
-    for root in (templates, Path(__file__).resolve().parent):
+    for root in (templates, Path(__file__).resolve().parent, Path(registry.__file__).resolve().parent):
         for p in sorted(root.rglob("*")):
             if p.is_file() and p.suffix in (".j2", ".py", ".html", ".js", ".css", ".yml"):
                 h.update(p.as_posix().encode())

@@ -7,16 +7,17 @@ be optional for readers. `index.json` has its own JSON Schema at `schema/index.s
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import shutil
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
-from registry.joins import VERDICTS, export_index, referenced_by_index, with_join_facts
+from registry.joins import VERDICTS, with_facts
 from registry.model import REGISTRY_SCHEMA, DatasetDocument, document_json_schema, document_summary
 
 from . import paths
-from .catalog import RegistrySnapshot
+from .catalog import Dataset, RegistrySnapshot
 from .sanitize import plain_text
 
 INDEX_FORMAT = 1
@@ -47,16 +48,36 @@ def summary(doc: DatasetDocument, catalog: RegistrySnapshot) -> dict[str, Any]:
 
 
 def index_document(catalog: RegistrySnapshot, site_url: Optional[str], generated_at: dt.datetime) -> dict[str, Any]:
+    """index.json as one dict (readers and tests; `write_json` writes the same bytes from parts)."""
     versions = [summary(d, catalog) for d in catalog.versions]
+    return {**_index_head(catalog, site_url, generated_at, len(versions)), "versions": versions}
+
+
+def _index_head(catalog: RegistrySnapshot, site_url: Optional[str], generated_at: dt.datetime,
+                version_count: int) -> dict[str, Any]:
     return {
         "index_format": INDEX_FORMAT,
         "registry_schema": REGISTRY_SCHEMA,
         "generated_at": generated_at.isoformat(),
         "site_url": site_url,
         "dataset_count": len(catalog.datasets),
-        "version_count": len(versions),
-        "versions": versions,
+        "version_count": version_count,
     }
+
+
+def _dumps(data: Any) -> str:
+    """The compact JSON of every file the API writes (one definition: spliced texts must match)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def summaries_json(catalog: RegistrySnapshot, ds: Dataset) -> str:
+    """The `summary` of each version of `ds`, as compact JSON objects joined by commas: one
+    dataset's slice of `index.json`'s `versions` (and of its `api/datasets/<name>.json`).
+
+    A per-dataset part: a rebuild splices the remembered texts of unchanged datasets instead of
+    parsing their documents, and serializes nothing twice. `summary` reads only `ds`'s own
+    documents (successor, deprecation, latest of the same dataset)."""
+    return catalog.part("index-summaries-json", ds, lambda d: ",".join(_dumps(summary(v, catalog)) for v in d.versions))
 
 
 INDEX_SCHEMA: dict[str, Any] = {
@@ -196,6 +217,22 @@ def _write(path: str, data: Any, indent: Optional[int] = None) -> int:
     return len(raw)
 
 
+def _write_spliced(path: str, head: dict[str, Any], key: str, items: Iterable[str],
+                   tail: Optional[dict[str, Any]] = None) -> None:
+    """Write `{**head, key: [items...], **tail}` where `items` are ready JSON texts (each the
+    comma-joined elements of one slice), byte for byte what `_write` makes of the whole dict."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(_dumps(head)[:-1] + ("," if head else "") + _dumps(key) + ":[")
+        sep = ""
+        for text in items:  # one write per slice: no second copy of a 150 MB index.json in memory
+            if text:
+                fh.write(sep)
+                fh.write(text)
+                sep = ","
+        fh.write("]" + ("," + _dumps(tail)[1:] if tail else "}"))
+
+
 def write_json(catalog: RegistrySnapshot, out_dir: str, site_url: Optional[str], generated_at: dt.datetime,
                reuse: Optional[Callable[[str], bool]] = None) -> int:
     """Write every JSON file; returns how many the site has.
@@ -203,15 +240,20 @@ def write_json(catalog: RegistrySnapshot, out_dir: str, site_url: Optional[str],
     `reuse(name)` true means `out_dir` already holds that dataset's `api/datasets/` files from a
     previous build with the same inputs (a persistent dir of an incremental build): they are not
     serialized or written again. Files of other datasets are rewritten from scratch, and those
-    of datasets no longer in the catalog removed, so the result equals writing everything."""
+    of datasets no longer in the catalog removed, so the result equals writing everything.
+
+    Nothing here reads the versions of a reused dataset: `index.json` is spliced from per-dataset
+    parts (`summaries_json`), the join indexes come from `catalog.referenced_by()` and
+    `catalog.exports()` (and a written dataset's join facts from `catalog.join_facts`, which
+    parses no unchanged target), and reused datasets are counted by `ds.count`."""
     n = 0
-    by_name = {name: ds.versions for name, ds in catalog.datasets.items()}
-    refs_to, exports = referenced_by_index(by_name), export_index(by_name)
-    index = index_document(catalog, site_url, generated_at)
-    _write(os.path.join(out_dir, "index.json"), index)
-    by_ref = {s["ref"]: s for s in index["versions"]}
+    texts = {name: summaries_json(catalog, ds) for name, ds in catalog.datasets.items()}
+    _write_spliced(os.path.join(out_dir, "index.json"),
+                   _index_head(catalog, site_url, generated_at, sum(ds.count for ds in catalog.datasets.values())),
+                   "versions", texts.values())
     n += 1
     api = os.path.join(out_dir, "api", "datasets")
+    kept: set[str] = set()  # entries of api/datasets/ left from the previous build (one listing, no stat each)
     if reuse is not None and os.path.isdir(api):
         by_segment = {paths.segment(n): n for n in catalog.datasets}
         for entry in os.listdir(api):
@@ -219,21 +261,35 @@ def write_json(catalog: RegistrySnapshot, out_dir: str, site_url: Optional[str],
             if name is None or not reuse(name):
                 path = os.path.join(api, entry)
                 shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+            else:
+                kept.add(entry)
+    refs_to: Optional[dict[str, list[dict[str, Any]]]] = None
     for ds in catalog.datasets.values():
-        if reuse is not None and reuse(ds.name) and os.path.isfile(os.path.join(out_dir, paths.dataset_api(ds.name))):
-            n += 1 + len(ds.versions)
+        if reuse is not None and reuse(ds.name) and paths.segment(ds.name) + ".json" in kept:
+            n += 1 + ds.count
             continue
+        if refs_to is None:  # only when some dataset is written
+            refs_to = catalog.referenced_by()
         latest = ds.latest
-        _write(os.path.join(out_dir, paths.dataset_api(ds.name)), {
-            "name": ds.name,
-            "latest": latest.version if latest else None,
-            "versions": [by_ref[v.ref] for v in ds.versions],
-            "referenced_by": refs_to.get(ds.name, []),
-        })
+        _write_spliced(os.path.join(out_dir, paths.dataset_api(ds.name)),
+                       {"name": ds.name, "latest": latest.version if latest else None},
+                       "versions", [texts[ds.name]], {"referenced_by": refs_to.get(ds.name, [])})
         n += 1
+        facts = catalog.join_facts(ds)
         for v in ds.versions:
-            _write(os.path.join(out_dir, version_api(v)), with_join_facts(v, by_name, exports))
+            _write(os.path.join(out_dir, version_api(v)), with_facts(v, facts[v.version]))
             n += 1
-    _write(os.path.join(out_dir, "schema", "dataset.schema.json"), site_document_schema(), indent=2)
-    _write(os.path.join(out_dir, "schema", "index.schema.json"), INDEX_SCHEMA, indent=2)
+    for rel, text in _schema_texts():
+        path = os.path.join(out_dir, "schema", rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
     return n + 2
+
+
+@functools.lru_cache(maxsize=1)
+def _schema_texts() -> tuple[tuple[str, str], ...]:
+    """The `schema/` files: generating the document's JSON Schema costs ~50 ms (pydantic), the
+    same in every build of one process (a warm rebuild function builds many times)."""
+    return tuple((rel, json.dumps(data, ensure_ascii=False, indent=2))
+                 for rel, data in (("dataset.schema.json", site_document_schema()), ("index.schema.json", INDEX_SCHEMA)))

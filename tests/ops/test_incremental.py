@@ -249,3 +249,33 @@ def test_rebuild_into_another_output_folder_is_complete(tmp_path):
     assert third.reused > 0
     build_site(str(reg), str(tmp_path / "full2"), progress=False)
     site_equals_full(tmp_path / "two", tmp_path / "full2")
+
+
+def test_rebuild_when_a_referenced_dataset_appears_or_exports_change(tmp_path):
+    """Join facts read other datasets: a reference to a dataset that was not registered yet, and a
+    new registered export of an annotation table, change the JSON and pages of the datasets that
+    point at them; the rebuilt site is a full build's (tests/site/test_json_parts.py checks that
+    the JSON of a rebuild is computed from parts without parsing unchanged datasets)."""
+    import json
+
+    reg = tmp_path / "reg"
+    for doc in example_documents():
+        write_document(str(reg), doc)
+    write_document(str(reg), base_document("ghost_user", "v1", references=[
+        {"column": "id", "dataset": "ghost@v1", "target_column": "id"},
+        {"column": "id", "annotation_table": "nucleus_detection_v0", "target_column": "id"}]))
+    write_synthetic_registry(str(reg), 6, seed=8)
+    cache, inc = tmp_path / "cache", tmp_path / "inc"
+    build_site(str(reg), str(inc), cache_dir=str(cache), progress=False)
+
+    write_document(str(reg), base_document("ghost", "v1", published_at="2026-04-01T00:00:00+00:00"))
+    write_document(str(reg), base_document(
+        "nucleus_export", "v1", published_at="2026-04-02T00:00:00+00:00",
+        provenance={"pipeline": "materialization export", "parameters": {"annotation_table": "nucleus_detection_v0"}}))
+    again = build_site(str(reg), str(inc), cache_dir=str(cache), progress=False)
+    assert again.reused > 0
+    build_site(str(reg), str(tmp_path / "full"), progress=False)
+    site_equals_full(inc, tmp_path / "full")
+    joins = [r["join"] for r in json.loads((inc / "api" / "datasets" / "ghost_user" / "v1.json").read_text())["references"]]
+    assert joins[0]["verdict"] == "ok" and joins[1]["exports"] == {"1078": "nucleus_export@v1"}
+    assert json.loads((inc / "api" / "datasets" / "ghost.json").read_text())["referenced_by"][0]["name"] == "ghost_user"
