@@ -11,7 +11,7 @@ from pathlib import Path
 
 from registry.joins import document_join_facts, export_index, referenced_by_index
 from site_builder.catalog import RegistrySnapshot
-from site_builder.incremental import dataset_keys
+from site_builder.incremental import code_hash, dataset_keys
 from site_builder.jsonout import index_document, summary, write_json
 from site_builder.pages import templates_dir
 from site_builder.parts import PartStore
@@ -54,7 +54,7 @@ def _sources_of(catalog: RegistrySnapshot, target: str) -> set[str]:
 
 
 def _keys(catalog: RegistrySnapshot) -> dict[str, str]:
-    return dataset_keys(catalog, {"site_url": URL}, templates_dir())
+    return dataset_keys(catalog, {"site_url": URL}, code_hash(templates_dir()))
 
 
 def test_write_json_writes_what_the_whole_documents_say(tmp_path):
