@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from registry.joins import EXPORT_PIPELINE
-from registry.model import Status, parse_ref
+from registry.joins import export_entries
+from registry.model import parse_ref
 
 from . import paths
 from .catalog import RegistrySnapshot, version_labels
@@ -62,7 +62,7 @@ def code_hash(templates: Path) -> str:
 def _links(ds) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
     """A dataset's edges to others, from its own documents (a part): the datasets its references
     and lineage name, the (datastack, annotation table) pairs its references name, and the pairs
-    it is a registered export of (published or deprecated versions, as `registry.joins.usable`)."""
+    it is a registered export of (`registry.joins.export_entries`)."""
     names: set[str] = set()
     tables: set[tuple[str, str]] = set()
     exported: set[tuple[str, str]] = set()
@@ -73,10 +73,7 @@ def _links(ds) -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]
         refs += [h.superseded_by for h in v.history if h.superseded_by]
         names.update(parse_ref(ref)[0] for ref in refs)
         tables.update((v.datastack, r.annotation_table or "") for r in v.references)
-        p = v.provenance
-        table = (p.parameters or {}).get("annotation_table") if p else None
-        if p and p.pipeline == EXPORT_PIPELINE and isinstance(table, str) and v.status != Status.DRAFT:
-            exported.add((v.datastack, table))
+    exported.update(key for key, _mat, _ref in export_entries(ds.versions))
     return sorted(names), sorted(tables), sorted(exported)
 
 
