@@ -132,13 +132,18 @@ def test_search_finds_datasets_in_every_shard(tmp_path, small_shards):
             assert errors == []
             browser.close()
 
+    _in_chromium_thread(in_chromium, server)
+
+
+def _in_chromium_thread(check, server) -> None:
+    """Run `check()` (a Playwright session) and stop `server` after it."""
     # Playwright's sync API refuses to start inside the event loop that another test module's
     # session-scoped browser keeps running in this thread: use a thread of our own.
     failures: list[BaseException] = []
 
     def run() -> None:
         try:
-            in_chromium()
+            check()
         except BaseException as exc:  # re-raised in the test's thread below
             failures.append(exc)
 
@@ -152,6 +157,69 @@ def test_search_finds_datasets_in_every_shard(tmp_path, small_shards):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.browser
+def test_page_and_header_box_read_holes_and_the_tail(tmp_path, small_shards):
+    """After incremental rebuilds (a new version: a hole and a block in the tail; a removed dataset;
+    a new dataset in the tail), the search page and the header box find words of the shards, of
+    the tail and of both (a prefix across shards and the tail), never a hole's version, and a word
+    only the removed dataset had finds nothing."""
+    from tests.site.test_browser import ARGS, CHROMIUM, _results, shown, wait_until
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium (CI installs it with apt-get)")
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from site_builder.cli import make_server
+
+    reg, cache, out = _registry(tmp_path / "reg"), tmp_path / "cache", tmp_path / "site"
+    build_site(str(reg), str(out), cache_dir=str(cache), progress=False)
+    write_document(str(reg), _doc(5, "v2", published_at="2026-03-01T00:00:00+00:00", title="Revised probe"))
+    shutil.rmtree(reg / "datasets" / "shard_probe_11")
+    write_document(str(reg), _doc(99, published_at="2026-02-01T00:00:00+00:00"))
+    report = build_site(str(reg), str(out), cache_dir=str(cache), progress=False)
+    search = out / "catalog" / "search"
+    assert report.search.tail_bytes > 0 and json.loads((search / "meta.json").read_text())["tail"] == 1
+    assert json.loads((search / "facets.json").read_text())["x"]  # holes: 5's old block, 11's
+    tail = json.loads((search / "terms" / "tail.json").read_text())["k"]
+    assert "revised" in tail and "zqcol99x" in tail and "zqcol5x" in tail
+    live = sorted(f"shard_probe_{i}" for i in [*range(N_DATASETS), 99] if i != 11)
+
+    os.environ["SITE_SERVE_QUIET"] = "1"
+    server = make_server(str(out), "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def in_chromium() -> None:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            for q, want in [("zqcol5x", ["shard_probe_5"]), ("zqcol99x", ["shard_probe_99"]),
+                            ("zqcol12x", ["shard_probe_12"]), ("revised", ["shard_probe_5"]),
+                            ("zqcol11x", []), ("qzdesc11y", []), ("zqcol", live), ("probe", live)]:
+                page.goto(f"{base}/search.html?q={q}")
+                shown(page, f"q={q}")
+                assert _results(page) == want, q
+            versions = page.eval_on_selector_all("#fr-results a.fr-r-version", "els => els.map(e => e.dataset.ref)")
+            assert "shard_probe_5@v1" in versions and "shard_probe_5@v2" in versions  # moved, not doubled
+            assert len(versions) == len(set(versions))
+            page.goto(f"{base}/index.html")
+            for q, want in [("zqcol99x", "shard_probe_99"), ("revised", "shard_probe_5")]:
+                page.fill("#fr-box-q", "")
+                page.click("#fr-box-q")
+                page.keyboard.type(q)
+                wait_until(page, f"document.querySelector('#fr-box').dataset.shown === {q!r}")
+                names = page.eval_on_selector_all("#fr-box-results li", "els => els.map(e => e.dataset.dataset)")
+                assert names == [want], q
+            assert errors == []
+            browser.close()
+
+    _in_chromium_thread(in_chromium, server)
 
 
 def _answers(out: Path) -> dict[str, list[tuple[str, float]]]:
