@@ -205,7 +205,8 @@ class Index:
         tail = self.tail()
         if tail is None:
             return out
-        keys, more = tail["k"], []
+        keys = tail["k"]
+        more: list[tuple[str, list[int]]] = []
         i = bisect_left(keys, q)
         while i < len(keys) and len(more) < MAX_EXPANSIONS and keys[i].startswith(q):
             more.append((keys[i], tail["p"][i]))

@@ -85,7 +85,7 @@ class Entry(NamedTuple):
 
     fingerprint: str
     """What fixes the dataset's term postings (`_fingerprint`)."""
-    count: int
+    versions: int
     facets: tuple
     """Per version, the values of each facet in `FACETS` order (tuples)."""
     latest: int
@@ -168,7 +168,7 @@ def _layout(catalog: RegistrySnapshot, state: Optional[dict], entry) -> tuple[li
     dead blocks (`facets.json` `x`). A full build (no state) is dense, in name order: the layout of
     a clean build, byte for byte the files it made."""
     if state is None:
-        return [[name, entry(ds).count, entry(ds).fingerprint] for name, ds in catalog.datasets.items()], \
+        return [[name, entry(ds).versions, entry(ds).fingerprint] for name, ds in catalog.datasets.items()], \
             list(catalog.datasets.values())
     entries, kept = [], set()
     for name, n, fp in state["entries"]:
@@ -179,7 +179,7 @@ def _layout(catalog: RegistrySnapshot, state: Optional[dict], entry) -> tuple[li
         else:
             entries.append([None, n, None])
     added = [ds for name, ds in catalog.datasets.items() if name not in kept]
-    entries += [[ds.name, entry(ds).count, entry(ds).fingerprint] for ds in added]
+    entries += [[ds.name, entry(ds).versions, entry(ds).fingerprint] for ds in added]
     return entries, added
 
 
@@ -246,7 +246,9 @@ def _build(catalog: RegistrySnapshot, state: Optional[dict], load=None, words_of
             words[fp] = sorted(blocks[fp])
         drops = _lingering_drops(state["entries"], entries, base, linger, fresh, words_of)
         # the tail: every live block at or past `base`, in id order, from its kept postings
-        start, tail_post, ends = 0, {}, {}
+        start = 0
+        tail_post: dict[str, list[int]] = {}
+        ends: dict[str, int] = {}
         for name, n, fp in entries:
             if name is not None and start >= base:
                 if fp not in blocks:
@@ -314,7 +316,7 @@ def _lingering_drops(old_entries: list[list], entries: list[list], base: int, li
             if start < base:  # in the shards (a tail block is simply left out of the next tail)
                 linger.setdefault(name, []).append([start, start + n, fp])
         start += n
-    drops = []
+    drops: list[tuple[str, int, int]] = []
     for name in sorted(touched):
         keep = fresh.get(name, {})
         for a, b, fp in linger.get(name, []):
@@ -454,11 +456,11 @@ def _display_files(blocks: list[tuple[Optional[Entry], int]], put, firsts: list[
     counts: list[int] = []
     latest: list[int] = []
     refs: list[Optional[str]] = []
-    dead = []
+    dead: list[int] = []
     vid = 0
-    for d, (e, n) in enumerate(blocks):
+    for d, (got, n) in enumerate(blocks):
         counts.append(n)
-        if e is None:
+        if got is None:
             latest.append(-1)
             dead.append(d)
             for i in range(len(FACETS)):
@@ -466,16 +468,16 @@ def _display_files(blocks: list[tuple[Optional[Entry], int]], put, firsts: list[
             refs.extend([None] * n)
             vid += n
             continue
-        latest.append(e.latest)
+        latest.append(got.latest)
         seen: dict[tuple, tuple[int, ...]] = {}  # versions of a dataset mostly share their facet values
-        for fv in e.facets:
+        for fv in got.facets:
             codes = seen.get(fv)
             if codes is None:
                 codes = seen[fv] = tuple(combos[i].setdefault(tuple(sorted({values[i][x] for x in xs})), len(combos[i]))
                                          for i, xs in enumerate(fv))
             for i, c in enumerate(codes):
                 per_version[i].append(c)
-        refs.extend(e.refs)
+        refs.extend(got.refs)
         vid += n
     chunks = []
     for c in range(0, len(blocks), DATASETS_PER_CHUNK):
