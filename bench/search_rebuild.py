@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gzip
 import os
 import pstats
 import shutil
@@ -74,9 +75,12 @@ def main() -> None:
             inc = write_search_index(lazy, str(work / f"site{r}"), cache_dir=str(work / "cache"))
             prof.disable()
             cpu = time.process_time() - c0
+            tail = work / f"site{r}" / "catalog" / "search" / "terms" / "tail.json"
+            tail_gz = len(gzip.compress(tail.read_bytes(), 6)) if tail.exists() else 0
             print(f"rebuild {r + 1} ({name}): index step {cpu:.3f} s CPU; term shards rewritten "
-                  f"{inc.shards_built}/{inc.shards}; datasets loaded {len(loads)}")
-            if args.profile and r == args.rebuilds - 1:
+                  f"{inc.shards_built}/{inc.shards}; tail {inc.tail_bytes / 1e3:.0f} kB raw / {tail_gz / 1e3:.0f} kB gz; "
+                  f"datasets loaded {len(loads)}")
+            if args.profile and (r == args.rebuilds - 1 or inc.shards_built):
                 pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -150,7 +150,7 @@ every id out again (dense, a full rewrite of the term shards)."""
 MAX_SHARD_GROWTH = 8
 """A term shard that grew past this many times `SHARD_BYTES` by incremental additions forces a full
 re-sharding (shards keep their boundaries between full builds)."""
-TAIL_SHARDS = 4
+TAIL_SHARDS = 8
 """The tail (`terms/tail.json`, the postings of the blocks appended since the last merge, fetched by
 every query) is merged into the term shards once it would pass this many times `SHARD_BYTES` raw."""
 TAIL = "terms/tail.json"
@@ -277,8 +277,9 @@ def _build(catalog: RegistrySnapshot, state: Optional[dict], load=None, words_of
 
 
 def _shard_file(post: dict[str, list[int]]) -> bytes:
+    """`rules.shard_json`'s bytes in one encoder call (one call per word was most of a merge)."""
     keys = sorted(post)
-    return rules.shard_json(keys, [json.dumps(post[k], separators=(",", ":")) for k in keys])
+    return json.dumps({"k": keys, "p": [post[k] for k in keys]}, separators=(",", ":")).encode()
 
 
 def _append_block(post: dict[str, list[int]], ends: dict[str, int], block: dict[str, list[int]], start: int) -> None:
@@ -410,7 +411,9 @@ def _update_shards(shards: list[list[str]], new: dict[str, list[int]], drops: li
             return None
         rel = f"terms/{j}.json"
         put(rel, raw)
-        shards[j] = [min(post), files_digest(raw)]
+        # a first word stays a lower bound of its shard's words (readers only route by it): so a
+        # word's shard never changes between full layouts
+        shards[j] = [min(shards[j][0], min(post)), files_digest(raw)]
         out[rel] = (shards[j][1], raw)
     return out
 
