@@ -81,7 +81,7 @@ def main() -> None:
                   f"{inc.shards_built}/{inc.shards}; tail {inc.tail_bytes / 1e3:.0f} kB raw / {tail_gz / 1e3:.0f} kB gz; "
                   f"datasets loaded {len(loads)}")
             if args.profile and (r == args.rebuilds - 1 or inc.shards_built):
-                pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+                pstats.Stats(prof).sort_stats("tottime").print_stats(20)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

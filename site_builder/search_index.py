@@ -540,10 +540,8 @@ def _facet_column(per_version: list[int], counts: list[int], combos: list[tuple[
         per_dataset.append(first)
         start += n
     out: dict[str, Any] = {"c": [list(c) for c in combos], "w": w}
-    if constant:
-        out["d"] = "".join(code(i) for i in per_dataset)
-    else:
-        out["v"] = "".join(code(i) for i in per_version)
+    table = [code(i) for i in range(len(combos))]
+    out["d" if constant else "v"] = "".join(map(table.__getitem__, per_dataset if constant else per_version))
     return out
 
 
@@ -627,25 +625,25 @@ def write_search_index(catalog: RegistrySnapshot, out_dir: str, cache_dir: Optio
             sums[kind][1] += gz
     if cache_dir is not None:  # content-addressed: what this build did not use is stale
         with open(os.path.join(cache_dir, "gzip-sizes.json"), "w") as fh:
-            json.dump(used, fh)
+            fh.write(json.dumps(used))  # dumps: the C encoder (dump streams through Python)
         os.makedirs(words_dir, exist_ok=True)
         for fp, ws in words.items():
             with open(os.path.join(words_dir, fp + ".json"), "w", encoding="utf-8") as wf:
-                json.dump(ws, wf, ensure_ascii=False)
+                wf.write(json.dumps(ws, ensure_ascii=False))
         need = _state_fingerprints(new_state)
         os.makedirs(blocks_dir, exist_ok=True)
         for fp, post in blocks.items():
             path = os.path.join(blocks_dir, fp + ".json")
             if not os.path.exists(path):
                 with open(path, "w", encoding="utf-8") as wf:
-                    json.dump(post, wf, ensure_ascii=False, separators=(",", ":"))
+                    wf.write(json.dumps(post, ensure_ascii=False, separators=(",", ":")))
         for folder, keep in ((words_dir, need["words"]), (blocks_dir, need["blocks"])):
             keep_files = {fp + ".json" for fp in keep}
             for name in os.listdir(folder):
                 if name not in keep_files:
                     os.unlink(os.path.join(folder, name))
         with open(os.path.join(cache_dir, "layout.json"), "w") as fh:
-            json.dump(new_state, fh)
+            fh.write(json.dumps(new_state))
         for name in os.listdir(cache):
             if name not in used:
                 os.unlink(os.path.join(cache, name))
