@@ -23,6 +23,24 @@ Files under `catalog/search/`:
   positions in `c`, left out when they are all of `c` in order (most versions): the page names the
   column a word matched in (`matched column “pt_root_id”` for the query `root`)
 * `refs.json`: `name@version` of every version id (for the Python client; the browser never needs it)
+* `terms/tail.json` (after an incremental build, `meta.json` `tail: 1`): the postings of the blocks
+  appended since the last merge, shard format, ids after every id the shards hold for each word;
+  readers take a word's expansions from the shards and the tail together (`search_rules.Index`)
+
+A one-document rebuild (`cache_dir`) does work proportional to the change (docs/site.md, "Search",
+measured in docs/benchmarks.md): what the display files need from each dataset is one `Entry`, a
+per-dataset part (`RegistrySnapshot.part`), so no unchanged dataset's documents are read; record
+chunks whose datasets are the same documents at the same ids are kept without being computed; and
+no term shard is rewritten for a new version. Of the two ways to cut the shard rewrites (a
+dataset's ~400 words sit in most shards: 435 of 705 shards at 10k were rewritten for one new
+version), both are used: a hole's postings stay in the shards (readers drop its ids), removed only
+for the words its dataset no longer has, which keeps every indexed word live (so prefix
+expansions, capped at `MAX_EXPANSIONS` words, stay a clean build's); and the changed datasets'
+postings go to one small tail file instead of into the shards, merged into them (one rewrite of the
+shards holding its words) once it outgrows `TAIL_SHARDS` x `SHARD_BYTES`. One tail file rather
+than tail shards: it is ~2.3 kB gzipped per changed dataset (at most ~40 kB gz, fetched as soon as
+`meta.json` is in, in parallel with the first term shard: no extra round trip), rebuilt from the kept
+postings of its blocks (`blocks/` in the cache) in a few ms each.
 
 Version ids follow `RegistrySnapshot.versions` (datasets by name, versions by publication), dataset ids
 `RegistrySnapshot.datasets`: ties in ranking break by name and newest version for free.
