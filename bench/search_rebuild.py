@@ -78,7 +78,7 @@ def main() -> None:
             tail = work / f"site{r}" / "catalog" / "search" / "terms" / "tail.json"
             tail_gz = len(gzip.compress(tail.read_bytes(), 6)) if tail.exists() else 0
             print(f"rebuild {r + 1} ({name}): index step {cpu:.3f} s CPU; term shards rewritten "
-                  f"{inc.shards_built}/{inc.shards}; tail {inc.tail_bytes / 1e3:.0f} kB raw / {tail_gz / 1e3:.0f} kB gz; "
+                  f"{inc.shards_built}/{inc.shards}; tail {getattr(inc, 'tail_bytes', 0) / 1e3:.0f} kB raw / {tail_gz / 1e3:.0f} kB gz; "
                   f"datasets loaded {len(loads)}")
             if args.profile and (r == args.rebuilds - 1 or inc.shards_built):
                 pstats.Stats(prof).sort_stats("tottime").print_stats(20)

@@ -263,12 +263,18 @@ def _build(catalog: RegistrySnapshot, state: Optional[dict], load=None, words_of
             fresh[ds.name] = blocks[fp] = rules.build_postings(rules.catalog_terms(ds.versions))
             words[fp] = sorted(blocks[fp])
         drops = _lingering_drops(state["entries"], entries, base, linger, fresh, words_of)
-        # the tail: every live block at or past `base`, in id order, from its kept postings
-        start = 0
-        tail_post: dict[str, list[int]] = {}
-        ends: dict[str, int] = {}
+        # the tail: every live block at or past `base`, in id order. While none of the previous
+        # tail's blocks became a hole, that tail plus the new blocks; else again from the kept
+        # postings of its blocks
+        tail_post, ends, start = _previous_tail(state, entries, base, load), {}, 0
+        if tail_post is None:
+            tail_post, start_from = {}, 0
+        else:
+            start_from = sum(n for _name, n, _fp in state["entries"])
+            for term, runs in tail_post.items():
+                ends[term] = sum(runs[r] + runs[r + 1] for r in range(0, len(runs), 3))
         for name, n, fp in entries:
-            if name is not None and start >= base:
+            if name is not None and start >= max(base, start_from):
                 if fp not in blocks:
                     blocks[fp] = block_of(fp)
                 _append_block(tail_post, ends, blocks[fp], start)
@@ -292,6 +298,19 @@ def _build(catalog: RegistrySnapshot, state: Optional[dict], load=None, words_of
     new_state = {"format": STATE_FORMAT, "rules": _rules_hash(), "entries": entries, "shards": shards,
                  "base": base, "tail": tail, "linger": linger, "cids": cids, "records": records}
     return files, new_state, words, blocks
+
+
+def _previous_tail(state: dict, entries: list[list], base: int, load) -> Optional[dict[str, list[int]]]:
+    """The previous build's tail postings when every block in it is still live, else None."""
+    start = 0
+    for (name, n, _fp), (now, _n, _f) in zip(state["entries"], entries):
+        if name is not None and now is None and start >= base:
+            return None
+        start += n
+    if not state.get("tail"):
+        return {}
+    sh = json.loads(load(state["tail"]))
+    return dict(zip(sh["k"], sh["p"]))
 
 
 def _shard_file(post: dict[str, list[int]]) -> bytes:
@@ -678,7 +697,8 @@ def _state_digests(state: Optional[dict]) -> list[str]:
     files are gone is not used)."""
     if not isinstance(state, dict) or not isinstance(state.get("shards"), list):
         return []
-    return [d for _f, d in state["shards"]] + list(state.get("records") or [])
+    return [d for _f, d in state["shards"]] + list(state.get("records") or []) + \
+        ([state["tail"]] if state.get("tail") else [])
 
 
 def _state_fingerprints(state: dict) -> dict[str, set[str]]:
