@@ -627,8 +627,9 @@ def write_search_index(catalog: RegistrySnapshot, out_dir: str, cache_dir: Optio
 
     if usable and state is not None:  # every block's words must be there to remove them later
         need = _state_fingerprints(state)
-        usable = all(os.path.exists(os.path.join(words_dir, fp + ".json")) for fp in need["words"]) and \
-            all(os.path.exists(os.path.join(blocks_dir, fp + ".json")) for fp in need["blocks"])
+        have = {d: set(os.listdir(d)) if os.path.isdir(d) else set() for d in (words_dir, blocks_dir)}
+        usable = all(fp + ".json" in have[words_dir] for fp in need["words"]) and \
+            all(fp + ".json" in have[blocks_dir] for fp in need["blocks"])
     files, new_state, words, blocks = _build(catalog, state if usable else None, load if usable else None,
                                              words_of if usable else None, block_of if usable else None)
     used: dict[str, int] = {}

@@ -368,3 +368,25 @@ def test_rebuild_reads_only_changed_datasets(tmp_path, small_shards, monkeypatch
             assert inc.shards_built > 0 and inc.tail_bytes == 0
         cids = {n: ds.cid for n, ds in full.datasets.items()}
     assert merged, "the tail never outgrew its bound"
+
+
+def test_a_cache_without_the_tails_blocks_is_not_used(tmp_path, small_shards):
+    """The tail is rebuilt from each block's kept postings: with those gone (a cache cut short),
+    the next build lays the index out again (dense, no tail) instead of losing postings."""
+    import shutil
+
+    from site_builder.catalog import RegistrySnapshot
+
+    docs = [DatasetDocument.from_dict(_doc(k)) for k in range(N_DATASETS)]
+    cache = tmp_path / "cache"
+    search_index.write_search_index(RegistrySnapshot.from_documents(docs), str(tmp_path / "a"), cache_dir=str(cache))
+    docs.append(DatasetDocument.from_dict(_doc(3, "v2", published_at="2026-02-01T00:00:00+00:00")))
+    docs.append(DatasetDocument.from_dict(_doc(4, "v2", published_at="2026-02-01T00:00:00+00:00")))
+    search_index.write_search_index(RegistrySnapshot.from_documents(docs[:-1]), str(tmp_path / "b"), cache_dir=str(cache))
+    assert json.loads((cache / "layout.json").read_text())["tail"] and list((cache / "blocks").iterdir())
+    shutil.rmtree(cache / "blocks")
+    size = search_index.write_search_index(RegistrySnapshot.from_documents(docs), str(tmp_path / "c"), cache_dir=str(cache))
+    assert size.tail_bytes == 0 and size.shards_built > 0  # (a shard with the bytes of a kept one is not new)
+    assert "x" not in json.loads((tmp_path / "c" / "catalog" / "search" / "facets.json").read_text())
+    search_index.write_search_index(RegistrySnapshot.from_documents(docs), str(tmp_path / "full"))
+    assert _answers(tmp_path / "c") == _answers(tmp_path / "full")
