@@ -79,7 +79,8 @@ def main() -> None:
                                                published_at="2027-01-01T00:00:00+00:00"))
         inc, iw, ic = timed(lambda: build_site(str(reg), str(site), cache_dir=str(cache), progress=False))
         print(f"one-document rebuild: {iw:.1f} s wall ({iw / fw:.1%} of full), {ic:.1f} s CPU ({ic / fc:.1%}); "
-              f"reused {inc.reused:,}/{inc.datasets:,}, parsed {inc.parsed:,}; term shards rewritten {inc.search.shards_built}/{inc.search.shards}; "
+              f"reused {inc.reused:,}/{inc.datasets:,}, parsed {inc.parsed:,}; term shards rewritten {inc.search.shards_built}/{inc.search.shards} "
+              f"(tail {inc.search.tail_bytes / 1e3:.0f} kB raw); "
               "phases: " + ", ".join(f"{k} {v:.1f}" for k, v in inc.timings.items()), flush=True)
         if not args.no_browser:
             from bench.search_scale import measure

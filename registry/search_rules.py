@@ -162,11 +162,15 @@ def shard_json(terms: list[str], bodies: list[str]) -> bytes:
 
 class Index:
     """Reads a term index through `load(j)` (shard j's parsed JSON) and `firsts` (each shard's first
-    term). The site's files, fetched over HTTP, or shards built in memory: same answers."""
+    term), and `tail()` (the parsed `terms/tail.json` an incremental build leaves, `meta.json`
+    `tail`; None for none): the postings appended since the last merge, at ids after every id in
+    the shards. The site's files, fetched over HTTP, or shards built in memory: same answers."""
 
-    def __init__(self, firsts: Sequence[str], load: Callable[[int], dict[str, Any]]):
+    def __init__(self, firsts: Sequence[str], load: Callable[[int], dict[str, Any]],
+                 tail: Optional[Callable[[], dict[str, Any]]] = None):
         self.firsts = list(firsts)
         self._load = load
+        self._tail = tail
         self._shards: dict[int, dict[str, Any]] = {}
 
     def shard(self, j: int) -> dict[str, Any]:
@@ -175,8 +179,17 @@ class Index:
             s = self._shards[j] = self._load(j)
         return s
 
+    def tail(self) -> Optional[dict[str, Any]]:
+        if self._tail is None:
+            return None
+        s = self._shards.get(-1)
+        if s is None:
+            s = self._shards[-1] = self._tail()
+        return s
+
     def expansions(self, q: str) -> list[tuple[str, list[int]]]:
-        """The index words equal to or starting with `q`, sorted, at most MAX_EXPANSIONS."""
+        """The index words equal to or starting with `q`, sorted, at most MAX_EXPANSIONS (of the
+        shards' and the tail's words together; a word in both has both postings, the tail's after)."""
         out: list[tuple[str, list[int]]] = []
         j = max(0, bisect_right(self.firsts, q) - 1)
         while j < len(self.firsts) and len(out) < MAX_EXPANSIONS:
@@ -189,7 +202,16 @@ class Index:
             if i < len(keys) or not (j + 1 < len(self.firsts) and self.firsts[j + 1].startswith(q)):
                 break
             j += 1
-        return out
+        tail = self.tail()
+        if tail is None:
+            return out
+        keys = tail["k"]
+        more: list[tuple[str, list[int]]] = []
+        i = bisect_left(keys, q)
+        while i < len(keys) and len(more) < MAX_EXPANSIONS and keys[i].startswith(q):
+            more.append((keys[i], tail["p"][i]))
+            i += 1
+        return merge_expansions(out, more)
 
     def term_hits(self, q: str) -> dict[int, tuple[float, int, str]]:
         """version id -> (weight, field code, matched word) of the best match of query word `q`."""
@@ -225,6 +247,28 @@ class Index:
                 why.append((code, word))
             out[v] = (score, why)
         return out
+
+
+def merge_expansions(main: list[tuple[str, list[int]]], tail: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
+    """The first MAX_EXPANSIONS words of two sorted expansions together; a word in both gets the
+    shards' runs then the tail's (whose ids all come after; its first gap is counted from 0, so it
+    is shortened by the end of the shards' runs). `search-engine.js` `mergeExpansions` is the same."""
+    out: list[tuple[str, list[int]]] = []
+    a = b = 0
+    while len(out) < MAX_EXPANSIONS and (a < len(main) or b < len(tail)):
+        if b >= len(tail) or (a < len(main) and main[a][0] < tail[b][0]):
+            out.append(main[a])
+            a += 1
+        elif a >= len(main) or tail[b][0] < main[a][0]:
+            out.append(tail[b])
+            b += 1
+        else:
+            runs, more = main[a][1], list(tail[b][1])
+            more[0] -= sum(runs[r] + runs[r + 1] for r in range(0, len(runs), 3))
+            out.append((main[a][0], runs + more))
+            a += 1
+            b += 1
+    return out
 
 
 def catalog_terms(docs: Iterable[Any]) -> Iterator[dict[str, int]]:

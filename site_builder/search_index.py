@@ -23,6 +23,24 @@ Files under `catalog/search/`:
   positions in `c`, left out when they are all of `c` in order (most versions): the page names the
   column a word matched in (`matched column “pt_root_id”` for the query `root`)
 * `refs.json`: `name@version` of every version id (for the Python client; the browser never needs it)
+* `terms/tail.json` (after an incremental build, `meta.json` `tail: 1`): the postings of the blocks
+  appended since the last merge, shard format, ids after every id the shards hold for each word;
+  readers take a word's expansions from the shards and the tail together (`search_rules.Index`)
+
+A one-document rebuild (`cache_dir`) does work proportional to the change (docs/site.md, "Search",
+measured in docs/benchmarks.md): what the display files need from each dataset is one `Entry`, a
+per-dataset part (`RegistrySnapshot.part`), so no unchanged dataset's documents are read; record
+chunks whose datasets are the same documents at the same ids are kept without being computed; and
+no term shard is rewritten for a new version. Of the two ways to cut the shard rewrites (a
+dataset's ~400 words sit in most shards: 435 of 705 shards at 10k were rewritten for one new
+version), both are used: a hole's postings stay in the shards (readers drop its ids), removed only
+for the words its dataset no longer has, which keeps every indexed word live (so prefix
+expansions, capped at `MAX_EXPANSIONS` words, stay a clean build's); and the changed datasets'
+postings go to one small tail file instead of into the shards, merged into them (one rewrite of the
+shards holding its words) once it outgrows `TAIL_SHARDS` x `SHARD_BYTES`. One tail file rather
+than tail shards: it is ~2.3 kB gzipped per changed dataset (at most ~40 kB gz, fetched as soon as
+`meta.json` is in, in parallel with the first term shard: no extra round trip), rebuilt from the kept
+postings of its blocks (`blocks/` in the cache) in a few ms each.
 
 Version ids follow `RegistrySnapshot.versions` (datasets by name, versions by publication), dataset ids
 `RegistrySnapshot.datasets`: ties in ranking break by name and newest version for free.
@@ -38,7 +56,7 @@ import shutil
 from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from registry import search_rules as rules
 
@@ -65,6 +83,8 @@ class SearchIndexSize:
     """Term shards."""
     shards_built: int = 0
     """Term shard files written this run (unchanged ones are kept with an incremental cache)."""
+    tail_bytes: int = 0
+    """Raw size of `terms/tail.json`, the postings appended since the last merge (0: none)."""
 
     @property
     def total_gzip_bytes(self) -> int:
@@ -77,9 +97,51 @@ def _facet_values(v) -> dict[str, list]:
             "m": list(v.materialization.all_versions), "t": list(v.tags)}
 
 
+class Entry(NamedTuple):
+    """What the index's display files and id layout need from one dataset (`search_entry`): a
+    per-dataset part, so a rebuild takes it from the cache instead of parsing the documents."""
+
+    fingerprint: str
+    """What fixes the dataset's term postings (`_fingerprint`)."""
+    versions: int
+    facets: tuple
+    """Per version, the values of each facet in `FACETS` order (tuples)."""
+    latest: int
+    """The position of the latest version among the dataset's versions, -1 for none."""
+    record: dict
+    """The display record (`records/<c>.json`)."""
+    refs: tuple
+
+
+ENTRY_KIND = "search-entry-1"
+"""The part kind of `search_entry` (a new name whenever what it returns changes)."""
+
+
+def search_entry(ds) -> Entry:
+    """One dataset's `Entry`, from its versions (the one place the index reads them for display)."""
+    best = ds.latest
+    rec: dict[str, Any] = {"n": ds.name, "t": (best or ds.newest).title, "c": [], "v": []}
+    col_at: dict[str, int] = {}
+    latest, facets, refs = -1, [], []
+    for i, v in enumerate(ds.versions):
+        if best is not None and v.version == best.version:
+            latest = i  # position within the dataset: short numbers
+        fv = _facet_values(v)
+        facets.append(tuple(tuple(fv[k]) for k in FACETS))
+        rec["v"].append([v.version, version_page(v), v.published_at.date().isoformat(),
+                         [col_at.setdefault(c.name, len(col_at)) for c in v.inspected.columns]])
+        refs.append(v.ref)
+    rec["c"] = list(col_at)
+    every = list(range(len(col_at)))
+    for rv in rec["v"]:  # a version with every column of its dataset, in order, needs no list
+        if rv[3] == every:
+            rv.pop()
+    return Entry(_fingerprint(ds), len(refs), tuple(facets), latest, rec, tuple(refs))
+
+
 def search_files(catalog: RegistrySnapshot) -> dict[str, bytes]:
     """Every file of the index, ids dense (a full build): relative path under `catalog/search/` -> bytes."""
-    files, _state, _words = _build(catalog, None)
+    files, _state, _words, _blocks = _build(catalog, None)
     return {rel: raw for rel, (_digest, raw) in files.items()}
 
 
@@ -95,10 +157,10 @@ def _fingerprint(ds) -> str:
 def _rules_hash() -> str:
     """The index rules in force: a state built under other rules or another format is not reused."""
     return hashlib.sha256(json.dumps([rules.INDEX_FORMAT, rules.FIELDS, rules.WEIGHTS, rules.SHARD_BYTES,
-                                      STATE_FORMAT]).encode() + _RULES_SOURCE).hexdigest()[:32]
+                                      STATE_FORMAT, DATASETS_PER_CHUNK]).encode() + _RULES_SOURCE).hexdigest()[:32]
 
 
-STATE_FORMAT = 1
+STATE_FORMAT = 2
 _RULES_SOURCE = Path(rules.__file__).read_bytes()
 COMPACT_DEAD_FRACTION = 0.25
 """Stable ids leave holes where a dataset's block was; past this share of holes the next build lays
@@ -106,60 +168,83 @@ every id out again (dense, a full rewrite of the term shards)."""
 MAX_SHARD_GROWTH = 8
 """A term shard that grew past this many times `SHARD_BYTES` by incremental additions forces a full
 re-sharding (shards keep their boundaries between full builds)."""
+TAIL_SHARDS = 8
+"""The tail (`terms/tail.json`, the postings of the blocks appended since the last merge, fetched by
+every query) is merged into the term shards once it would pass this many times `SHARD_BYTES` raw."""
+TAIL = "terms/tail.json"
 
 
-def _layout(catalog: RegistrySnapshot, state: Optional[dict]) -> tuple[list[list], list]:
+def _layout(catalog: RegistrySnapshot, state: Optional[dict], entry) -> tuple[list[list], list]:
     """The id layout: dataset blocks in id order, `[name or None, versions, fingerprint]`, and the
-    datasets whose blocks are new this build (appended at the end).
+    datasets whose blocks are new this build (appended at the end). `entry(ds)` is the dataset's
+    `Entry` (a part: an unchanged dataset's comes from the cache, its documents unread).
 
     Version ids are stable between incremental builds: a dataset keeps its block of ids while its
     versions and their searchable texts are unchanged (a deprecation keeps them too). A dataset
     that changed (a new or removed version, an edited text) gets a new block at the end and its old
-    block becomes a hole (name None); a removed dataset leaves a hole. So a rebuild appends postings
-    for the changed datasets' words and rewrites only the shards holding those words. Holes stay
-    in old postings: readers drop versions of dead blocks (`facets.json` `x`). A full build (no
-    state) is dense, in name order: the layout of a clean build, byte for byte the files it made."""
-    fps = {name: _fingerprint(ds) for name, ds in catalog.datasets.items()}
+    block becomes a hole (name None); a removed dataset leaves a hole. Readers drop versions of
+    dead blocks (`facets.json` `x`). A full build (no state) is dense, in name order: the layout of
+    a clean build, byte for byte the files it made."""
     if state is None:
-        return [[name, len(ds.versions), fps[name]] for name, ds in catalog.datasets.items()], \
+        return [[name, entry(ds).versions, entry(ds).fingerprint] for name, ds in catalog.datasets.items()], \
             list(catalog.datasets.values())
     entries, kept = [], set()
     for name, n, fp in state["entries"]:
         ds = catalog.datasets.get(name) if name is not None else None
-        if ds is not None and fps[name] == fp and len(ds.versions) == n:
+        if ds is not None and ds.count == n and entry(ds).fingerprint == fp:
             entries.append([name, n, fp])
             kept.add(name)
         else:
             entries.append([None, n, None])
     added = [ds for name, ds in catalog.datasets.items() if name not in kept]
-    entries += [[ds.name, len(ds.versions), fps[ds.name]] for ds in added]
+    entries += [[ds.name, entry(ds).versions, entry(ds).fingerprint] for ds in added]
     return entries, added
 
 
-def _build(catalog: RegistrySnapshot, state: Optional[dict], load=None, words_of=None):
-    """(files, state, words): relative path -> (sha256 of its bytes, the bytes, or None when it is
-    the previous build's file of that digest, unchanged), the state the next build starts from,
-    and the words of each dataset indexed this time (by fingerprint). `state`, `load(digest)` (a
-    reader of its shard files) and `words_of(fingerprint)` (the words a previous build kept): None
-    for a full (dense) build."""
+def _build(catalog: RegistrySnapshot, state: Optional[dict], load=None, words_of=None, block_of=None):
+    """(files, state, words, blocks): relative path -> (sha256 of its bytes, the bytes, or None when
+    it is the previous build's file of that digest, unchanged), the state the next build starts
+    from, the words of each dataset indexed this time and the postings of each block in the tail
+    (both by fingerprint). `state`, `load(digest)` (a reader of the previous files),
+    `words_of(fingerprint)` (the words a previous build kept) and `block_of(fingerprint)` (a tail
+    block's postings kept by a previous build): None for a full (dense) build.
+
+    An incremental build (the design, docs/site.md "Search"): the postings of the blocks appended
+    since the last merge live in one small tail file, rebuilt each time from their kept postings; a
+    hole's postings stay in the term shards (readers drop its ids) except for the words the
+    dataset no longer has, so a new version rewrites no term shard. The tail is merged into the
+    shards when it outgrows `TAIL_SHARDS`, the layout compacted past `COMPACT_DEAD_FRACTION` holes."""
     if state is not None and (state.get("format") != STATE_FORMAT or state.get("rules") != _rules_hash()
-                              or not state.get("shards") or load is None or words_of is None):
+                              or not state.get("shards") or load is None or words_of is None
+                              or block_of is None):
         state = None
-    entries, added = _layout(catalog, state)
+    memo: dict[str, Entry] = {}
+
+    def entry(ds) -> Entry:
+        got = memo.get(ds.name)
+        if got is None:
+            got = memo[ds.name] = catalog.part(ENTRY_KIND, ds, search_entry)
+        return got
+
+    entries, added = _layout(catalog, state, entry)
     slots = sum(n for _, n, _ in entries)
     dead = sum(n for name, n, _ in entries if name is None)
     if state is not None and dead > COMPACT_DEAD_FRACTION * max(slots, 1):
         state = None
-        entries, added = _layout(catalog, None)
+        entries, added = _layout(catalog, None, entry)
         slots, dead = sum(n for _, n, _ in entries), 0
     files: dict[str, tuple[str, Optional[bytes]]] = {}
 
-    def put(rel: str, raw: bytes) -> None:
-        files[rel] = (hashlib.sha256(raw).hexdigest(), raw)
+    def put(rel: str, raw: Optional[bytes], digest: str = "") -> str:
+        """Add a file (`raw` None: the previous build's file of `digest`, unchanged)."""
+        files[rel] = (digest if raw is None else hashlib.sha256(raw).hexdigest(), raw)
+        return files[rel][0]
 
-    base = slots - sum(len(ds.versions) for ds in added)  # the first id of the appended blocks
     shards: list[list[str]] = []
     words: dict[str, list[str]] = {}  # fingerprint -> the words of that dataset (for its later removal)
+    blocks: dict[str, dict[str, list[int]]] = {}  # fingerprint -> postings of a tail block (from 0)
+    linger: dict[str, list[list]] = {}
+    base, tail = slots, None
     if state is None:
         post = rules.build_postings(_collect_words(added, entries, words))
         for j, (terms, bodies) in enumerate(rules.shard_postings(post)):
@@ -170,18 +255,113 @@ def _build(catalog: RegistrySnapshot, state: Optional[dict], load=None, words_of
     else:
         shards = [list(s) for s in state["shards"]]
         files.update({f"terms/{j}.json": (digest, None) for j, (_first, digest) in enumerate(shards)})
-        new = rules.build_postings(_collect_words(added, entries, words))
-        gone = _gone_blocks(state["entries"], entries)
-        if new or gone:
-            changed = _update_shards(shards, new, base, gone, words_of, load, put)
+        base = state["base"]
+        linger = {k: [list(h) for h in v] for k, v in state.get("linger", {}).items()}
+        fresh = {}
+        for ds in added:
+            fp = entry(ds).fingerprint
+            fresh[ds.name] = blocks[fp] = rules.build_postings(rules.catalog_terms(ds.versions))
+            words[fp] = sorted(blocks[fp])
+        drops = _lingering_drops(state["entries"], entries, base, linger, fresh, words_of)
+        # the tail: every live block at or past `base`, in id order. While none of the previous
+        # tail's blocks became a hole, that tail plus the new blocks; else again from the kept
+        # postings of its blocks
+        tail_post, ends, start = _previous_tail(state, entries, base, load), {}, 0
+        if tail_post is None:
+            tail_post, start_from = {}, 0
+        else:
+            start_from = sum(n for _name, n, _fp in state["entries"])
+            for term, runs in tail_post.items():
+                ends[term] = sum(runs[r] + runs[r + 1] for r in range(0, len(runs), 3))
+        for name, n, fp in entries:
+            if name is not None and start >= max(base, start_from):
+                if fp not in blocks:
+                    blocks[fp] = block_of(fp)
+                _append_block(tail_post, ends, blocks[fp], start)
+            start += n
+        tail_raw = _shard_file(tail_post) if tail_post else b""
+        merge = len(tail_raw) > TAIL_SHARDS * rules.SHARD_BYTES
+        if drops or merge:
+            changed = _update_shards(shards, tail_post if merge else {}, drops, load, put)
             if changed is None:  # a shard outgrew its bound or emptied: lay everything out again
                 return _build(catalog, None)
             files.update(changed)
-    by_name = catalog.datasets
-    blocks = [(by_name[name] if name is not None else None, n) for name, n, _ in entries]
-    _display_files(blocks, put, len(shards), [f for f, _ in shards])
-    new_state = {"format": STATE_FORMAT, "rules": _rules_hash(), "entries": entries, "shards": shards}
-    return files, new_state, words
+        if merge:
+            base, blocks = slots, {}
+        elif tail_post:
+            put(TAIL, tail_raw)
+            tail = files[TAIL][0]
+    layout = [(entry(catalog.datasets[name]) if name is not None else None, n) for name, n, _ in entries]
+    cids = [catalog.datasets[name].cid if name is not None else None for name, _n, _fp in entries]
+    records = _display_files(layout, put, [f for f, _ in shards], tail is not None,
+                             _reusable_chunks(state, cids) if state is not None else {})
+    new_state = {"format": STATE_FORMAT, "rules": _rules_hash(), "entries": entries, "shards": shards,
+                 "base": base, "tail": tail, "linger": linger, "cids": cids, "records": records}
+    return files, new_state, words, blocks
+
+
+def _previous_tail(state: dict, entries: list[list], base: int, load) -> Optional[dict[str, list[int]]]:
+    """The previous build's tail postings when every block in it is still live, else None."""
+    start = 0
+    for (name, n, _fp), (now, _n, _f) in zip(state["entries"], entries):
+        if name is not None and now is None and start >= base:
+            return None
+        start += n
+    if not state.get("tail"):
+        return {}
+    sh = json.loads(load(state["tail"]))
+    return dict(zip(sh["k"], sh["p"]))
+
+
+def _shard_file(post: dict[str, list[int]]) -> bytes:
+    """`rules.shard_json`'s bytes in one encoder call (one call per word was most of a merge)."""
+    keys = sorted(post)
+    return json.dumps({"k": keys, "p": [post[k] for k in keys]}, separators=(",", ":")).encode()
+
+
+def _append_block(post: dict[str, list[int]], ends: dict[str, int], block: dict[str, list[int]], start: int) -> None:
+    """Add one block's postings (counted from 0) at ids from `start`, after every id in `post`
+    (`ends`: the end of each word's last run)."""
+    for term, runs in block.items():
+        runs = list(runs)
+        end = sum(runs[r] + runs[r + 1] for r in range(0, len(runs), 3))
+        old = post.get(term)
+        if old is None:
+            runs[0] += start
+            post[term] = runs
+        else:
+            runs[0] += start - ends[term]
+            if runs[0] == 0 and old[-1] == runs[2]:  # contiguous with the last run, same field
+                old[-2] += runs[1]
+                old.extend(runs[3:])
+            else:
+                old.extend(runs)
+        ends[term] = start + end
+
+
+def _lingering_drops(old_entries: list[list], entries: list[list], base: int, linger: dict[str, list[list]],
+                     fresh: dict[str, dict], words_of) -> list[tuple[str, int, int]]:
+    """(word, first id, end id): the postings to remove from the term shards so that every word in
+    them keeps a live id. A block in the shards that became a hole *lingers* (its postings stay:
+    rewriting every shard holding a word of it was most of a rebuild) under its dataset's name in
+    `linger` ([first id, end id, fingerprint]), as long as the words it holds are the dataset's
+    current words. When the dataset changes again or goes, its lingering blocks lose the words it
+    no longer has (all of them when it is gone). Updates `linger`."""
+    start, touched = 0, set()
+    for (name, n, fp), (now, _n, _fp) in zip(old_entries, entries):
+        if name is not None and now is None:
+            touched.add(name)
+            if start < base:  # in the shards (a tail block is simply left out of the next tail)
+                linger.setdefault(name, []).append([start, start + n, fp])
+        start += n
+    drops: list[tuple[str, int, int]] = []
+    for name in sorted(touched):
+        keep = fresh.get(name, {})
+        for a, b, fp in linger.get(name, []):
+            drops.extend((term, a, b) for term in words_of(fp) if term not in keep)
+        if name not in fresh:
+            linger.pop(name, None)
+    return drops
 
 
 def _collect_words(datasets, entries: list[list], sink: dict[str, list[str]]):
@@ -194,17 +374,6 @@ def _collect_words(datasets, entries: list[list], sink: dict[str, list[str]]):
             mine.update(terms)
             yield terms
         sink[fp[ds.name]] = sorted(mine)
-
-
-def _gone_blocks(old_entries: list[list], entries: list[list]) -> list[tuple[str, int, int]]:
-    """(fingerprint, first id, end id) of each block that was live in the previous layout and is a
-    hole now: its postings are removed, so the index holds no id of a hole."""
-    out, start = [], 0
-    for (name, n, fp), (now, _n, _fp) in zip(old_entries, entries):
-        if name is not None and now is None:
-            out.append((fp, start, start + n))
-        start += n
-    return out
 
 
 def _drop_range(runs: list[int], a: int, b: int) -> list[int]:
@@ -226,43 +395,47 @@ def _drop_range(runs: list[int], a: int, b: int) -> list[int]:
     return out
 
 
-def _update_shards(shards: list[list[str]], new: dict[str, list[int]], base: int,
-                   gone: list[tuple[str, int, int]], words, load, put):
-    """Remove the ids of the `gone` blocks from their words' postings (a word left with none is
-    removed) and add postings `new` (ids counted from `base`) at the end of each word's postings,
-    in the shard whose range holds the word (a word before every shard goes into the first).
-    Returns the rewritten shard files, or None when a shard outgrew `MAX_SHARD_GROWTH` or emptied."""
+def _update_shards(shards: list[list[str]], new: dict[str, list[int]], drops: list[tuple[str, int, int]],
+                   load, put):
+    """Remove the ids in [a, b) from the postings of each `drops` word (a word left with none is
+    removed) and add postings `new` (absolute ids, after every id already there) at the end of each
+    word's postings, in the shard whose range holds the word (a word before every shard goes into
+    the first). Only shards whose postings changed are written. Returns the rewritten shard files,
+    or None when a shard outgrew `MAX_SHARD_GROWTH` or emptied."""
     firsts = [f for f, _ in shards]
 
     def home(term: str) -> int:
         return max(0, bisect_right(firsts, term) - 1)
 
     by_shard: dict[int, tuple[list, list]] = {}
-    for fp, a, b in gone:
-        for term in words(fp):
-            by_shard.setdefault(home(term), ([], []))[0].append((term, a, b))
+    for term, a, b in drops:
+        by_shard.setdefault(home(term), ([], []))[0].append((term, a, b))
     for term in new:
         by_shard.setdefault(home(term), ([], []))[1].append(term)
     out = {}
-    for j, (drops, adds) in sorted(by_shard.items()):
+    for j, (drop, adds) in sorted(by_shard.items()):
         sh = json.loads(load(shards[j][1]))
         post = dict(zip(sh["k"], sh["p"]))
-        for term, a, b in drops:
+        changed = bool(adds)
+        for term, a, b in drop:
             if term in post:
                 runs = _drop_range(post[term], a, b)
+                if runs == post[term]:
+                    continue
+                changed = True
                 if runs:
                     post[term] = runs
                 else:
                     del post[term]
+        if not changed:
+            continue
         for term in adds:
-            runs = list(new[term])
-            runs[0] += base
             old = post.get(term)
             if old is None:
-                post[term] = runs
+                post[term] = list(new[term])
                 continue
-            end = sum(old[r] + old[r + 1] for r in range(0, len(old), 3))
-            runs[0] -= end
+            runs = list(new[term])
+            runs[0] -= sum(old[r] + old[r + 1] for r in range(0, len(old), 3))
             if runs[0] == 0 and old[-1] == runs[2]:  # contiguous with the last run, same field
                 old[-2] += runs[1]
                 old.extend(runs[3:])
@@ -270,13 +443,14 @@ def _update_shards(shards: list[list[str]], new: dict[str, list[int]], base: int
                 old.extend(runs)
         if not post:
             return None
-        keys = sorted(post)
-        raw = rules.shard_json(keys, [json.dumps(post[k], separators=(",", ":")) for k in keys])
+        raw = _shard_file(post)
         if len(raw) > MAX_SHARD_GROWTH * rules.SHARD_BYTES:
             return None
         rel = f"terms/{j}.json"
         put(rel, raw)
-        shards[j] = [keys[0], files_digest(raw)]
+        # a first word stays a lower bound of its shard's words (readers only route by it): so a
+        # word's shard never changes between full layouts
+        shards[j] = [min(shards[j][0], min(post)), files_digest(raw)]
         out[rel] = (shards[j][1], raw)
     return out
 
@@ -285,77 +459,94 @@ def files_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _display_files(blocks, put, n_shards: int, firsts: list[str]) -> None:
-    """facets.json, records, refs.json and meta.json over the id layout `blocks`: (dataset or None
-    for a hole, ids in the block). Holes get no facet value, a null record and null refs; a layout
-    with holes or out of name order says so in `facets.json` (`x`: dead dataset ids, `o`: each
-    dataset id's position in name order), so readers filter and break ties as a dense one does."""
-    live = [ds for ds, _ in blocks if ds is not None]
-    values: dict[str, dict[Any, int]] = {k: {} for k in FACETS}
-    for ds in live:
-        for v in ds.versions:
-            for k, xs in _facet_values(v).items():
+def _reusable_chunks(state: dict, cids: list[Optional[str]]) -> dict[int, str]:
+    """Record chunks of the previous build whose datasets are the same documents at the same ids
+    (same content ids, no new hole): chunk number -> its digest, kept without being computed."""
+    old = state.get("cids") or []
+    digests = state.get("records") or []
+    out = {}
+    for c, digest in enumerate(digests):
+        lo, hi = c * DATASETS_PER_CHUNK, (c + 1) * DATASETS_PER_CHUNK
+        mine = cids[lo:hi]
+        if mine and mine == old[lo:hi] and all(x is None or x for x in mine):
+            out[c] = digest
+    return out
+
+
+def _display_files(blocks: list[tuple[Optional[Entry], int]], put, firsts: list[str], tail: bool,
+                   reuse: dict[int, str]) -> list[str]:
+    """facets.json, records, refs.json and meta.json over the id layout `blocks`: (the dataset's
+    `Entry` or None for a hole, ids in the block), from the entries alone (no document is read).
+    Holes get no facet value, a null record and null refs; a layout with holes or out of name
+    order says so in `facets.json` (`x`: dead dataset ids, `o`: each dataset id's place in name
+    order), so readers filter and break ties as a dense one does. Record chunks in `reuse` (chunk
+    -> digest of the previous build's identical file) are not computed. Returns every chunk's digest."""
+    live = [e for e, _ in blocks if e is not None]
+    values: list[dict[Any, int]] = [{} for _ in FACETS]
+    for e in live:
+        for fv in set(e.facets):
+            for i, xs in enumerate(fv):
                 for x in xs:
-                    values[k].setdefault(x, 0)
-    ordered = {k: sorted(values[k], key=(lambda x: x) if k == "m" else str) for k in FACETS}
-    for k in FACETS:
-        values[k] = {x: i for i, x in enumerate(ordered[k])}
-    combos: dict[str, dict[tuple[int, ...], int]] = {k: {} for k in FACETS}
-    per_version: dict[str, list[int]] = {k: [] for k in FACETS}
+                    values[i].setdefault(x, 0)
+    ordered = {k: sorted(values[i], key=(lambda x: x) if k == "m" else str) for i, k in enumerate(FACETS)}
+    for i, k in enumerate(FACETS):
+        values[i] = {x: j for j, x in enumerate(ordered[k])}
+    combos: list[dict[tuple[int, ...], int]] = [{} for _ in FACETS]
+    per_version: list[list[int]] = [[] for _ in FACETS]
     counts: list[int] = []
     latest: list[int] = []
     refs: list[Optional[str]] = []
-    records: list[Optional[dict[str, Any]]] = []
-    dead = []
+    dead: list[int] = []
     vid = 0
-    for d, (ds, n) in enumerate(blocks):
+    for d, (got, n) in enumerate(blocks):
         counts.append(n)
-        latest.append(-1)
-        if ds is None:
+        if got is None:
+            latest.append(-1)
             dead.append(d)
-            for k in FACETS:
-                per_version[k].extend([combos[k].setdefault((), len(combos[k]))] * n)
+            for i in range(len(FACETS)):
+                per_version[i].extend([combos[i].setdefault((), len(combos[i]))] * n)
             refs.extend([None] * n)
-            records.append(None)
             vid += n
             continue
-        best = ds.latest
-        rec: dict[str, Any] = {"n": ds.name, "t": (best or ds.newest).title, "c": [], "v": []}
-        col_at: dict[str, int] = {}
-        for v in ds.versions:
-            if best is not None and v.version == best.version:
-                latest[-1] = len(rec["v"])  # position within the dataset: short numbers
-            for k, xs in _facet_values(v).items():
-                combo = tuple(sorted({values[k][x] for x in xs}))
-                per_version[k].append(combos[k].setdefault(combo, len(combos[k])))
-            rec["v"].append([v.version, version_page(v), v.published_at.date().isoformat(),
-                             [col_at.setdefault(c.name, len(col_at)) for c in v.inspected.columns]])
-            refs.append(v.ref)
-            vid += 1
-        rec["c"] = list(col_at)
-        every = list(range(len(col_at)))
-        for rv in rec["v"]:  # a version with every column of its dataset, in order, needs no list
-            if rv[3] == every:
-                rv.pop()
-        records.append(rec)
-    for c in range(0, len(records), DATASETS_PER_CHUNK):
-        put(f"records/{c // DATASETS_PER_CHUNK}.json", _dumps(records[c:c + DATASETS_PER_CHUNK]))
-    cols = {k: _facet_column(per_version[k], counts, list(combos[k])) for k in FACETS}
+        latest.append(got.latest)
+        seen: dict[tuple, tuple[int, ...]] = {}  # versions of a dataset mostly share their facet values
+        for fv in got.facets:
+            codes = seen.get(fv)
+            if codes is None:
+                codes = seen[fv] = tuple(combos[i].setdefault(tuple(sorted({values[i][x] for x in xs})), len(combos[i]))
+                                         for i, xs in enumerate(fv))
+            for i, c in enumerate(codes):
+                per_version[i].append(c)
+        refs.extend(got.refs)
+        vid += n
+    chunks = []
+    for c in range(0, len(blocks), DATASETS_PER_CHUNK):
+        rel = f"records/{c // DATASETS_PER_CHUNK}.json"
+        digest = reuse.get(c // DATASETS_PER_CHUNK)
+        if digest is None:
+            digest = put(rel, _dumps([e.record if e is not None else None for e, _ in blocks[c:c + DATASETS_PER_CHUNK]]))
+        else:
+            put(rel, None, digest)
+        chunks.append(digest)
+    cols = {k: _facet_column(per_version[i], counts, list(combos[i])) for i, k in enumerate(FACETS)}
     facets: dict[str, Any] = {"n": counts, "l": latest, "cols": cols}
     if dead:
         facets["x"] = dead
-    rank = {name: i for i, name in enumerate(sorted(ds.name for ds in live))}
-    order = [rank[ds.name] if ds is not None else -1 for ds, _ in blocks]
+    rank = {name: i for i, name in enumerate(sorted(e.record["n"] for e in live))}
+    order = [rank[e.record["n"]] if e is not None else -1 for e, _ in blocks]
     if order != list(range(len(blocks))):
         facets["o"] = order
     put("facets.json", _dumps(facets))
     put("refs.json", _dumps(refs))
-    put("meta.json", _dumps({
-        "format": rules.INDEX_FORMAT, "versions": vid, "datasets": len(records), "firsts": firsts,
+    meta = {
+        "format": rules.INDEX_FORMAT, "versions": vid, "datasets": len(blocks), "firsts": firsts,
         "chunk": DATASETS_PER_CHUNK, "fields": list(rules.FIELDS), "weights": list(rules.WEIGHTS),
         "prefix_factor": rules.PREFIX_FACTOR, "max_expansions": rules.MAX_EXPANSIONS, "values": ordered,
-    }))
-    assert n_shards == len(firsts)
+    }
+    if tail:
+        meta["tail"] = 1
+    put("meta.json", _dumps(meta))
+    return chunks
 
 
 CODE_CHARS = "".join(chr(c) for c in range(33, 127) if chr(c) not in '"\\')
@@ -386,10 +577,8 @@ def _facet_column(per_version: list[int], counts: list[int], combos: list[tuple[
         per_dataset.append(first)
         start += n
     out: dict[str, Any] = {"c": [list(c) for c in combos], "w": w}
-    if constant:
-        out["d"] = "".join(code(i) for i in per_dataset)
-    else:
-        out["v"] = "".join(code(i) for i in per_version)
+    table = [code(i) for i in range(len(combos))]
+    out["d" if constant else "v"] = "".join(map(table.__getitem__, per_dataset if constant else per_version))
     return out
 
 
@@ -426,16 +615,23 @@ def write_search_index(catalog: RegistrySnapshot, out_dir: str, cache_dir: Optio
 
     usable = state is not None and all(d in memo and os.path.exists(os.path.join(cache, d)) for d in _state_digests(state))
     words_dir = os.path.join(cache_dir, "words") if cache_dir is not None else ""
+    blocks_dir = os.path.join(cache_dir, "blocks") if cache_dir is not None else ""
 
     def words_of(fp: str) -> list[str]:
         with open(os.path.join(words_dir, fp + ".json"), encoding="utf-8") as fh:
             return json.load(fh)
 
+    def block_of(fp: str) -> dict[str, list[int]]:
+        with open(os.path.join(blocks_dir, fp + ".json"), encoding="utf-8") as fh:
+            return json.load(fh)
+
     if usable and state is not None:  # every block's words must be there to remove them later
-        usable = all(os.path.exists(os.path.join(words_dir, fp + ".json")) for name, _n, fp in state["entries"]
-                     if name is not None)
-    files, new_state, words = _build(catalog, state if usable else None, load if usable else None,
-                                     words_of if usable else None)
+        need = _state_fingerprints(state)
+        have = {d: set(os.listdir(d)) if os.path.isdir(d) else set() for d in (words_dir, blocks_dir)}
+        usable = all(fp + ".json" in have[words_dir] for fp in need["words"]) and \
+            all(fp + ".json" in have[blocks_dir] for fp in need["blocks"])
+    files, new_state, words, blocks = _build(catalog, state if usable else None, load if usable else None,
+                                             words_of if usable else None, block_of if usable else None)
     used: dict[str, int] = {}
     sums = {"terms": [0, 0], "facets": [0, 0], "records": [0, 0]}
     written = 0
@@ -443,7 +639,7 @@ def write_search_index(catalog: RegistrySnapshot, out_dir: str, cache_dir: Optio
         gz = memo.get(digest)
         if gz is None:
             gz = len(gzip.compress(raw, 6))
-            written += rel.startswith("terms/")
+            written += rel.startswith("terms/") and rel != TAIL
         used[digest] = gz
         dest = os.path.join(target, rel)
         if cache:
@@ -467,27 +663,55 @@ def write_search_index(catalog: RegistrySnapshot, out_dir: str, cache_dir: Optio
             sums[kind][1] += gz
     if cache_dir is not None:  # content-addressed: what this build did not use is stale
         with open(os.path.join(cache_dir, "gzip-sizes.json"), "w") as fh:
-            json.dump(used, fh)
+            fh.write(json.dumps(used))  # dumps: the C encoder (dump streams through Python)
         os.makedirs(words_dir, exist_ok=True)
         for fp, ws in words.items():
             with open(os.path.join(words_dir, fp + ".json"), "w", encoding="utf-8") as wf:
-                json.dump(ws, wf, ensure_ascii=False)
-        live = {fp + ".json" for name, _n, fp in new_state["entries"] if name is not None}
-        for name in os.listdir(words_dir):
-            if name not in live:
-                os.unlink(os.path.join(words_dir, name))
+                wf.write(json.dumps(ws, ensure_ascii=False))
+        need = _state_fingerprints(new_state)
+        os.makedirs(blocks_dir, exist_ok=True)
+        for fp, post in blocks.items():
+            path = os.path.join(blocks_dir, fp + ".json")
+            if not os.path.exists(path):
+                with open(path, "w", encoding="utf-8") as wf:
+                    wf.write(json.dumps(post, ensure_ascii=False, separators=(",", ":")))
+        for folder, keep in ((words_dir, need["words"]), (blocks_dir, need["blocks"])):
+            keep_files = {fp + ".json" for fp in keep}
+            for name in os.listdir(folder):
+                if name not in keep_files:
+                    os.unlink(os.path.join(folder, name))
         with open(os.path.join(cache_dir, "layout.json"), "w") as fh:
-            json.dump(new_state, fh)
+            fh.write(json.dumps(new_state))
         for name in os.listdir(cache):
             if name not in used:
                 os.unlink(os.path.join(cache, name))
-    n_shards = sum(1 for _ in os.scandir(os.path.join(target, "terms")))
+    n_shards = len(new_state["shards"])
     return SearchIndexSize(index_bytes=sums["terms"][0], index_gzip_bytes=sums["terms"][1],
                            facets_bytes=sums["facets"][0], facets_gzip_bytes=sums["facets"][1],
                            columns_bytes=sums["records"][0], columns_gzip_bytes=sums["records"][1],
-                           shards=n_shards, shards_built=written)
+                           shards=n_shards, shards_built=written,
+                           tail_bytes=os.path.getsize(os.path.join(target, TAIL)) if new_state["tail"] else 0)
 
 
 def _state_digests(state: Optional[dict]) -> list[str]:
-    """The shard files a state needs from the cache (a state whose files are gone is not used)."""
-    return [d for _f, d in state["shards"]] if isinstance(state, dict) and isinstance(state.get("shards"), list) else []
+    """The files a state needs from the cache: its term shards and record chunks (a state whose
+    files are gone is not used)."""
+    if not isinstance(state, dict) or not isinstance(state.get("shards"), list):
+        return []
+    return [d for _f, d in state["shards"]] + list(state.get("records") or []) + \
+        ([state["tail"]] if state.get("tail") else [])
+
+
+def _state_fingerprints(state: dict) -> dict[str, set[str]]:
+    """The per-block files a state needs: the words of every live or lingering block (to remove
+    them later) and the postings of every live block in the tail (to write the next tail)."""
+    words, tail, start = set(), set(), 0
+    for name, n, fp in state["entries"]:
+        if name is not None:
+            words.add(fp)
+            if start >= state.get("base", 0):
+                tail.add(fp)
+        start += n
+    for held in state.get("linger", {}).values():
+        words.update(fp for _a, _b, fp in held)
+    return {"words": words, "blocks": tail}

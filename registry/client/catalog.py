@@ -93,7 +93,8 @@ class SiteSource:
         if got is None or got[0] is not meta:
             refs = self.http.get_json(self.url + "catalog/search/refs.json")
             base = self.url + "catalog/search/terms/"
-            index = search_rules.Index(meta["firsts"], lambda j: self.http.get_json(f"{base}{j}.json"))
+            index = search_rules.Index(meta["firsts"], lambda j: self.http.get_json(f"{base}{j}.json"),
+                                       (lambda: self.http.get_json(f"{base}tail.json")) if meta.get("tail") else None)
             got = self._text = (meta, TextIndex(index, refs))
         return got[1]
 

@@ -58,6 +58,23 @@
     while (lo < hi) { var mid = (lo + hi) >> 1; if (a[mid] < x) lo = mid + 1; else hi = mid; }
     return lo;
   }
+  /* search_rules.merge_expansions: the first `max` words of two sorted expansions; a word in both
+   * gets the shards' runs, then the tail's (all later ids; its first gap shortened by their end) */
+  function mergeExpansions(main, tail, max) {
+    var out = [], a = 0, b = 0;
+    while (out.length < max && (a < main.length || b < tail.length)) {
+      if (b >= tail.length || (a < main.length && main[a][0] < tail[b][0])) out.push(main[a++]);
+      else if (a >= main.length || tail[b][0] < main[a][0]) out.push(tail[b++]);
+      else {
+        var runs = main[a][1], more = tail[b][1].slice(), end = 0;
+        for (var r = 0; r < runs.length; r += 3) end += runs[r] + runs[r + 1];
+        more[0] -= end;
+        out.push([main[a][0], runs.concat(more)]);
+        a++; b++;
+      }
+    }
+    return out;
+  }
   function startsWith(s, p) { return s.lastIndexOf(p, 0) === 0; }
 
   function emptySelection() {
@@ -142,7 +159,12 @@
   Engine.prototype.loadMeta = function () {
     var self = this;
     if (!this.metaReady) {
-      this.metaReady = this.get("meta.json").then(function (m) { self.meta = m; mark("meta"); return self; });
+      this.metaReady = this.get("meta.json").then(function (m) {
+        self.meta = m;
+        mark("meta");
+        if (m.tail) self.get("terms/tail.json").catch(function () {});  /* every query needs it: start now */
+        return self;
+      });
     }
     return this.metaReady;
   };
@@ -222,7 +244,13 @@
         return step();
       });
     }
-    return step();
+    if (!this.meta.tail) return step();
+    /* an incremental build's tail (search_rules.Index.expansions): fetched with the first shard */
+    return Promise.all([step(), this.get("terms/tail.json")]).then(function (got) {
+      var tail = got[1], keys = tail.k, i = bisectLeft(keys, q), more = [];
+      while (i < keys.length && more.length < max && startsWith(keys[i], q)) { more.push([keys[i], tail.p[i]]); i++; }
+      return mergeExpansions(got[0], more, max);
+    });
   };
   /* The best match of query word q per version id: weight `w` (0: none), field `code`, and `word`,
    * the position in `words` of the index word that gave it (the first of the best, in sorted order) */

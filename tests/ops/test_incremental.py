@@ -47,12 +47,14 @@ def search_answers(site: Path, extra: tuple[str, ...] = ()) -> dict:
     base = site / "catalog" / "search"
     meta = json.loads((base / "meta.json").read_text())
     refs = json.loads((base / "refs.json").read_text())
-    index = TextIndex(rules.Index(meta["firsts"], lambda j: json.loads((base / "terms" / f"{j}.json").read_text())),
+    index = TextIndex(rules.Index(meta["firsts"], lambda j: json.loads((base / "terms" / f"{j}.json").read_text()),
+                                 (lambda: json.loads((base / "terms" / "tail.json").read_text())) if meta.get("tail") else None),
                       refs)
     summaries = json.loads((site / "index.json").read_text())["versions"]
     words: set[str] = set()
     for j in range(len(meta["firsts"])):
         words.update(index.index.shard(j)["k"])
+    words.update((index.index.tail() or {"k": []})["k"])  # the vocabulary is the shards' and the tail's
     queries = sorted(words | {w[:k] for w in words for k in (1, 2, 3)} | set(extra)) + [""]
     filters = [{}, {"status": "deprecated"}, {"status": "published"}]
     out = {}

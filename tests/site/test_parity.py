@@ -148,6 +148,8 @@ def test_incremental_site_with_holes_ranks_like_a_full_one(tmp_path):
     build_site(str(reg), str(inc), cache_dir=str(cache), progress=False)
     facets = json.loads((inc / "catalog" / "search" / "facets.json").read_text())
     assert facets.get("x") and facets.get("o")  # the site really has holes and moved blocks
+    meta = json.loads((inc / "catalog" / "search" / "meta.json").read_text())
+    assert meta.get("tail") == 1  # and a tail: the moved block's postings, read beside the shards
     build_site(str(reg), str(tmp_path / "full"), progress=False)
 
     os.environ["SITE_SERVE_QUIET"] = "1"
