@@ -169,7 +169,7 @@ class Cache:
             if rel in self.previous_pages:  # may be reused; removed in `prune` if not written
                 continue
             (self.docs / rel).unlink()
-        if (self.docs / "datasets" / "index.md").exists():
+        if (self.docs / "datasets" / "index.md").exists() and "datasets/index.md" not in self.previous_pages:
             (self.docs / "datasets" / "index.md").unlink()
 
     def prune(self, catalog: RegistrySnapshot) -> int:
@@ -186,7 +186,8 @@ class Cache:
             return 0
         md_files = _files(self.docs, ".md")
         for rel in sorted(md_files):
-            if not rel.startswith("datasets/") or rel == "datasets/index.md" or rel in wanted:
+            if not rel.startswith("datasets/") or rel == "datasets/index.md" or rel in wanted \
+                    or rel.startswith("datasets/index/"):  # the dataset list's pages (paths.list_page)
                 continue
             (self.docs / rel).unlink()
             md_files.discard(rel)

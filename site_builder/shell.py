@@ -44,7 +44,7 @@ def is_bulk(rel: str) -> bool:
     """A page made from the shell: `datasets/<name>.md` or `datasets/<name>/<version>.md`."""
     parts = rel.split("/")
     return parts[0] == "datasets" and rel != "datasets/index.md" and len(parts) in (2, 3) and \
-        rel not in SHELLS.values()
+        parts[1] != "index" and rel not in SHELLS.values()  # datasets/index/<n>.md: the list's pages
 
 
 def write_shell_sources(docs_dir: str) -> None:
