@@ -321,10 +321,6 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
                    bulk=bulk)
     by_name = {name: ds.versions for name, ds in catalog.datasets.items()}
     refs_to, exports = referenced_by_index(by_name), export_index(by_name)
-    rows = summaries(catalog)  # the summary pages' view of every dataset (parts: no parsing)
-
-    # ---- home, search and the dataset list
-    _home_and_lists(w, catalog, rows)
 
     # ---- one page per dataset and per version
     for ds in catalog.datasets.values():
@@ -362,8 +358,8 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
             )
             tick(1)
 
-    # ---- browse pages: datastack, tag, owner, materialization matrix and workbench
-    _browse_pages(w, catalog, rows, lambda: exports)
+    # ---- home, search, the dataset list and the browse pages (site_builder.summaries)
+    summary_pages(w, catalog, lambda: exports)
     return w.count
 
 
@@ -382,6 +378,33 @@ class GroupEntry:
     shown: VersionRow
     here: int
     all: int
+
+
+def summary_pages(w: PageWriter, catalog: RegistrySnapshot,
+                  exports: Optional[Callable[[], ExportIndex]] = None) -> None:
+    """Every page that summarises the whole catalog (home, search, the dataset list, the browse
+    pages, matrices and workbenches). In a rebuild it loads the documents of no dataset but those
+    shown on a workbench that must be re-rendered: the rest comes from per-dataset parts."""
+    rows = summaries(catalog)
+    _home_and_lists(w, catalog, rows)
+    _browse_pages(w, catalog, rows, exports or (lambda: catalog_exports(catalog)))
+
+
+def catalog_exports(catalog: RegistrySnapshot) -> ExportIndex:
+    """`export_index` of the whole catalog from per-dataset parts (one dataset's exports depend
+    on its own documents only; merged in catalog order, first wins: the same mapping).
+
+    TODO(rjson): use `catalog.exports()` once RegistrySnapshot has it, and drop this."""
+    own = getattr(catalog, "exports", None)
+    if callable(own):
+        return own()
+    out: dict[tuple[str, str], dict[int, str]] = {}
+    for ds in catalog.datasets.values():
+        for key, slot in catalog.part("exports", ds, lambda d: export_index({d.name: d.versions})).items():
+            merged = out.setdefault(key, {})
+            for mat, ref in slot.items():
+                merged.setdefault(mat, ref)
+    return out
 
 
 def _home_and_lists(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[DatasetSummary]) -> None:

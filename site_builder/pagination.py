@@ -65,8 +65,10 @@ class Pager:
         return f"#list:{self.total}"
 
 
-def paginate(items: Sequence[T], first: str, size: int = PAGE_SIZE) -> list[tuple[Pager, Sequence[T]]]:
-    """The pages of `items` (one empty page for an empty list: page 1 always exists)."""
+def paginate(items: Sequence[T], first: str, size: Optional[int] = None) -> list[tuple[Pager, Sequence[T]]]:
+    """The pages of `items` (one empty page for an empty list: page 1 always exists); `size`
+    defaults to `PAGE_SIZE` (read at each call: tests make it small)."""
+    size = PAGE_SIZE if size is None else size
     if size < 1:
         raise ValueError("page size must be at least 1")
     count = max(1, -(-len(items) // size))
