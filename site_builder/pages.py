@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence
 import jinja2
 from markupsafe import Markup, escape
 
+from registry.joinplan import JoinPlan
 from registry.joins import ExportIndex, document_join_facts, export_index, referenced_by_index
 from registry.latest import newest_published
 from registry.model import DatasetDocument, Semantic, Status
@@ -463,8 +464,9 @@ def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[Datas
     """Datastack, tag and owner pages (paginated), the materialization index, one compatibility
     matrix per datastack and one workbench per (datastack, materialization version).
 
-    Everything but a workbench that must be re-rendered comes from the summaries; such a
-    workbench loads the datasets it shows (and `exports()` is asked for only then)."""
+    Everything comes from per-dataset parts (summary rows, workbench entries, the join plans
+    of a pair): a rebuild parses only the changed datasets and, for a join plan with one of them,
+    the other side. `exports()` is asked for only when a workbench is rendered."""
     by_stack = _groups(rows, lambda r: [r.datastack])
     _group_pages(w, "datastacks", "Datastacks", by_stack)
     _group_pages(w, "tags", "Tags", _groups(rows, lambda r: r.tags))
@@ -474,6 +476,24 @@ def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[Datas
                 for stack, members in by_stack.items()}
     w.write("materialization/index.md", "materialization_index.md.j2", matrices=matrices)
     known: Optional[ExportIndex] = None
+    entries: dict[str, dict[tuple[str, int], workbench.Entry]] = {}  # per dataset, once per build
+    plans: dict[tuple[str, str], dict[int, JoinPlan]] = {}
+
+    def entries_of(name: str) -> dict[tuple[str, int], workbench.Entry]:
+        if name not in entries:
+            entries[name] = catalog.part("workbench-entries", catalog.datasets[name],
+                                         lambda d: workbench.dataset_entries(d.versions))
+        return entries[name]
+
+    def plan_of(mat: int) -> Callable[[str, str], JoinPlan]:
+        def plan(a: str, b: str) -> JoinPlan:
+            if (a, b) not in plans:
+                da, db = catalog.datasets[a], catalog.datasets[b]
+                plans[(a, b)] = catalog.part("workbench-plans", da, lambda d: workbench.pair_plans(
+                    a, b, {a: da.versions, b: db.versions}), depends=[db])
+            return plans[(a, b)][mat]
+        return plan
+
     for stack, matrix in matrices.items():
         w.write(f"materialization/{slug(stack)}.md", "matrix.md.j2", stack=stack, matrix=matrix,
                 depends_on={ds.name for ds, _ in by_stack[stack]})
@@ -488,11 +508,10 @@ def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[Datas
             names = by_mat.get(mat, [])
             if w.reused(rel, names):
                 continue
-            docs = [d for n in names for d in catalog.datasets[n].versions
-                    if d.datastack == stack and mat in d.materialization.all_versions]
+            here = {n: e for n in sorted(names) if (e := entries_of(n).get((stack, mat))) is not None}
             if known is None:
                 known = exports()
-            wb = workbench.workbench(stack, mat, docs, catalog.by_name, known)
+            wb = workbench.assemble(stack, mat, here, plan_of(mat), known)
             w.write(rel, "workbench.md.j2", wb=wb,
                     client_script=workbench.client_script(wb, w.common["catalog_url"], w.common["signer_url"]),
                     sql_script=workbench.sql_script(wb, w.common["signer_url"]))

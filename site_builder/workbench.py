@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import Any, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
 
 from registry.joinplan import PLANNED, JoinPlan, comment, literal, plan_join
 from registry.joins import ExportIndex, pick_at, valid_at_version
-from registry.model import DatasetDocument, Stability
+from registry.model import DatasetDocument, Format, Stability, Status
 
 from .diagrams import _Graph, label
 
@@ -25,20 +26,90 @@ MAX_SHARED_GROUP = 8
 """Datasets sharing one stable annotation key are planned pairwise only up to this many."""
 
 
+class WbRef(NamedTuple):
+    """One reference as the workbench plans it (the fields of `registry.model.Reference` it reads)."""
+
+    column: str
+    annotation_table: Optional[str]
+    dataset: Optional[str]
+    target_column: str
+    stability: Stability
+
+
+@dataclass(frozen=True)
+class WbVersion:
+    """What a workbench shows of one version: small and picklable (a per-dataset part), so a
+    rebuild assembles the page of an unchanged dataset without parsing its documents."""
+
+    name: str
+    version: str
+    status: Status
+    format: Format
+    row_count: Optional[int]
+    faithful_file_list: Optional[bool]
+    references: tuple[WbRef, ...]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def wb_version(d: DatasetDocument) -> WbVersion:
+    return WbVersion(d.name, d.version, d.status, d.format, d.inspected.row_count,
+                     (d.inspected.reader_features or {}).get("faithful_file_list"),
+                     tuple(WbRef(r.column, r.annotation_table, r.dataset, r.target_column, r.stability)
+                           for r in d.references))
+
+
+Entry = tuple[WbVersion, list[WbVersion]]
+"""(the version a reader at the materialization gets, the other versions valid there)."""
+
+
+def entry_at(docs: Sequence[DatasetDocument], mat: int) -> Optional[Entry]:
+    """One dataset on the workbench at `mat` (`docs`: its versions in the datastack)."""
+    pick = pick_at(docs, mat)
+    if pick is None:
+        return None
+    return wb_version(pick), [wb_version(d) for d in valid_at_version(docs, mat) if d.ref != pick.ref]
+
+
+def dataset_entries(versions: Sequence[DatasetDocument]) -> dict[tuple[str, int], Entry]:
+    """The per-dataset part: this dataset's entry on every workbench it is on, by (datastack, mat)."""
+    by_stack: dict[str, list[DatasetDocument]] = {}
+    for d in versions:
+        by_stack.setdefault(d.datastack, []).append(d)
+    out: dict[tuple[str, int], Entry] = {}
+    for stack, docs in by_stack.items():
+        for mat in sorted({m for d in docs for m in d.materialization.all_versions}):
+            e = entry_at([d for d in docs if mat in d.materialization.all_versions], mat)
+            if e is not None:
+                out[(stack, mat)] = e
+    return out
+
+
+def pair_plans(a: str, b: str, by_name: Mapping[str, Sequence[DatasetDocument]]) -> dict[int, JoinPlan]:
+    """`plan_join(a, b, mat)` at every materialization version both have a version valid at (a
+    part keyed by both datasets: a plan reads the documents of its two sides only)."""
+    mats = sorted({m for d in by_name[a] for m in d.materialization.all_versions}
+                  & {m for d in by_name[b] for m in d.materialization.all_versions})
+    return {mat: plan_join(a, b, mat, by_name) for mat in mats}
+
+
 def workbench(stack: str, mat: int, docs: Sequence[DatasetDocument], by_name: Mapping[str, Sequence[DatasetDocument]],
               exports: ExportIndex) -> dict[str, Any]:
-    """Everything the page shows for `stack` at `mat`."""
+    """Everything the page shows for `stack` at `mat` (`docs`: the versions valid there)."""
     grouped: dict[str, list[DatasetDocument]] = {}
     for d in docs:
         grouped.setdefault(d.name, []).append(d)
-    chosen: dict[str, DatasetDocument] = {}
-    others: dict[str, list[DatasetDocument]] = {}
-    for n in sorted(grouped):
-        mine = grouped[n]
-        pick = pick_at(mine, mat)
-        if pick is not None:
-            chosen[n] = pick
-            others[n] = [d for d in valid_at_version(mine, mat) if d.ref != pick.ref]
+    entries = {n: e for n in sorted(grouped) if (e := entry_at(grouped[n], mat)) is not None}
+    return assemble(stack, mat, entries, lambda a, b: plan_join(a, b, mat, by_name), exports)
+
+
+def assemble(stack: str, mat: int, entries: Mapping[str, Entry], plan: Callable[[str, str], JoinPlan],
+             exports: ExportIndex) -> dict[str, Any]:
+    """The page from its datasets' entries (names sorted) and a planner of one pair at `mat`."""
+    chosen: dict[str, WbVersion] = {n: e[0] for n, e in entries.items()}
+    others: dict[str, list[WbVersion]] = {n: e[1] for n, e in entries.items()}
     plans: list[JoinPlan] = []
     seen: set[frozenset] = set()
     pairs: list[tuple[str, str]] = []
@@ -59,9 +130,9 @@ def workbench(stack: str, mat: int, docs: Sequence[DatasetDocument], by_name: Ma
         if frozenset((a, b)) in seen:
             continue
         seen.add(frozenset((a, b)))
-        plan = plan_join(a, b, mat, by_name)
-        if plan.keys:
-            plans.append(plan)
+        found = plan(a, b)
+        if found.keys:
+            plans.append(found)
     tables = sorted({r.annotation_table for d in chosen.values() for r in d.references if r.annotation_table})
     annotation = [{"table": t, "export": exports.get((stack, t), {}).get(mat)} for t in tables]
     return {"stack": stack, "mat": mat, "chosen": list(chosen.values()), "others": others, "plans": plans,
@@ -69,7 +140,7 @@ def workbench(stack: str, mat: int, docs: Sequence[DatasetDocument], by_name: Ma
             "diagram": diagram(chosen.values(), plans, annotation)}
 
 
-def diagram(chosen: Iterable[DatasetDocument], plans: Sequence[JoinPlan], annotation: Sequence[dict]) -> str:
+def diagram(chosen: Iterable[WbVersion], plans: Sequence[JoinPlan], annotation: Sequence[dict]) -> str:
     """Datasets valid at this version and the planned joins among them (dotted: root ids), with
     the CAVE annotation tables they reference. Labels pass `diagrams.label` (allow-list)."""
     chosen = list(chosen)
@@ -131,7 +202,7 @@ def sql_script(wb: dict[str, Any], signer_url: str) -> str:
            "-- Partition values come per file in the answer (signed URLs lose hive key=value directories)."]
     for d in wb["chosen"]:
         ref = d.ref.replace('"', "")
-        if d.format.value == "lance" or (d.inspected.reader_features or {}).get("faithful_file_list") is False:
+        if d.format.value == "lance" or d.faithful_file_list is False:
             out.append(f'-- "{ref}": {d.format.value} table read with scoped credentials (mode "credentials"); '
                        "use the client")
             continue
