@@ -128,3 +128,61 @@ def test_a_rebuild_rewrites_and_removes_list_pages_as_a_full_build_would(site, t
     assert _pages(out, "datasets/index.html") == ["datasets/index.html", "datasets/index/2.html"]
     assert not (out / "datasets/index/3.html").exists() and not (out / "datasets/index/4.html").exists()
     assert not (cache / "docs/datasets/index/3.md").exists()
+
+
+# ---- in Chromium: the pager as a person uses it (no JavaScript), and axe-core on list pages
+
+@pytest.fixture(scope="module")
+def paged_server(site):
+    from tests.site.conftest import _serve
+
+    yield from _serve(site / "site")
+
+
+@pytest.mark.browser
+def test_pager_works_without_javascript_and_looks_like_buttons(browser, paged_server, tmp_path):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{paged_server}/datasets/index.html")
+        pager = page.locator("nav.fr-pager").first
+        assert pager.is_visible()
+        style = page.evaluate("""() => { const cs = e => getComputedStyle(e);
+            const cur = document.querySelector('nav.fr-pager a[aria-current=page]');
+            const other = document.querySelector('nav.fr-pager a[aria-label="page 2"]');
+            return {cur: cs(cur).backgroundColor, other: cs(other).backgroundColor, pad: parseFloat(cs(other).paddingLeft),
+                    border: parseFloat(cs(other).borderTopWidth)}; }""")
+        assert style["cur"] != style["other"] and style["pad"] >= 6 and style["border"] > 0, style
+        page.screenshot(path=str(tmp_path / "list-1.png"))
+        pager.locator("a[rel=next]").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("/datasets/index/2.html")
+        assert page.locator("nav.fr-pager a[aria-current=page]").first.inner_text() == "2"
+        page.locator("nav.fr-pager").first.locator("a", has_text="4").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("/datasets/index/4.html") and page.locator("tbody tr").count() == 1
+        page.locator("nav.fr-pager").first.locator("a[rel=prev]").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("/datasets/index/3.html")
+        page.goto(f"{paged_server}/tags/t/2.html")
+        page.screenshot(path=str(tmp_path / "tag-2.png"), full_page=True)
+        assert page.locator("table.fr-group-datasets tbody tr").count() == SIZE
+    finally:
+        ctx.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("rel", ["datasets/index/2.html", "tags/t/2.html"])
+def test_list_pages_have_no_serious_axe_violations(browser, paged_server, rel, scheme):
+    from tests.site.test_accessibility import RUN, axe_source
+
+    ctx = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme=scheme)
+    try:
+        page = ctx.new_page()
+        page.goto(f"{paged_server}/{rel}")
+        page.wait_for_load_state("networkidle")
+        page.evaluate(axe_source())
+        assert page.evaluate(RUN) == []
+    finally:
+        ctx.close()
