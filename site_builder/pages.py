@@ -412,10 +412,10 @@ def _home_and_lists(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[Dat
     """Home, search and the (paginated) dataset list, from the summaries only: a rebuild parses
     no unchanged dataset for them, and re-renders only the list pages whose datasets changed."""
     versions = [r for ds in rows for r in ds.rows]
-    recent = heapq.nlargest(15, versions, key=lambda r: r.published_at)  # = sorted(reverse)[:15]
+    recent = heapq.nlargest(15, versions, key=lambda r: r.published)  # = sorted(reverse)[:15]
     w.write("index.md", "home.md.j2", catalog=catalog, n_versions=len(versions),
             by_stack=_count(versions, lambda r: [r.datastack]), by_format=_count(versions, lambda r: [r.format]),
-            by_status=_count(versions, lambda r: [r.status.value]), recent=recent)
+            by_status=_count(versions, lambda r: [r.status]), recent=recent)
     w.write("search.md", "search.md.j2")
     for pg, page in paginate(rows, "datasets/index.html"):
         w.write(pg.rel[:-5] + ".md", "datasets.md.j2", summaries=page, pg=pg,
@@ -444,8 +444,13 @@ def _groups(rows: Sequence[DatasetSummary], key: Callable[[VersionRow], Iterable
     return {k: [v[n] for n in sorted(v)] for k, v in sorted(out.items())}
 
 
+def _row_field(r: VersionRow, field: str) -> Any:
+    """`registry.latest`'s getter for summary rows (their `published_at` is the timestamp)."""
+    return r.published if field == "published_at" else getattr(r, field)
+
+
 def _entry(ds: DatasetSummary, here: list[VersionRow]) -> GroupEntry:
-    shown = next((r for r in here if r.is_latest), None) or newest_published(here) or here[-1]
+    shown = next((r for r in here if r.is_latest), None) or newest_published(here, get=_row_field) or here[-1]
     return GroupEntry(ds.name, shown, len(here), ds.count)
 
 
@@ -454,9 +459,11 @@ def _group_pages(w: PageWriter, folder: str, title: str, groups: dict[str, Membe
             groups={k: GroupCount(sum(len(here) for _, here in members), len(members)) for k, members in groups.items()})
     for key, members in groups.items():
         for pg, page in paginate(members, f"{folder}/{slug(key)}.html"):
-            w.write(pg.rel[:-5] + ".md", "group.md.j2", folder=folder, title=title, key=key, pg=pg,
-                    entries=[_entry(ds, here) for ds, here in page],
-                    depends_on=[pg.shape] + [ds.name for ds, _ in page])
+            rel = pg.rel[:-5] + ".md"
+            if w.reused(rel, [pg.shape] + [ds.name for ds, _ in page]):
+                continue
+            w.write(rel, "group.md.j2", folder=folder, title=title, key=key, pg=pg,
+                    entries=[_entry(ds, here) for ds, here in page])
 
 
 def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[DatasetSummary],
@@ -472,7 +479,8 @@ def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[Datas
     _group_pages(w, "tags", "Tags", _groups(rows, lambda r: r.tags))
     _group_pages(w, "owners", "Owners", _groups(rows, lambda r: r.owners))
 
-    matrices = {stack: compatibility_matrix([r for _, here in members for r in here], mats=lambda r: r.mats)
+    matrices = {stack: compatibility_matrix([r for _, here in members for r in here], mats=lambda r: r.mats,
+                                            order=lambda r: (r.name, r.published))
                 for stack, members in by_stack.items()}
     w.write("materialization/index.md", "materialization_index.md.j2", matrices=matrices)
     known: Optional[ExportIndex] = None
@@ -517,15 +525,16 @@ def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[Datas
                     sql_script=workbench.sql_script(wb, w.common["signer_url"]))
 
 
-def compatibility_matrix(docs: Iterable[Any], mats: Callable[[Any], Iterable[int]] = lambda d: d.materialization.all_versions) -> dict[str, Any]:
+def compatibility_matrix(docs: Iterable[Any], mats: Callable[[Any], Iterable[int]] = lambda d: d.materialization.all_versions,
+                         order: Callable[[Any], Any] = lambda d: (d.name, d.published_at)) -> dict[str, Any]:
     """Datasets x materialization versions of one datastack: which versions of each dataset are
     valid at each materialization version (tables in one column can be joined at that version).
     Deprecated versions are shown but marked; drafts are left out. `docs`: documents, or
-    summary rows (`VersionRow`, with `mats=lambda r: r.mats`)."""
+    summary rows (`VersionRow`, with `mats` and `order` reading its fields)."""
     docs = [d for d in docs if d.status != Status.DRAFT]
     all_mats = sorted({m for d in docs for m in mats(d)})
     rows: dict[str, dict[int, list[Any]]] = {}
-    for d in sorted(docs, key=lambda d: (d.name, d.published_at)):
+    for d in sorted(docs, key=order):
         row = rows.setdefault(d.name, {})
         for m in mats(d):
             row.setdefault(m, []).append(d)
