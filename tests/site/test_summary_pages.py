@@ -153,3 +153,21 @@ def test_list_pages_cannot_be_a_dataset_version_or_group_page():
     assert paths.slug("index") != "index"
     with pytest.raises(ValueError):
         paths.list_page("datasets/index.html", 0)
+
+
+def test_a_rebuild_with_nothing_changed_parses_nothing_and_reuses_every_list_page(tmp_path, small_pages):
+    reg = tmp_path / "reg"
+    write_synthetic_registry(str(reg), 30, seed=9)
+    full = RegistrySnapshot.read(str(reg))
+    store = PartStore()
+    full.parts = store
+    first = Pages()
+    _render(full, tmp_path / "first", first)
+    computed = dict(store.computed)
+    lazy, loads = lazy_copy(full, store)
+    again = Pages(first.names)
+    written = _render(lazy, tmp_path / "again", again)
+    assert loads == [] and store.computed == computed  # every part was known
+    # only the pages that summarise everything are written again; no list, group, matrix or workbench page
+    assert {r.removeprefix("docs/") for r in written if r.startswith("docs/")} == {
+        "index.md", "search.md", "datastacks/index.md", "tags/index.md", "owners/index.md", "materialization/index.md"}
