@@ -451,7 +451,7 @@ def _row_field(r: VersionRow, field: str) -> Any:
 
 def _entry(ds: DatasetSummary, here: list[VersionRow]) -> GroupEntry:
     shown = next((r for r in here if r.is_latest), None) or newest_published(here, get=_row_field) or here[-1]
-    return GroupEntry(ds.name, shown, len(here), ds.count)
+    return GroupEntry(ds.name, shown, len(here), ds.n_versions)
 
 
 def _group_pages(w: PageWriter, folder: str, title: str, groups: dict[str, Members]) -> None:
@@ -516,10 +516,10 @@ def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[Datas
             names = by_mat.get(mat, [])
             if w.reused(rel, names):
                 continue
-            here = {n: e for n in sorted(names) if (e := entries_of(n).get((stack, mat))) is not None}
+            valid = {n: e for n in sorted(names) if (e := entries_of(n).get((stack, mat))) is not None}
             if known is None:
                 known = exports()
-            wb = workbench.assemble(stack, mat, here, plan_of(mat), known)
+            wb = workbench.assemble(stack, mat, valid, plan_of(mat), known)
             w.write(rel, "workbench.md.j2", wb=wb,
                     client_script=workbench.client_script(wb, w.common["catalog_url"], w.common["signer_url"]),
                     sql_script=workbench.sql_script(wb, w.common["signer_url"]))

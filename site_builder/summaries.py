@@ -71,7 +71,7 @@ class DatasetSummary(NamedTuple):
         return self.rows[-1]
 
     @property
-    def count(self) -> int:
+    def n_versions(self) -> int:
         return len(self.rows)
 
 
