@@ -401,7 +401,7 @@ def catalog_exports(catalog: RegistrySnapshot) -> ExportIndex:
         return own()
     out: dict[tuple[str, str], dict[int, str]] = {}
     for ds in catalog.datasets.values():
-        for key, slot in catalog.part("exports", ds, lambda d: export_index({d.name: d.versions})).items():
+        for key, slot in catalog.part("pages-exports", ds, lambda d: export_index({d.name: d.versions})).items():
             merged = out.setdefault(key, {})
             for mat, ref in slot.items():
                 merged.setdefault(mat, ref)
