@@ -9,6 +9,7 @@ pattern-checked names (`name@version`) so the table of contents and `<title>` ar
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import heapq
 import json
 import os
@@ -473,7 +474,7 @@ def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[Datas
 
     Everything comes from per-dataset parts (summary rows, workbench entries, the join plans
     of a pair): a rebuild parses only the changed datasets and, for a join plan with one of them,
-    the other side. `exports()` is asked for only when a workbench is rendered."""
+    the other side. A workbench is reused when a digest of what it shows is unchanged."""
     by_stack = _groups(rows, lambda r: [r.datastack])
     _group_pages(w, "datastacks", "Datastacks", by_stack)
     _group_pages(w, "tags", "Tags", _groups(rows, lambda r: r.tags))
@@ -502,6 +503,10 @@ def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[Datas
             return plans[(a, b)][mat]
         return plan
 
+    def plan_digest(mat: int) -> Callable[[str, str], str]:
+        plan = plan_of(mat)
+        return lambda a, b: hashlib.blake2b(repr(plan(a, b)).encode(), digest_size=16).hexdigest()
+
     for stack, matrix in matrices.items():
         w.write(f"materialization/{slug(stack)}.md", "matrix.md.j2", stack=stack, matrix=matrix,
                 depends_on={ds.name for ds, _ in by_stack[stack]})
@@ -514,11 +519,14 @@ def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[Datas
             # (incremental.dataset_keys), the datasets they join to
             rel = f"materialization/{slug(stack)}/{mat}.md"
             names = by_mat.get(mat, [])
-            if w.reused(rel, names):
-                continue
             valid = {n: e for n in sorted(names) if (e := entries_of(n).get((stack, mat))) is not None}
             if known is None:
                 known = exports()
+            # reused when what it shows is the same: a new version valid at another materialization
+            # version leaves this page as it was (names[:1]: the build's parameters and code, by key)
+            digest = workbench.page_inputs(stack, mat, valid, plan_digest(mat), known)
+            if w.reused(rel, names[:1] + [f"#workbench:{digest}"]):
+                continue
             wb = workbench.assemble(stack, mat, valid, plan_of(mat), known)
             w.write(rel, "workbench.md.j2", wb=wb,
                     client_script=workbench.client_script(wb, w.common["catalog_url"], w.common["signer_url"]),

@@ -10,6 +10,7 @@ version's references to other datasets valid here, plus pairs sharing a stable a
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import re
 from dataclasses import dataclass
@@ -105,39 +106,60 @@ def workbench(stack: str, mat: int, docs: Sequence[DatasetDocument], by_name: Ma
     return assemble(stack, mat, entries, lambda a, b: plan_join(a, b, mat, by_name), exports)
 
 
-def assemble(stack: str, mat: int, entries: Mapping[str, Entry], plan: Callable[[str, str], JoinPlan],
-             exports: ExportIndex) -> dict[str, Any]:
-    """The page from its datasets' entries (names sorted) and a planner of one pair at `mat`."""
-    chosen: dict[str, WbVersion] = {n: e[0] for n, e in entries.items()}
-    others: dict[str, list[WbVersion]] = {n: e[1] for n, e in entries.items()}
-    plans: list[JoinPlan] = []
-    seen: set[frozenset] = set()
-    pairs: list[tuple[str, str]] = []
+def pairs(chosen: Mapping[str, WbVersion]) -> list[tuple[str, str]]:
+    """The pairs a workbench plans, in order, each once: a version's references to another
+    dataset on the page, then pairs sharing a stable annotation-table key (small groups only)."""
+    found: list[tuple[str, str]] = []
     shared: dict[tuple[str, str], list[str]] = {}
     for d in chosen.values():
         for r in d.references:
             if r.dataset:
                 t = r.dataset.partition("@")[0]
                 if t in chosen and t != d.name:
-                    pairs.append((d.name, t))
+                    found.append((d.name, t))
             elif r.annotation_table and r.stability == Stability.STABLE:
                 shared.setdefault((r.annotation_table, r.target_column), []).append(d.name)
     for members in shared.values():
         members = sorted(set(members))
         if len(members) <= MAX_SHARED_GROUP:  # larger groups: the diagram's CAVE table node shows them
-            pairs += [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
-    for a, b in pairs:
-        if frozenset((a, b)) in seen:
-            continue
-        seen.add(frozenset((a, b)))
-        found = plan(a, b)
-        if found.keys:
-            plans.append(found)
-    tables = sorted({r.annotation_table for d in chosen.values() for r in d.references if r.annotation_table})
-    annotation = [{"table": t, "export": exports.get((stack, t), {}).get(mat)} for t in tables]
+            found += [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
+    seen: set[frozenset] = set()
+    out = []
+    for a, b in found:
+        if frozenset((a, b)) not in seen:
+            seen.add(frozenset((a, b)))
+            out.append((a, b))
+    return out
+
+
+def tables(chosen: Mapping[str, WbVersion]) -> list[str]:
+    return sorted({r.annotation_table for d in chosen.values() for r in d.references if r.annotation_table})
+
+
+def assemble(stack: str, mat: int, entries: Mapping[str, Entry], plan: Callable[[str, str], JoinPlan],
+             exports: ExportIndex) -> dict[str, Any]:
+    """The page from its datasets' entries (names sorted) and a planner of one pair at `mat`."""
+    chosen: dict[str, WbVersion] = {n: e[0] for n, e in entries.items()}
+    others: dict[str, list[WbVersion]] = {n: e[1] for n, e in entries.items()}
+    plans = [found for a, b in pairs(chosen) if (found := plan(a, b)).keys]
+    annotation = [{"table": t, "export": exports.get((stack, t), {}).get(mat)} for t in tables(chosen)]
     return {"stack": stack, "mat": mat, "chosen": list(chosen.values()), "others": others, "plans": plans,
             "ok_plans": [p for p in plans if p.verdict in PLANNED], "annotation": annotation,
             "diagram": diagram(chosen.values(), plans, annotation)}
+
+
+def page_inputs(stack: str, mat: int, entries: Mapping[str, Entry], plan_digest: Callable[[str, str], str],
+                exports: ExportIndex) -> str:
+    """A digest of everything `assemble` reads for one page (its entries, the plans of its pairs,
+    the exports of its annotation tables): equal digests, equal pages (for the same templates)."""
+    chosen = {n: e[0] for n, e in entries.items()}
+    h = hashlib.blake2b(repr((stack, mat)).encode(), digest_size=16)
+    for n, e in entries.items():
+        h.update(repr((n, e)).encode())
+    for a, b in pairs(chosen):
+        h.update(f"\n{a}\n{b}\n{plan_digest(a, b)}".encode())
+    h.update(repr([(t, exports.get((stack, t), {}).get(mat)) for t in tables(chosen)]).encode())
+    return h.hexdigest()
 
 
 def diagram(chosen: Iterable[WbVersion], plans: Sequence[JoinPlan], annotation: Sequence[dict]) -> str:
