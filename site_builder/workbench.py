@@ -6,6 +6,10 @@ Joins come from `registry.joinplan` (the plans `feature-registry join-plan` prin
 the command line and `Catalog.at(N).join()` agree. Only declared joins are planned: each chosen
 version's references to other datasets valid here, plus pairs sharing a stable annotation-table key
 (`O(references)`, never all pairs).
+
+A rebuild assembles a page from per-dataset parts (`dataset_entries`: what each dataset shows on
+every workbench it is on; `pair_plans`: the plans of a pair, keyed by both datasets) and reuses it
+while `page_inputs`, a digest of all it reads, is unchanged (site_builder.pages).
 """
 
 from __future__ import annotations
@@ -94,16 +98,6 @@ def pair_plans(a: str, b: str, by_name: Mapping[str, Sequence[DatasetDocument]])
     mats = sorted({m for d in by_name[a] for m in d.materialization.all_versions}
                   & {m for d in by_name[b] for m in d.materialization.all_versions})
     return {mat: plan_join(a, b, mat, by_name) for mat in mats}
-
-
-def workbench(stack: str, mat: int, docs: Sequence[DatasetDocument], by_name: Mapping[str, Sequence[DatasetDocument]],
-              exports: ExportIndex) -> dict[str, Any]:
-    """Everything the page shows for `stack` at `mat` (`docs`: the versions valid there)."""
-    grouped: dict[str, list[DatasetDocument]] = {}
-    for d in docs:
-        grouped.setdefault(d.name, []).append(d)
-    entries = {n: e for n in sorted(grouped) if (e := entry_at(grouped[n], mat)) is not None}
-    return assemble(stack, mat, entries, lambda a, b: plan_join(a, b, mat, by_name), exports)
 
 
 def pairs(chosen: Mapping[str, WbVersion]) -> list[tuple[str, str]]:
