@@ -214,7 +214,7 @@ class Cache:
             if rel in self.previous_pages:  # may be reused; removed in `prune` if not written
                 continue
             (self.docs / rel).unlink()
-        if (self.docs / "datasets" / "index.md").exists():
+        if (self.docs / "datasets" / "index.md").exists() and "datasets/index.md" not in self.previous_pages:
             (self.docs / "datasets" / "index.md").unlink()
 
     def prune(self, catalog: RegistrySnapshot) -> int:

@@ -9,26 +9,32 @@ pattern-checked names (`name@version`) so the table of contents and `<title>` ar
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import heapq
 import json
 import os
 import secrets
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
 
 import jinja2
 from markupsafe import Markup, escape
 
-from registry.joins import document_join_facts, export_index, referenced_by_index
+from registry.joinplan import JoinPlan
+from registry.joins import ExportIndex, document_join_facts
+from registry.latest import newest_published
 from registry.model import DatasetDocument, Semantic, Status
 from registry.units import human_bytes
 
 from . import diagrams, paths, workbench
 from .catalog import RegistrySnapshot, slug
 from .jsonout import json_ld, script_json, version_api
+from .pagination import paginate
 from .sanitize import markdown_to_safe_html, plain_text, safe_url
 from .shell import is_bulk
+from .summaries import DatasetSummary, VersionRow, summaries
 
 
 def installed_data_dir() -> Path:
@@ -275,7 +281,7 @@ def join_cell(root: str, row: dict[str, Any]) -> Markup:
     return Markup("".join(out))
 
 
-def reference_rows(doc: DatasetDocument, catalog: RegistrySnapshot, by_name: dict, exports: dict) -> list[dict[str, Any]]:
+def reference_rows(doc: DatasetDocument, catalog: RegistrySnapshot, by_name: Mapping, exports: Mapping) -> list[dict[str, Any]]:
     """Each reference of `doc` with its join facts (registry.joins, the same the JSON API serves),
     the resolved target's page, and for joins that cannot run as declared, the remedy."""
     from registry.joinplan import JoinKey, literal, remedy_snippet
@@ -319,19 +325,8 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
     }
     w = PageWriter(docs_dir, fragments_dir, env, common, nonce=secrets.token_hex(8), reuse_page=reuse_page,
                    bulk=bulk, bulk_dir=bulk_dir)
-    versions = catalog.versions
-    by_name = {name: ds.versions for name, ds in catalog.datasets.items()}
-    refs_to, exports = referenced_by_index(by_name), export_index(by_name)
-
-    # ---- home, search and the dataset list
-    by_stack = catalog.group(lambda d: [d.datastack])
-    by_format = catalog.group(lambda d: [d.format.value])
-    by_status = catalog.group(lambda d: [d.status.value])
-    recent = sorted(versions, key=lambda d: d.published_at, reverse=True)[:15]
-    w.write("index.md", "home.md.j2", catalog=catalog, by_stack=by_stack, by_format=by_format,
-            by_status=by_status, recent=recent)
-    w.write("search.md", "search.md.j2")
-    w.write("datasets/index.md", "datasets.md.j2", catalog=catalog)
+    by_name = catalog.by_name  # lazy: a rebuild loads a dataset only when a page asks for it
+    refs_to, exports = catalog.referenced_by(), catalog.exports()
 
     # ---- one page per dataset and per version
     for ds in catalog.datasets.values():
@@ -369,52 +364,173 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
             )
             tick(1)
 
-    # ---- browse pages: datastack, materialization matrix, tag, owner
-    _group_pages(w, "datastacks", "Datastacks", by_stack, catalog)
-    by_tag = catalog.group(lambda d: d.tags)
-    _group_pages(w, "tags", "Tags", by_tag, catalog)
-    by_owner = catalog.group(lambda d: sorted({o.name for o in d.owners}))
-    _group_pages(w, "owners", "Owners", by_owner, catalog)
+    # ---- home, search, the dataset list and the browse pages (site_builder.summaries)
+    summary_pages(w, catalog)
+    return w.count
 
-    matrices = {stack: compatibility_matrix(docs) for stack, docs in by_stack.items()}
+
+class GroupCount(NamedTuple):
+    versions: int
+    datasets: int
+
+
+@dataclass(frozen=True)
+class GroupEntry:
+    """One dataset on a datastack, tag or owner page: the version shown for it (its latest, when
+    that is in the group, else the newest published there, else the newest there), and how many
+    of its versions are in the group, of how many."""
+
+    name: str
+    shown: VersionRow
+    here: int
+    all: int
+
+
+def summary_pages(w: PageWriter, catalog: RegistrySnapshot,
+                  exports: Optional[Callable[[], ExportIndex]] = None) -> None:
+    """Every page that summarises the whole catalog (home, search, the dataset list, the browse
+    pages, matrices and workbenches). In a rebuild it loads the documents of no dataset but those
+    shown on a workbench that must be re-rendered: the rest comes from per-dataset parts."""
+    rows = summaries(catalog)
+    _home_and_lists(w, catalog, rows)
+    _browse_pages(w, catalog, rows, exports or catalog.exports)
+
+
+def _home_and_lists(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[DatasetSummary]) -> None:
+    """Home, search and the (paginated) dataset list, from the summaries only: a rebuild parses
+    no unchanged dataset for them, and re-renders only the list pages whose datasets changed."""
+    versions = [r for ds in rows for r in ds.rows]
+    recent = heapq.nlargest(15, versions, key=lambda r: r.published)  # = sorted(reverse)[:15]
+    w.write("index.md", "home.md.j2", catalog=catalog, n_versions=len(versions),
+            by_stack=_count(versions, lambda r: [r.datastack]), by_format=_count(versions, lambda r: [r.format]),
+            by_status=_count(versions, lambda r: [r.status]), recent=recent)
+    w.write("search.md", "search.md.j2")
+    for pg, page in paginate(rows, "datasets/index.html"):
+        w.write(pg.rel[:-5] + ".md", "datasets.md.j2", summaries=page, pg=pg,
+                depends_on=[pg.shape] + [ds.name for ds in page])
+
+
+def _count(versions: Iterable[VersionRow], key: Callable[[VersionRow], Iterable[str]]) -> dict[str, int]:
+    """Versions per group (a version counted once per key it has, as `RegistrySnapshot.group`)."""
+    out: dict[str, int] = {}
+    for r in versions:
+        for k in key(r):
+            out[k] = out.get(k, 0) + 1
+    return dict(sorted(out.items()))
+
+
+Members = list[tuple[DatasetSummary, list[VersionRow]]]
+
+
+def _groups(rows: Sequence[DatasetSummary], key: Callable[[VersionRow], Iterable[str]]) -> dict[str, Members]:
+    """group -> its datasets in name order, each with its versions in the group (oldest first)."""
+    out: dict[str, dict[str, tuple[DatasetSummary, list[VersionRow]]]] = {}
+    for ds in rows:
+        for r in ds.rows:
+            for k in key(r):
+                out.setdefault(k, {}).setdefault(ds.name, (ds, []))[1].append(r)
+    return {k: [v[n] for n in sorted(v)] for k, v in sorted(out.items())}
+
+
+def _row_field(r: VersionRow, field: str) -> Any:
+    """`registry.latest`'s getter for summary rows (their `published_at` is the timestamp)."""
+    return r.published if field == "published_at" else getattr(r, field)
+
+
+def _entry(ds: DatasetSummary, here: list[VersionRow]) -> GroupEntry:
+    shown = next((r for r in here if r.is_latest), None) or newest_published(here, get=_row_field) or here[-1]
+    return GroupEntry(ds.name, shown, len(here), ds.n_versions)
+
+
+def _group_pages(w: PageWriter, folder: str, title: str, groups: dict[str, Members]) -> None:
+    w.write(f"{folder}/index.md", "group_index.md.j2", folder=folder, title=title,
+            groups={k: GroupCount(sum(len(here) for _, here in members), len(members)) for k, members in groups.items()})
+    for key, members in groups.items():
+        for pg, page in paginate(members, f"{folder}/{slug(key)}.html"):
+            rel = pg.rel[:-5] + ".md"
+            if w.reused(rel, [pg.shape] + [ds.name for ds, _ in page]):
+                continue
+            w.write(rel, "group.md.j2", folder=folder, title=title, key=key, pg=pg,
+                    entries=[_entry(ds, here) for ds, here in page])
+
+
+def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[DatasetSummary],
+                  exports: Callable[[], ExportIndex]) -> None:
+    """Datastack, tag and owner pages (paginated), the materialization index, one compatibility
+    matrix per datastack and one workbench per (datastack, materialization version).
+
+    Everything comes from per-dataset parts (summary rows, workbench entries, the join plans
+    of a pair): a rebuild parses only the changed datasets and, for a join plan with one of them,
+    the other side. A workbench is reused when a digest of what it shows is unchanged."""
+    by_stack = _groups(rows, lambda r: [r.datastack])
+    _group_pages(w, "datastacks", "Datastacks", by_stack)
+    _group_pages(w, "tags", "Tags", _groups(rows, lambda r: r.tags))
+    _group_pages(w, "owners", "Owners", _groups(rows, lambda r: r.owners))
+
+    matrices = {stack: compatibility_matrix([r for _, here in members for r in here], mats=lambda r: r.mats,
+                                            order=lambda r: (r.name, r.published))
+                for stack, members in by_stack.items()}
     w.write("materialization/index.md", "materialization_index.md.j2", matrices=matrices)
+    known: Optional[ExportIndex] = None
+    entries: dict[str, dict[tuple[str, int], workbench.Entry]] = {}  # per dataset, once per build
+    plans: dict[tuple[str, str], dict[int, JoinPlan]] = {}
+
+    def entries_of(name: str) -> dict[tuple[str, int], workbench.Entry]:
+        if name not in entries:
+            entries[name] = catalog.part("workbench-entries", catalog.datasets[name],
+                                         lambda d: workbench.dataset_entries(d.versions))
+        return entries[name]
+
+    def plan_of(mat: int) -> Callable[[str, str], JoinPlan]:
+        def plan(a: str, b: str) -> JoinPlan:
+            if (a, b) not in plans:
+                da, db = catalog.datasets[a], catalog.datasets[b]
+                plans[(a, b)] = catalog.part("workbench-plans", da, lambda d: workbench.pair_plans(
+                    a, b, {a: da.versions, b: db.versions}), depends=[db])
+            return plans[(a, b)][mat]
+        return plan
+
+    def plan_digest(mat: int) -> Callable[[str, str], str]:
+        plan = plan_of(mat)
+        return lambda a, b: hashlib.blake2b(repr(plan(a, b)).encode(), digest_size=16).hexdigest()
+
     for stack, matrix in matrices.items():
         w.write(f"materialization/{slug(stack)}.md", "matrix.md.j2", stack=stack, matrix=matrix,
-                depends_on={d.name for d in by_stack[stack]})
-        by_mat: dict[int, list[DatasetDocument]] = {}
-        for d in by_stack[stack]:
-            for mat in d.materialization.all_versions:
-                by_mat.setdefault(mat, []).append(d)
+                depends_on={ds.name for ds, _ in by_stack[stack]})
+        by_mat: dict[int, list[str]] = {}  # the datasets with a version valid at mat, in catalog order
+        for ds, here in by_stack[stack]:
+            for mat in sorted({m for r in here for m in r.mats}):
+                by_mat.setdefault(mat, []).append(ds.name)
         for mat in matrix["mats"]:
             # what one workbench shows: the versions valid at `mat` and, through their keys
             # (incremental.dataset_keys), the datasets they join to
             rel = f"materialization/{slug(stack)}/{mat}.md"
-            if w.reused(rel, {d.name for d in by_mat.get(mat, [])}):
+            names = by_mat.get(mat, [])
+            valid = {n: e for n in sorted(names) if (e := entries_of(n).get((stack, mat))) is not None}
+            if known is None:
+                known = exports()
+            # reused when what it shows is the same: a new version valid at another materialization
+            # version leaves this page as it was (names[:1]: the build's parameters and code, by key)
+            digest = workbench.page_inputs(stack, mat, valid, plan_digest(mat), known)
+            if w.reused(rel, names[:1] + [f"#workbench:{digest}"]):
                 continue
-            wb = workbench.workbench(stack, mat, by_mat.get(mat, []), by_name, exports)
+            wb = workbench.assemble(stack, mat, valid, plan_of(mat), known)
             w.write(rel, "workbench.md.j2", wb=wb,
-                    client_script=workbench.client_script(wb, common["catalog_url"], common["signer_url"]),
-                    sql_script=workbench.sql_script(wb, common["signer_url"]))
-    return w.count
+                    client_script=workbench.client_script(wb, w.common["catalog_url"], w.common["signer_url"]),
+                    sql_script=workbench.sql_script(wb, w.common["signer_url"]))
 
 
-def _group_pages(w: PageWriter, folder: str, title: str, groups: dict[str, list[DatasetDocument]], catalog: RegistrySnapshot) -> None:
-    w.write(f"{folder}/index.md", "group_index.md.j2", folder=folder, title=title, groups=groups)
-    for key, docs in groups.items():
-        w.write(f"{folder}/{slug(key)}.md", "group.md.j2", folder=folder, title=title, key=key,
-                docs=sorted(docs, key=lambda d: (d.name, d.published_at)), catalog=catalog,
-                depends_on={d.name for d in docs})
-
-
-def compatibility_matrix(docs: Iterable[DatasetDocument]) -> dict[str, Any]:
+def compatibility_matrix(docs: Iterable[Any], mats: Callable[[Any], Iterable[int]] = lambda d: d.materialization.all_versions,
+                         order: Callable[[Any], Any] = lambda d: (d.name, d.published_at)) -> dict[str, Any]:
     """Datasets x materialization versions of one datastack: which versions of each dataset are
     valid at each materialization version (tables in one column can be joined at that version).
-    Deprecated versions are shown but marked; drafts are left out."""
+    Deprecated versions are shown but marked; drafts are left out. `docs`: documents, or
+    summary rows (`VersionRow`, with `mats` and `order` reading its fields)."""
     docs = [d for d in docs if d.status != Status.DRAFT]
-    mats = sorted({m for d in docs for m in d.materialization.all_versions})
-    rows: dict[str, dict[int, list[DatasetDocument]]] = {}
-    for d in sorted(docs, key=lambda d: (d.name, d.published_at)):
+    all_mats = sorted({m for d in docs for m in mats(d)})
+    rows: dict[str, dict[int, list[Any]]] = {}
+    for d in sorted(docs, key=order):
         row = rows.setdefault(d.name, {})
-        for m in d.materialization.all_versions:
+        for m in mats(d):
             row.setdefault(m, []).append(d)
-    return {"mats": mats, "rows": rows}
+    return {"mats": all_mats, "rows": rows}

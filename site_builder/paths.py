@@ -69,3 +69,15 @@ def ref_page(ref: str) -> str:
     """`name@version` -> its version page."""
     name, _, version = ref.partition("@")
     return version_page(name, version)
+
+
+def list_page(first: str, number: int) -> str:
+    """Page `number` of a paginated list whose page 1 is `first` (`datasets/index.html`,
+    `tags/<slug>.html`): page 1 keeps its URL, page n is `<first without .html>/<n>.html`.
+
+    No dataset, version or group page can be one of them: `index` is reserved (`RESERVED`), so
+    `datasets/index/` is never a dataset's folder of version pages; a group's `<folder>/<slug>/`
+    holds nothing else, and slugs are injective, so two groups never share a folder."""
+    if number < 1:
+        raise ValueError(f"page {number}: pages count from 1")
+    return first if number == 1 else f"{first[:-5]}/{number}.html"

@@ -30,8 +30,10 @@ H1 = "FRSHELLHEADONE"
 H2 = "FRSHELLHEADTWO"
 BODY = "FRSHELLBODYMARK"
 SHELLS = {1: "datasets/_shell.md", 2: "datasets/_shell/_shell.md"}
-EXCLUDE = "/datasets/*.md\n/datasets/*/*.md\n!/datasets/index.md\n!/datasets/_shell.md\n!/datasets/_shell/_shell.md\n"
-"""`exclude_docs` for MkDocs: every dataset and version page but the list and the shells."""
+EXCLUDE = "/datasets/*.md\n/datasets/*/*.md\n!/datasets/index.md\n!/datasets/_shell.md\n!/datasets/_shell/_shell.md\n" \
+    "!/datasets/index/*.md\n"
+"""`exclude_docs` for MkDocs: every dataset and version page but the list (and its pages
+`datasets/index/<n>.md`, `paths.list_page`) and the shells."""
 
 TOC_JOIN = "\n      \n        "
 """What Material's toc loop leaves between two entries (so pages are byte for byte MkDocs' own)."""
@@ -44,7 +46,7 @@ def is_bulk(rel: str) -> bool:
     """A page made from the shell: `datasets/<name>.md` or `datasets/<name>/<version>.md`."""
     parts = rel.split("/")
     return parts[0] == "datasets" and rel != "datasets/index.md" and len(parts) in (2, 3) and \
-        rel not in SHELLS.values()
+        parts[1] != "index" and rel not in SHELLS.values()  # datasets/index/<n>.md: the list's pages
 
 
 def write_shell_sources(docs_dir: str) -> None:

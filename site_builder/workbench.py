@@ -6,17 +6,23 @@ Joins come from `registry.joinplan` (the plans `feature-registry join-plan` prin
 the command line and `Catalog.at(N).join()` agree. Only declared joins are planned: each chosen
 version's references to other datasets valid here, plus pairs sharing a stable annotation-table key
 (`O(references)`, never all pairs).
+
+A rebuild assembles a page from per-dataset parts (`dataset_entries`: what each dataset shows on
+every workbench it is on; `pair_plans`: the plans of a pair, keyed by both datasets) and reuses it
+while `page_inputs`, a digest of all it reads, is unchanged (site_builder.pages).
 """
 
 from __future__ import annotations
 
+import hashlib
 import keyword
 import re
-from typing import Any, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
 
 from registry.joinplan import PLANNED, JoinPlan, comment, literal, plan_join
 from registry.joins import ExportIndex, pick_at, valid_at_version
-from registry.model import DatasetDocument, Stability
+from registry.model import DatasetDocument, Format, Stability, Status
 
 from .diagrams import _Graph, label
 
@@ -25,51 +31,132 @@ MAX_SHARED_GROUP = 8
 """Datasets sharing one stable annotation key are planned pairwise only up to this many."""
 
 
-def workbench(stack: str, mat: int, docs: Sequence[DatasetDocument], by_name: Mapping[str, Sequence[DatasetDocument]],
-              exports: ExportIndex) -> dict[str, Any]:
-    """Everything the page shows for `stack` at `mat`."""
-    grouped: dict[str, list[DatasetDocument]] = {}
-    for d in docs:
-        grouped.setdefault(d.name, []).append(d)
-    chosen: dict[str, DatasetDocument] = {}
-    others: dict[str, list[DatasetDocument]] = {}
-    for n in sorted(grouped):
-        mine = grouped[n]
-        pick = pick_at(mine, mat)
-        if pick is not None:
-            chosen[n] = pick
-            others[n] = [d for d in valid_at_version(mine, mat) if d.ref != pick.ref]
-    plans: list[JoinPlan] = []
-    seen: set[frozenset] = set()
-    pairs: list[tuple[str, str]] = []
+class WbRef(NamedTuple):
+    """One reference as the workbench plans it (the fields of `registry.model.Reference` it reads)."""
+
+    column: str
+    annotation_table: Optional[str]
+    dataset: Optional[str]
+    target_column: str
+    stability: Stability
+
+
+@dataclass(frozen=True)
+class WbVersion:
+    """What a workbench shows of one version: small and picklable (a per-dataset part), so a
+    rebuild assembles the page of an unchanged dataset without parsing its documents."""
+
+    name: str
+    version: str
+    status: Status
+    format: Format
+    row_count: Optional[int]
+    faithful_file_list: Optional[bool]
+    references: tuple[WbRef, ...]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def wb_version(d: DatasetDocument) -> WbVersion:
+    return WbVersion(d.name, d.version, d.status, d.format, d.inspected.row_count,
+                     (d.inspected.reader_features or {}).get("faithful_file_list"),
+                     tuple(WbRef(r.column, r.annotation_table, r.dataset, r.target_column, r.stability)
+                           for r in d.references))
+
+
+Entry = tuple[WbVersion, list[WbVersion]]
+"""(the version a reader at the materialization gets, the other versions valid there)."""
+
+
+def entry_at(docs: Sequence[DatasetDocument], mat: int) -> Optional[Entry]:
+    """One dataset on the workbench at `mat` (`docs`: its versions in the datastack)."""
+    pick = pick_at(docs, mat)
+    if pick is None:
+        return None
+    return wb_version(pick), [wb_version(d) for d in valid_at_version(docs, mat) if d.ref != pick.ref]
+
+
+def dataset_entries(versions: Sequence[DatasetDocument]) -> dict[tuple[str, int], Entry]:
+    """The per-dataset part: this dataset's entry on every workbench it is on, by (datastack, mat)."""
+    by_stack: dict[str, list[DatasetDocument]] = {}
+    for d in versions:
+        by_stack.setdefault(d.datastack, []).append(d)
+    out: dict[tuple[str, int], Entry] = {}
+    for stack, docs in by_stack.items():
+        for mat in sorted({m for d in docs for m in d.materialization.all_versions}):
+            e = entry_at([d for d in docs if mat in d.materialization.all_versions], mat)
+            if e is not None:
+                out[(stack, mat)] = e
+    return out
+
+
+def pair_plans(a: str, b: str, by_name: Mapping[str, Sequence[DatasetDocument]]) -> dict[int, JoinPlan]:
+    """`plan_join(a, b, mat)` at every materialization version both have a version valid at (a
+    part keyed by both datasets: a plan reads the documents of its two sides only)."""
+    mats = sorted({m for d in by_name[a] for m in d.materialization.all_versions}
+                  & {m for d in by_name[b] for m in d.materialization.all_versions})
+    return {mat: plan_join(a, b, mat, by_name) for mat in mats}
+
+
+def pairs(chosen: Mapping[str, WbVersion]) -> list[tuple[str, str]]:
+    """The pairs a workbench plans, in order, each once: a version's references to another
+    dataset on the page, then pairs sharing a stable annotation-table key (small groups only)."""
+    found: list[tuple[str, str]] = []
     shared: dict[tuple[str, str], list[str]] = {}
     for d in chosen.values():
         for r in d.references:
             if r.dataset:
                 t = r.dataset.partition("@")[0]
                 if t in chosen and t != d.name:
-                    pairs.append((d.name, t))
+                    found.append((d.name, t))
             elif r.annotation_table and r.stability == Stability.STABLE:
                 shared.setdefault((r.annotation_table, r.target_column), []).append(d.name)
     for members in shared.values():
         members = sorted(set(members))
         if len(members) <= MAX_SHARED_GROUP:  # larger groups: the diagram's CAVE table node shows them
-            pairs += [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
-    for a, b in pairs:
-        if frozenset((a, b)) in seen:
-            continue
-        seen.add(frozenset((a, b)))
-        plan = plan_join(a, b, mat, by_name)
-        if plan.keys:
-            plans.append(plan)
-    tables = sorted({r.annotation_table for d in chosen.values() for r in d.references if r.annotation_table})
-    annotation = [{"table": t, "export": exports.get((stack, t), {}).get(mat)} for t in tables]
+            found += [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
+    seen: set[frozenset] = set()
+    out = []
+    for a, b in found:
+        if frozenset((a, b)) not in seen:
+            seen.add(frozenset((a, b)))
+            out.append((a, b))
+    return out
+
+
+def tables(chosen: Mapping[str, WbVersion]) -> list[str]:
+    return sorted({r.annotation_table for d in chosen.values() for r in d.references if r.annotation_table})
+
+
+def assemble(stack: str, mat: int, entries: Mapping[str, Entry], plan: Callable[[str, str], JoinPlan],
+             exports: ExportIndex) -> dict[str, Any]:
+    """The page from its datasets' entries (names sorted) and a planner of one pair at `mat`."""
+    chosen: dict[str, WbVersion] = {n: e[0] for n, e in entries.items()}
+    others: dict[str, list[WbVersion]] = {n: e[1] for n, e in entries.items()}
+    plans = [found for a, b in pairs(chosen) if (found := plan(a, b)).keys]
+    annotation = [{"table": t, "export": exports.get((stack, t), {}).get(mat)} for t in tables(chosen)]
     return {"stack": stack, "mat": mat, "chosen": list(chosen.values()), "others": others, "plans": plans,
             "ok_plans": [p for p in plans if p.verdict in PLANNED], "annotation": annotation,
             "diagram": diagram(chosen.values(), plans, annotation)}
 
 
-def diagram(chosen: Iterable[DatasetDocument], plans: Sequence[JoinPlan], annotation: Sequence[dict]) -> str:
+def page_inputs(stack: str, mat: int, entries: Mapping[str, Entry], plan_digest: Callable[[str, str], str],
+                exports: ExportIndex) -> str:
+    """A digest of everything `assemble` reads for one page (its entries, the plans of its pairs,
+    the exports of its annotation tables): equal digests, equal pages (for the same templates)."""
+    chosen = {n: e[0] for n, e in entries.items()}
+    h = hashlib.blake2b(repr((stack, mat)).encode(), digest_size=16)
+    for n, e in entries.items():
+        h.update(repr((n, e)).encode())
+    for a, b in pairs(chosen):
+        h.update(f"\n{a}\n{b}\n{plan_digest(a, b)}".encode())
+    h.update(repr([(t, exports.get((stack, t), {}).get(mat)) for t in tables(chosen)]).encode())
+    return h.hexdigest()
+
+
+def diagram(chosen: Iterable[WbVersion], plans: Sequence[JoinPlan], annotation: Sequence[dict]) -> str:
     """Datasets valid at this version and the planned joins among them (dotted: root ids), with
     the CAVE annotation tables they reference. Labels pass `diagrams.label` (allow-list)."""
     chosen = list(chosen)
@@ -131,7 +218,7 @@ def sql_script(wb: dict[str, Any], signer_url: str) -> str:
            "-- Partition values come per file in the answer (signed URLs lose hive key=value directories)."]
     for d in wb["chosen"]:
         ref = d.ref.replace('"', "")
-        if d.format.value == "lance" or (d.inspected.reader_features or {}).get("faithful_file_list") is False:
+        if d.format.value == "lance" or d.faithful_file_list is False:
             out.append(f'-- "{ref}": {d.format.value} table read with scoped credentials (mode "credentials"); '
                        "use the client")
             continue
