@@ -54,3 +54,36 @@ def test_a_part_that_reads_another_dataset_is_keyed_by_both(tmp_path):
     assert store.computed == {"pair": 1}
     full.part("pair", a, lambda ds: ds.name, depends=[c])
     assert store.computed == {"pair": 2}
+
+
+def test_an_unchanged_kind_is_not_written_again(tmp_path):
+    """A rebuild that computed no part of a kind and used the same datasets leaves its file
+    alone (at 100,000 versions one kind's file is tens of MB); a changed set is written."""
+    reg = tmp_path / "reg"
+    write_synthetic_registry(str(reg), 9, seed=2)
+    full = RegistrySnapshot.read(str(reg))
+    full.parts = PartStore(str(tmp_path / "parts"), code="c1")
+    for ds in full.datasets.values():
+        full.part("titles", ds, _titles)
+    full.parts.save()
+    path = tmp_path / "parts" / "titles.pkl"
+    before = path.stat().st_mtime_ns
+    path.touch()
+    touched = path.stat().st_mtime_ns
+    assert touched != before
+
+    again = PartStore(str(tmp_path / "parts"), code="c1")
+    lazy, _ = lazy_copy(full, again)
+    for ds in lazy.datasets.values():
+        lazy.part("titles", ds, _titles)
+    again.save()
+    assert path.stat().st_mtime_ns == touched  # not rewritten
+
+    fewer = PartStore(str(tmp_path / "parts"), code="c1")
+    lazy2, _ = lazy_copy(full, fewer)
+    first = next(iter(lazy2.datasets.values()))
+    lazy2.part("titles", first, _titles)
+    fewer.save()
+    assert path.stat().st_mtime_ns != touched
+    reread = PartStore(str(tmp_path / "parts"), code="c1")
+    assert len(reread._load("titles")) == 1
