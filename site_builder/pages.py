@@ -24,7 +24,7 @@ from registry.joins import document_join_facts, export_index, referenced_by_inde
 from registry.model import DatasetDocument, Semantic, Status
 from registry.units import human_bytes
 
-from . import diagrams, paths, workbench
+from . import diagrams, html_rows, paths, workbench
 from .catalog import RegistrySnapshot, slug
 from .jsonout import json_ld, script_json, version_api
 from .sanitize import markdown_to_safe_html, plain_text, safe_url
@@ -114,6 +114,7 @@ def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
         script_json=lambda d: Markup(script_json(d)),
     )
     env.globals["join_cell"] = join_cell
+    env.globals["rows"] = html_rows
     return env
 
 
