@@ -24,9 +24,11 @@ def esc(value: Any) -> str:
     """`str(value)` HTML-escaped exactly as markupsafe does (`&`, `<`, `>`, `'` and `"`), as a
     plain str: building one `Markup` per cell is what made the Jinja loops slow. A value that is
     already markup (`__html__`) is kept, as autoescape keeps it."""
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    return (str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if type(value) is not str:
+        if hasattr(value, "__html__"):
+            return str(value.__html__())
+        value = str(value)
+    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
             .replace("'", "&#39;").replace('"', "&#34;"))
 
 

@@ -13,7 +13,8 @@ import json
 import os
 import secrets
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
@@ -94,13 +95,14 @@ def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
         bytecode_cache=cache,
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         autoescape=True,  # every variable is HTML-escaped unless explicitly marked safe
+        auto_reload=False,  # one environment per build: no stat of every template per page
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     env.filters.update(
-        md=markdown_to_safe_html,
+        md=lru_cache(maxsize=4096)(markdown_to_safe_html),  # versions of a dataset often repeat it
         mdtext=_md_text,
         safe_url=safe_url,
         slug=slug,
@@ -136,6 +138,8 @@ class PageWriter:
     build is still right (it shows only those datasets, none of which changed)."""
     bulk: Optional[list[str]] = None
     """Dataset and version pages written this run (made from Material's shell, `site_builder.shell`)."""
+    made: set[str] = field(default_factory=set)
+    """Directories already created this run (one `makedirs` per folder, not two per page)."""
 
     def reused(self, rel: str, depends_on: Iterable[str]) -> bool:
         """True (and counted) when the previous build's page `rel` is still right: the caller then
@@ -154,7 +158,10 @@ class PageWriter:
         skeleton, fragments = split_page(text, self.nonce)
         for base, data in ((self.docs_dir, skeleton), (self.fragments_dir, None)):
             path = os.path.join(base, rel if data is not None else rel + ".json")
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            folder = os.path.dirname(path)
+            if folder not in self.made:
+                os.makedirs(folder, exist_ok=True)
+                self.made.add(folder)
             with open(path, "w", encoding="utf-8") as fh:
                 if data is not None:
                     fh.write(data)
