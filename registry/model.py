@@ -339,7 +339,8 @@ class DatasetSpec(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> "DatasetSpec":
         names = [c.name for c in self.columns]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        seen: set[str] = set()
+        dupes = sorted({n for n in names if n in seen or seen.add(n)})  # one pass (was n² counts)
         if dupes:
             raise ValueError(f"columns: declared twice: {', '.join(dupes)}")
         declared = set(names)
