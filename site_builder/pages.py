@@ -344,6 +344,9 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
             tick(len(ds.versions))
             continue
         version_refs = {d.version: reference_rows(d, catalog, by_name, exports) for d in ds.versions}
+        refs_by_version: dict[str, list] = {}  # one pass, not one filter of every reference per version
+        for r in refs_to.get(ds.name, []):
+            refs_by_version.setdefault(r["target_version"], []).append(r)
         w.write(paths.dataset_page(ds.name)[:-5] + ".md", "dataset.md.j2", ds=ds, catalog=catalog,
                 referenced_by=refs_to.get(ds.name, []), version_refs=version_refs)
         for doc in ds.versions:
@@ -363,7 +366,7 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
                 diff=schema_diff(doc, catalog.previous(doc)),
                 join_diagram=diagrams.join_diagram(doc, catalog),
                 ref_rows=version_refs[doc.version],
-                referenced_by=[r for r in refs_to.get(doc.name, []) if r["target_version"] == doc.version],
+                referenced_by=refs_by_version.get(doc.version, []),
                 undescribed=undescribed_columns(doc),
                 lineage_diagram=diagrams.lineage_diagram(doc, catalog),
                 jsonld=json_ld(doc, (site_url.rstrip("/") + "/" + page) if site_url else None,
