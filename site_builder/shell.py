@@ -143,6 +143,7 @@ def pour(site_dir: str, docs_dir: str, fragments_dir: str, rels: Iterable[str]) 
     """Write the HTML of every bulk page in `rels` into `site_dir`; then remove the shells' HTML."""
     shells = load_shells(site_dir)
     n = 0
+    made: set[str] = set()  # one makedirs per folder: a syscall per page cost more than the page
     for rel in rels:
         with open(os.path.join(docs_dir, rel), encoding="utf-8") as fh:
             skeleton = fh.read()
@@ -150,7 +151,10 @@ def pour(site_dir: str, docs_dir: str, fragments_dir: str, rels: Iterable[str]) 
             stored = json.load(fh)
         out = page_html(shells[rel.count("/")], rel, skeleton, stored["fragments"], stored["nonce"])
         path = os.path.join(site_dir, rel[:-3] + ".html")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        folder = os.path.dirname(path)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(out)
         n += 1
