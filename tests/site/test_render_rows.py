@@ -129,3 +129,19 @@ def test_reading_an_empty_or_tiny_registry(tmp_path, n):
         write_document(root, d)
     docs, problems = Registry(root).load_all(share=True)
     assert len(docs) == n and problems == []
+
+
+def test_shell_markers_in_a_page_are_its_own_text(tmp_path):
+    """The shell's slots (title, h1 anchor, its own path) are filled in the chrome only: a version
+    labelled like the title marker, or a description naming the shell's path, stays as written."""
+    from site_builder.build import build_site
+    from site_builder.shell import TITLE
+
+    root = tmp_path / "reg"
+    write_document(str(root), base_document("x", TITLE, description="see datasets/_shell/_shell.html and " + TITLE))
+    out = tmp_path / "site"
+    build_site(str(root), str(out), progress=False)
+    page = (out / "datasets" / "x" / f"{TITLE}.html").read_text()
+    assert f">x@{TITLE}</h1>" in page and f"<title>x@{TITLE} " in page
+    assert f"see datasets/_shell/_shell.html and {TITLE}" in page
+    assert "x@x@" not in page
