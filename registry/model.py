@@ -340,7 +340,12 @@ class DatasetSpec(_Model):
     def _consistent(self) -> "DatasetSpec":
         names = [c.name for c in self.columns]
         seen: set[str] = set()
-        dupes = sorted({n for n in names if n in seen or seen.add(n)})  # one pass (was n² counts)
+        repeated: set[str] = set()
+        for n in names:  # one pass (a count per name was n² on wide tables)
+            if n in seen:
+                repeated.add(n)
+            seen.add(n)
+        dupes = sorted(repeated)
         if dupes:
             raise ValueError(f"columns: declared twice: {', '.join(dupes)}")
         declared = set(names)
