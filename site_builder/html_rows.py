@@ -75,9 +75,24 @@ def materialization_checks(doc: DatasetDocument) -> Markup:
     return Markup("".join(out))
 
 
-def reference_table_body(root: str, ref_rows: list[dict[str, Any]], join_cell) -> Markup:
-    """The `<tbody>` rows of the joins table, from `pages.reference_rows` (`join_cell` renders
-    the last cell, shared with the dataset page)."""
+def join_cell(root: str, row: dict[str, Any]) -> Markup:
+    """The badge, `valid at` and joinable versions of one reference (the version page's joins
+    table and the dataset page's join list; a Jinja macro per reference doubled their render time)."""
+    f = row["facts"]
+    out = [f'<span class="fr-badge fr-join fr-join-{esc(f.verdict)}" data-verdict="{esc(f.verdict)}" '
+           f'title="{_joined(f.notes, "; ")}">{_words(f.verdict)}</span>']
+    if f.valid_at:
+        out.append(f' <span class="fr-valid-at">valid at {_joined(f.valid_at)}</span>')
+    joinable = [d for d in row["joinable"] if d is not None]
+    if f.target_kind == "dataset" and f.verdict != "ok" and joinable:
+        links = ", ".join(f'<a href="{esc(root)}datasets/{esc(d.name)}/{esc(d.version)}.html">'
+                          f"{esc(d.ref)}</a>" for d in joinable)
+        out.append(f'<br><span class="fr-joinable">joinable: {links}</span>')
+    return Markup("".join(out))
+
+
+def reference_table_body(root: str, ref_rows: list[dict[str, Any]]) -> Markup:
+    """The `<tbody>` rows of the joins table, from `pages.reference_rows`."""
     out = []
     for row in ref_rows:
         r = row["ref"]

@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from registry.joins import document_join_facts, export_index, referenced_by_index
 from registry.model import DatasetDocument, Semantic, Status
 from registry.units import human_bytes
 
 from . import diagrams, html_rows, paths, workbench
+from .html_rows import join_cell
 from .catalog import RegistrySnapshot, slug
 from .jsonout import json_ld, script_json, version_api
 from .sanitize import markdown_to_safe_html, plain_text, safe_url
@@ -261,23 +262,6 @@ def undescribed_columns(doc: DatasetDocument) -> list[str]:
     """Columns of the table without a non-empty description (what `columns_documented` counts)."""
     described = {c.name for c in doc.columns if (c.description or "").strip()}
     return [c.name for c in doc.inspected.columns if c.name not in described]
-
-
-def join_cell(root: str, row: dict[str, Any]) -> Markup:
-    """The badge, `valid at` and joinable versions of one reference (escaped here: this is the
-    hottest spot of a version page, and a Jinja macro per reference doubled its render time)."""
-    f = row["facts"]
-    notes = escape("; ".join(f.notes))
-    out = [f'<span class="fr-badge fr-join fr-join-{escape(f.verdict)}" data-verdict="{escape(f.verdict)}" '
-           f'title="{notes}">{escape(f.verdict.replace("_", " "))}</span>']
-    if f.valid_at:
-        out.append(f' <span class="fr-valid-at">valid at {escape(", ".join(map(str, f.valid_at)))}</span>')
-    joinable = [d for d in row["joinable"] if d is not None]
-    if f.target_kind == "dataset" and f.verdict != "ok" and joinable:
-        links = ", ".join(f'<a href="{escape(root)}datasets/{escape(d.name)}/{escape(d.version)}.html">'
-                          f"{escape(d.ref)}</a>" for d in joinable)
-        out.append(f'<br><span class="fr-joinable">joinable: {links}</span>')
-    return Markup("".join(out))
 
 
 def reference_rows(doc: DatasetDocument, catalog: RegistrySnapshot, by_name: dict, exports: dict) -> list[dict[str, Any]]:
