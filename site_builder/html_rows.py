@@ -113,6 +113,16 @@ def reference_table_body(root: str, ref_rows: list[dict[str, Any]]) -> Markup:
     return Markup("".join(out))
 
 
+def join_items(root: str, doc: DatasetDocument, ref_rows: list[dict[str, Any]]) -> Markup:
+    """The dataset page's list items of one version's joins."""
+    version = esc(doc.version)
+    return Markup("".join(
+        f'<li data-version="{version}" data-column="{esc(row["ref"].column)}"><code>{esc(row["ref"].column)}</code> → '
+        f'{esc(row["facts"].target or row["ref"].target)}.<code>{esc(row["ref"].target_column)}</code> '
+        f"{join_cell(root, row)}</li>\n"
+        for row in ref_rows))
+
+
 def _sorted_items(d: dict) -> list[tuple[Any, Any]]:
     """`d|dictsort` of the templates: by key, strings case-insensitively."""
     return sorted(d.items(), key=lambda kv: kv[0].lower() if isinstance(kv[0], str) else kv[0])
