@@ -75,6 +75,9 @@ def test_every_publisher_value_in_the_rows_is_escaped(tmp_path):
            'target@1</a></td>' in page
     assert "<strong>no</strong>: mat " + shown in page
     assert 'class="fr-remedy"' in page
+    listing = "\n".join(json.loads((tmp_path / "frag" / "datasets" / "source.md.json").read_text())["fragments"])
+    assert "<script>alert" not in listing and "<img" not in listing
+    assert f'<li data-version="1" data-column="id"><code>id</code> → table {shown}.<code>id</code> ' in listing
 
 
 def _weekly(n: int) -> list[DatasetDocument]:
