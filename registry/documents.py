@@ -70,6 +70,9 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+READ_CHUNK = 2000
+"""Documents read per `Store.read_many` (concurrent within a chunk on S3/GCS)."""
+
 SHARED_PARTS = (("columns",), ("inspected", "columns"), ("references",), ("owners",))
 """List fields whose items repeat across the versions of one dataset (`PartMemo`)."""
 
@@ -207,15 +210,20 @@ class Registry:
             else:
                 wanted.append(path)
         memo = PartMemo() if share else None
-        for path, data in sorted(self.store.read_many(wanted).items()):
-            if isinstance(data, Exception):
-                problems.append(LoadProblem(path, data))
-                continue
-            try:
-                docs.append(parse_document(data, self.store.url(path), split_document_path(path), memo))
-                self.digests[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
-            except SpecInvalid as exc:
-                problems.append(LoadProblem(path, exc))
+        wanted.sort()  # path order: a dataset's versions in a row (PartMemo compares neighbours)
+        for start in range(0, len(wanted), READ_CHUNK):
+            # a chunk at a time: the bytes of 100,000 documents (~1 GB) are never all held at once
+            chunk = self.store.read_many(wanted[start:start + READ_CHUNK])
+            for path in wanted[start:start + READ_CHUNK]:
+                data = chunk.pop(path)
+                if isinstance(data, Exception):
+                    problems.append(LoadProblem(path, data))
+                    continue
+                try:
+                    docs.append(parse_document(data, self.store.url(path), split_document_path(path), memo))
+                    self.digests[path] = hashlib.blake2b(data, digest_size=16).hexdigest()
+                except SpecInvalid as exc:
+                    problems.append(LoadProblem(path, exc))
         return docs, problems
 
     def load_all(self, share: bool = False) -> tuple[list[DatasetDocument], list[LoadProblem]]:

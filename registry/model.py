@@ -339,7 +339,13 @@ class DatasetSpec(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> "DatasetSpec":
         names = [c.name for c in self.columns]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        seen: set[str] = set()
+        repeated: set[str] = set()
+        for n in names:  # one pass (a count per name was n² on wide tables)
+            if n in seen:
+                repeated.add(n)
+            seen.add(n)
+        dupes = sorted(repeated)
         if dupes:
             raise ValueError(f"columns: declared twice: {', '.join(dupes)}")
         declared = set(names)

@@ -34,6 +34,7 @@ class Skipped:
 
 
 T = TypeVar("T")
+_UNSET = object()
 
 
 class Dataset:
@@ -43,7 +44,7 @@ class Dataset:
     `versions` are loaded on first use (`loader`), and what the pages about *every* dataset need
     from them comes from `RegistrySnapshot.part` (cached by `cid`). `count` and `cid` never load."""
 
-    __slots__ = ("name", "_versions", "_loader", "cid", "_count")
+    __slots__ = ("name", "_versions", "_loader", "cid", "_count", "_positions", "_latest")
 
     def __init__(self, name: str, versions: Optional[list[DatasetDocument]] = None, *,
                  loader: Optional[Callable[[], list[DatasetDocument]]] = None, cid: str = "",
@@ -56,6 +57,8 @@ class Dataset:
         self.cid = cid
         """Content id: a hash of this dataset's documents' bytes (the key of its parts)."""
         self._count = count
+        self._positions: Optional[dict[str, int]] = None
+        self._latest: Any = _UNSET
 
     @property
     def versions(self) -> list[DatasetDocument]:
@@ -79,7 +82,20 @@ class Dataset:
 
     @property
     def latest(self) -> Optional[DatasetDocument]:
-        return newest_published(self.versions)
+        # remembered: pages ask once per version (a scan each time made n versions cost n²)
+        if self._latest is _UNSET:
+            self._latest = newest_published(self.versions)
+        return self._latest
+
+    def position(self, version: str) -> Optional[int]:
+        """Index of the version labelled `version` in `versions` (a dict built on first use, for
+        the same reason as `latest`), None when there is none."""
+        if self._positions is None:
+            positions: dict[str, int] = {}
+            for i, v in enumerate(self.versions):
+                positions.setdefault(v.version, i)
+            self._positions = positions
+        return self._positions.get(version)
 
     @property
     def newest(self) -> DatasetDocument:
@@ -182,12 +198,15 @@ class RegistrySnapshot:
         ds = self.datasets.get(name)
         if ds is None:
             return None
-        return next((v for v in ds.versions if v.version == version), None)
+        i = ds.position(version)
+        return None if i is None else ds.versions[i]
 
     def previous(self, doc: DatasetDocument) -> Optional[DatasetDocument]:
-        versions = self.datasets[doc.name].versions
-        i = next(i for i, v in enumerate(versions) if v.version == doc.version)
-        return versions[i - 1] if i > 0 else None
+        ds = self.datasets[doc.name]
+        i = ds.position(doc.version)
+        if i is None:
+            raise KeyError(doc.ref)
+        return ds.versions[i - 1] if i > 0 else None
 
     def is_latest(self, doc: DatasetDocument) -> bool:
         latest = self.datasets[doc.name].latest

@@ -15,12 +15,13 @@ import json
 import os
 import secrets
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from registry.joinplan import JoinPlan
 from registry.joins import ExportIndex, document_join_facts
@@ -28,7 +29,8 @@ from registry.latest import newest_published
 from registry.model import DatasetDocument, Semantic, Status
 from registry.units import human_bytes
 
-from . import diagrams, paths, workbench
+from . import diagrams, html_rows, paths, workbench
+from .html_rows import join_cell
 from .catalog import RegistrySnapshot, slug
 from .jsonout import json_ld, script_json, version_api
 from .pagination import paginate
@@ -100,13 +102,14 @@ def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
         bytecode_cache=cache,
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         autoescape=True,  # every variable is HTML-escaped unless explicitly marked safe
+        auto_reload=False,  # one environment per build: no stat of every template per page
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     env.filters.update(
-        md=markdown_to_safe_html,
+        md=lru_cache(maxsize=4096)(markdown_to_safe_html),  # versions of a dataset often repeat it
         mdtext=_md_text,
         safe_url=safe_url,
         slug=slug,
@@ -120,6 +123,7 @@ def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
         script_json=lambda d: Markup(script_json(d)),
     )
     env.globals["join_cell"] = join_cell
+    env.globals["rows"] = html_rows
     return env
 
 
@@ -143,6 +147,8 @@ class PageWriter:
     """Dataset and version pages written this run (made from Material's shell, `site_builder.shell`)."""
     bulk_dir: Optional[str] = None
     """Where those pages' skeletons go (outside `docs_dir`, so MkDocs never lists them); None: docs_dir."""
+    made: set[str] = field(default_factory=set)
+    """Directories already created this run (one `makedirs` per folder, not two per page)."""
 
     def reused(self, rel: str, depends_on: Iterable[str]) -> bool:
         """True (and counted) when the previous build's page `rel` is still right: the caller then
@@ -162,7 +168,10 @@ class PageWriter:
         skeleton_dir = self.bulk_dir if self.bulk_dir is not None and is_bulk(rel) else self.docs_dir
         for base, data in ((skeleton_dir, skeleton), (self.fragments_dir, None)):
             path = os.path.join(base, rel if data is not None else rel + ".json")
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            folder = os.path.dirname(path)
+            if folder not in self.made:
+                os.makedirs(folder, exist_ok=True)
+                self.made.add(folder)
             with open(path, "w", encoding="utf-8") as fh:
                 if data is not None:
                     fh.write(data)
@@ -264,23 +273,6 @@ def undescribed_columns(doc: DatasetDocument) -> list[str]:
     return [c.name for c in doc.inspected.columns if c.name not in described]
 
 
-def join_cell(root: str, row: dict[str, Any]) -> Markup:
-    """The badge, `valid at` and joinable versions of one reference (escaped here: this is the
-    hottest spot of a version page, and a Jinja macro per reference doubled its render time)."""
-    f = row["facts"]
-    notes = escape("; ".join(f.notes))
-    out = [f'<span class="fr-badge fr-join fr-join-{escape(f.verdict)}" data-verdict="{escape(f.verdict)}" '
-           f'title="{notes}">{escape(f.verdict.replace("_", " "))}</span>']
-    if f.valid_at:
-        out.append(f' <span class="fr-valid-at">valid at {escape(", ".join(map(str, f.valid_at)))}</span>')
-    joinable = [d for d in row["joinable"] if d is not None]
-    if f.target_kind == "dataset" and f.verdict != "ok" and joinable:
-        links = ", ".join(f'<a href="{escape(root)}datasets/{escape(d.name)}/{escape(d.version)}.html">'
-                          f"{escape(d.ref)}</a>" for d in joinable)
-        out.append(f'<br><span class="fr-joinable">joinable: {links}</span>')
-    return Markup("".join(out))
-
-
 def reference_rows(doc: DatasetDocument, catalog: RegistrySnapshot, by_name: Mapping, exports: Mapping) -> list[dict[str, Any]]:
     """Each reference of `doc` with its join facts (registry.joins, the same the JSON API serves),
     the resolved target's page, and for joins that cannot run as declared, the remedy."""
@@ -335,6 +327,9 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
             tick(ds.count)
             continue
         version_refs = {d.version: reference_rows(d, catalog, by_name, exports) for d in ds.versions}
+        refs_by_version: dict[str, list] = {}  # one pass, not one filter of every reference per version
+        for r in refs_to.get(ds.name, []):
+            refs_by_version.setdefault(r["target_version"], []).append(r)
         w.write(paths.dataset_page(ds.name)[:-5] + ".md", "dataset.md.j2", ds=ds, catalog=catalog,
                 referenced_by=refs_to.get(ds.name, []), version_refs=version_refs)
         for doc in ds.versions:
@@ -354,7 +349,7 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
                 diff=schema_diff(doc, catalog.previous(doc)),
                 join_diagram=diagrams.join_diagram(doc, catalog),
                 ref_rows=version_refs[doc.version],
-                referenced_by=[r for r in refs_to.get(doc.name, []) if r["target_version"] == doc.version],
+                referenced_by=refs_by_version.get(doc.version, []),
                 undescribed=undescribed_columns(doc),
                 lineage_diagram=diagrams.lineage_diagram(doc, catalog),
                 jsonld=json_ld(doc, (site_url.rstrip("/") + "/" + page) if site_url else None,

@@ -83,13 +83,25 @@ class Shell:
         self.rel_html = rel_html
         if any(BODY in p or H2 in p for p in self.parts):
             raise ValueError("a shell marker is outside its place")
+        # the title, the h1 anchor and the shell's own path, cut out of the chrome once: a page
+        # fills those slots instead of three replaces over its whole text, which were slower and
+        # also rewrote a page's own content that happened to contain a marker (a version `FRSHELLTITLEMARK`)
+        marks = re.compile("|".join(re.escape(m) for m in (TITLE, f"#{h1_id}", rel_html)))
+        self.cut = [marks.split(p) for p in self.parts]
+        self.slots = [marks.findall(p) for p in self.parts]
+
+    def _fill(self, k: int, values: dict[str, str]) -> str:
+        pieces, slots = self.cut[k], self.slots[k]
+        out = [pieces[0]]
+        for slot, piece in zip(slots, pieces[1:]):
+            out.append(values[slot])
+            out.append(piece)
+        return "".join(out)
 
     def render(self, rel_html: str, title: str, body: str, h1_id: str, toc: list[tuple[str, str]]) -> str:
         items = TOC_JOIN.join(self.toc_item.replace(f"#{self.h2_id}", f"#{i}").replace(H2, t) for i, t in toc)
-        out = self.parts[0] + items + self.parts[1] + body + self.parts[2]
-        t = html.escape(title, quote=False)
-        out = out.replace(TITLE, t).replace(f"#{self.h1_id}", f"#{h1_id}")
-        return out.replace(self.rel_html, rel_html)
+        values = {TITLE: html.escape(title, quote=False), f"#{self.h1_id}": f"#{h1_id}", self.rel_html: rel_html}
+        return self._fill(0, values) + items + self._fill(1, values) + body + self._fill(2, values)
 
 
 def load_shells(site_dir: str) -> dict[int, Shell]:
@@ -145,6 +157,7 @@ def pour(site_dir: str, docs_dir: str, fragments_dir: str, rels: Iterable[str]) 
     """Write the HTML of every bulk page in `rels` into `site_dir`; then remove the shells' HTML."""
     shells = load_shells(site_dir)
     n = 0
+    made: set[str] = set()  # one makedirs per folder: a syscall per page cost more than the page
     for rel in rels:
         with open(os.path.join(docs_dir, rel), encoding="utf-8") as fh:
             skeleton = fh.read()
@@ -152,7 +165,10 @@ def pour(site_dir: str, docs_dir: str, fragments_dir: str, rels: Iterable[str]) 
             stored = json.load(fh)
         out = page_html(shells[rel.count("/")], rel, skeleton, stored["fragments"], stored["nonce"])
         path = os.path.join(site_dir, rel[:-3] + ".html")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        folder = os.path.dirname(path)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(out)
         n += 1
