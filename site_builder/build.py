@@ -343,6 +343,8 @@ def _side_outputs(catalog: RegistrySnapshot, staging: Path, site_url: Optional[s
         if catalog.parts is not None:  # this process writes the parts it uses; the parent its own
             catalog.parts.forget_used()
         n = write_json(catalog, str(cache.json), site_url, generated_at, reuse=cache.reuse)
+        if catalog.parts is not None:  # written and let go: at 100k `index.json`'s parts are ~150 MB
+            catalog.parts.save(drop=True)
         size = write_search_index(catalog, str(staging), cache_dir=str(cache.search))
         if catalog.parts is not None:
             catalog.parts.save()

@@ -82,12 +82,14 @@ class PartStore:
         """Start a new record of kinds used (a forked child saves only the kinds it used)."""
         self._new = {}
 
-    def save(self) -> None:
-        """Write every kind used in this process (atomically: a reader never sees half a file)."""
+    def save(self, drop: bool = False) -> None:
+        """Write every kind used in this process (atomically: a reader never sees half a file).
+        `drop`: then forget them (a later `get` reads the file again): the forked child saves
+        the JSON API's kinds before it builds the search index, so both are never in memory."""
         if self.root is None:
             return
         self.root.mkdir(parents=True, exist_ok=True)
-        for kind, parts in self._new.items():
+        for kind, parts in list(self._new.items()):
             if not self._written.get(kind) and not self.computed.get(kind) and self._old.get(kind, {}).keys() == parts.keys():
                 continue  # the same parts as in the file (at 100k a kind's file can be 100 MB)
             path = self._file(kind)
@@ -96,6 +98,8 @@ class PartStore:
                 pickle.dump((self.code, parts), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
             self._written[kind] = True
+        if drop:
+            self._new, self._old = {}, {}
 
 
 def content_id(digests: list[str]) -> str:

@@ -478,7 +478,7 @@ def _display_files(blocks: list[tuple[Optional[Entry], int]], put, firsts: list[
     """facets.json, records, refs.json and meta.json over the id layout `blocks`: (the dataset's
     `Entry` or None for a hole, ids in the block), from the entries alone (no document is read).
     Holes get no facet value, a null record and null refs; a layout with holes or out of name
-    order says so in `facets.json` (`x`: dead dataset ids, `o`: each dataset id's place in name
+    order says so in `facets.json` (`x`: dead dataset ids, `or`: each dataset id's place in name
     order), so readers filter and break ties as a dense one does. Record chunks in `reuse` (chunk
     -> digest of the previous build's identical file) are not computed. Returns every chunk's digest."""
     live = [e for e, _ in blocks if e is not None]
@@ -535,7 +535,7 @@ def _display_files(blocks: list[tuple[Optional[Entry], int]], put, firsts: list[
     rank = {name: i for i, name in enumerate(sorted(e.record["n"] for e in live))}
     order = [rank[e.record["n"]] if e is not None else -1 for e, _ in blocks]
     if order != list(range(len(blocks))):
-        facets["o"] = order
+        facets["or"] = order_runs(order)
     put("facets.json", _dumps(facets))
     put("refs.json", _dumps(refs))
     meta = {
@@ -579,6 +579,30 @@ def _facet_column(per_version: list[int], counts: list[int], combos: list[tuple[
     out: dict[str, Any] = {"c": [list(c) for c in combos], "w": w}
     table = [code(i) for i in range(len(combos))]
     out["d" if constant else "v"] = "".join(map(table.__getitem__, per_dataset if constant else per_version))
+    return out
+
+
+def order_runs(order: list[int]) -> list[list[int]]:
+    """Each dataset id's place in name order (-1 for a hole) as runs `[first id, first place,
+    length]` in which the place grows by one per id (a hole run: place -1, the same for all). An
+    incremental layout is a few runs (the appended blocks, the holes) where one number per dataset
+    was ~190 kB (74 kB gz) of every query's `facets.json` at 100,000 versions."""
+    runs: list[list[int]] = []
+    for d, place in enumerate(order):
+        if runs:
+            first, start, n = runs[-1]
+            if first + n == d and (place == start + n if start >= 0 else place == -1 == start):
+                runs[-1][2] += 1
+                continue
+        runs.append([d, place, 1])
+    return runs
+
+
+def expand_order(runs: list[list[int]]) -> list[int]:
+    """The inverse of `order_runs` (what `search-engine.js` does with `or`)."""
+    out: list[int] = []
+    for _first, start, n in runs:
+        out.extend([-1] * n if start < 0 else range(start, start + n))
     return out
 
 

@@ -185,11 +185,17 @@
         self.datasetOf = dsOf;
         self.firstVersion = first;
         /* incremental builds keep version ids stable (site_builder/search_index.py _layout): `x` lists
-         * the dataset ids of dead blocks (never shown), `o` each dataset id's place in name order */
+         * the dataset ids of dead blocks (never shown), `or` each dataset id's place in name order */
         var dead = new Uint8Array(D);
         (self.facets.x || []).forEach(function (d) { dead[d] = 1; });
         self.dead = self.facets.x && self.facets.x.length ? dead : null;
-        self.order = self.facets.o || null;
+        /* `or`: runs [first id, first place, length], the place growing by one per id (-1: holes) */
+        var runs = self.facets.or, ord = null;
+        if (runs) {
+          ord = new Int32Array(D);
+          runs.forEach(function (r) { for (var i = 0; i < r[2]; i++) ord[r[0] + i] = r[1] < 0 ? -1 : r[1] + i; });
+        }
+        self.order = ord;
         var all = new Int32Array(V);
         for (var u = 0; u < V; u++) all[u] = u;
         self.allVersions = all;
@@ -332,7 +338,7 @@
       at[lo + 1]++;
     }
     for (var k1 = 1; k1 <= keys.length; k1++) at[k1] += at[k1 - 1];
-    /* ties keep dataset order: id order after a full build, name order (`o`) after an incremental one */
+    /* ties keep dataset order: id order after a full build, name order (`or`) after an incremental one */
     var ord = this.order, seq = null;
     if (ord) {
       seq = new Int32Array(G);

@@ -84,7 +84,9 @@ def test_rebuild_writes_only_changed_index_files(tmp_path, small_shards):
     facets = json.loads((search / "facets.json").read_text())
     names = sorted(f"shard_probe_{k}" for k in [*range(N_DATASETS), 99])
     assert facets["x"] == [names.index("shard_probe_5")]  # one hole, one block moved to the end
-    assert len(facets["o"]) == N_DATASETS + 2 and facets["o"][-1] == names.index("shard_probe_5")
+    order = search_index.expand_order(facets["or"])
+    assert len(order) == N_DATASETS + 2 and order[-1] == names.index("shard_probe_5")
+    assert len(facets["or"]) <= 4  # runs: before the hole, the hole, after it, the moved block
     build_site(str(reg), str(tmp_path / "full2"), progress=False)
     site_equals_full(tmp_path / "inc", tmp_path / "full2")
 
@@ -390,3 +392,18 @@ def test_a_cache_without_the_tails_blocks_is_not_used(tmp_path, small_shards):
     assert "x" not in json.loads((tmp_path / "c" / "catalog" / "search" / "facets.json").read_text())
     search_index.write_search_index(RegistrySnapshot.from_documents(docs), str(tmp_path / "full"))
     assert _answers(tmp_path / "c") == _answers(tmp_path / "full")
+
+
+def test_order_runs_round_trip():
+    """`facets.json` `or`: a dataset id's place in name order as runs; holes are -1."""
+    from hypothesis import given, strategies as st
+
+    @given(st.lists(st.integers(min_value=-1, max_value=40), max_size=60))
+    def check(order):
+        runs = search_index.order_runs(order)
+        assert search_index.expand_order(runs) == order
+        assert all(r[2] >= 1 for r in runs)
+
+    check()
+    layout = list(range(10)) + [-1, -1] + list(range(12, 30)) + [10, 11]  # a hole, a moved block
+    assert search_index.order_runs(layout) == [[0, 0, 10], [10, -1, 2], [12, 12, 18], [30, 10, 2]]

@@ -119,7 +119,7 @@ def test_site_and_client_rank_and_filter_alike(site_server, example_registry):
 def test_incremental_site_with_holes_ranks_like_a_full_one(tmp_path):
     """An incremental rebuild keeps version ids stable: a dataset with a new version moves to a new
     block at the end, a deprecation keeps its ids, a deleted dataset leaves a hole. The search page
-    over that site (holes filtered, ties by name through `facets.json` `o`) gives the same answers
+    over that site (holes filtered, ties by name through `facets.json` `or`) gives the same answers
     as the client over it, over a full build of the same registry, and over the registry."""
     import json
     import shutil
@@ -147,7 +147,7 @@ def test_incremental_site_with_holes_ranks_like_a_full_one(tmp_path):
     deprecate(str(reg), victim.ref, reason="superseded in a test")
     build_site(str(reg), str(inc), cache_dir=str(cache), progress=False)
     facets = json.loads((inc / "catalog" / "search" / "facets.json").read_text())
-    assert facets.get("x") and facets.get("o")  # the site really has holes and moved blocks
+    assert facets.get("x") and facets.get("or")  # the site really has holes and moved blocks
     meta = json.loads((inc / "catalog" / "search" / "meta.json").read_text())
     assert meta.get("tail") == 1  # and a tail: the moved block's postings, read beside the shards
     build_site(str(reg), str(tmp_path / "full"), progress=False)
