@@ -93,14 +93,10 @@ def test_rebuild_writes_only_changed_index_files(tmp_path, small_shards):
 
 @pytest.mark.browser
 def test_search_finds_datasets_in_every_shard(tmp_path, small_shards):
-    from tests.site.test_browser import ARGS, CHROMIUM, _results, shown
+    from tests.site.test_browser import CHROMIUM, _results, shown
 
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium (CI installs it with apt-get)")
-    from playwright.sync_api import sync_playwright
-
-    from site_builder.cli import make_server
-
     reg = _registry(tmp_path / "reg")
     out = tmp_path / "site"
     report = build_site(str(reg), str(out), progress=False)
@@ -110,31 +106,46 @@ def test_search_finds_datasets_in_every_shard(tmp_path, small_shards):
     homes = {max(j for j, f in enumerate(firsts) if f <= f"zqcol{n}x") for n in range(N_DATASETS)}
     assert len(homes) >= 3
 
+    def check(page, base: str) -> None:
+        for n in range(N_DATASETS):  # a column name, then a description word
+            for q in (f"zqcol{n}x", f"qzdesc{n}y"):
+                page.goto(f"{base}/search.html?q={q}")
+                shown(page, f"q={q}")
+                assert _results(page) == [f"shard_probe_{n}"], q
+        page.goto(f"{base}/search.html?q=zqcol")  # a prefix expanding across shards
+        shown(page, "q=zqcol")
+        assert _results(page) == sorted(f"shard_probe_{i}" for i in range(N_DATASETS))
+        page.goto(f"{base}/search.html?q=probe")  # hits from every record chunk
+        shown(page, "q=probe")
+        assert _results(page) == sorted(f"shard_probe_{i}" for i in range(N_DATASETS))
+
+    _in_chromium(out, check)
+
+
+def _in_chromium(out: Path, check) -> None:
+    """Serve the site `out` on loopback and run `check(page, base_url)` in Chromium; no page
+    error may occur."""
+    from playwright.sync_api import sync_playwright
+
+    from site_builder.cli import make_server
+    from tests.site.test_browser import ARGS, CHROMIUM
+
     os.environ["SITE_SERVE_QUIET"] = "1"
     server = make_server(str(out), "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    def in_chromium() -> None:
+
+    def run() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             page = browser.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            for n in range(N_DATASETS):  # a column name, then a description word
-                for q in (f"zqcol{n}x", f"qzdesc{n}y"):
-                    page.goto(f"{base}/search.html?q={q}")
-                    shown(page, f"q={q}")
-                    assert _results(page) == [f"shard_probe_{n}"], q
-            page.goto(f"{base}/search.html?q=zqcol")  # a prefix expanding across shards
-            shown(page, "q=zqcol")
-            assert _results(page) == sorted(f"shard_probe_{i}" for i in range(N_DATASETS))
-            page.goto(f"{base}/search.html?q=probe")  # hits from every record chunk
-            shown(page, "q=probe")
-            assert _results(page) == sorted(f"shard_probe_{i}" for i in range(N_DATASETS))
+            check(page, base)
             assert errors == []
             browser.close()
 
-    _in_chromium_thread(in_chromium, server)
+    _in_chromium_thread(run, server)
 
 
 def _in_chromium_thread(check, server) -> None:
@@ -167,15 +178,11 @@ def test_page_and_header_box_read_holes_and_the_tail(tmp_path, small_shards):
     a new dataset in the tail), the search page and the header box find words of the shards, of
     the tail and of both (a prefix across shards and the tail), never a hole's version, and a word
     only the removed dataset had finds nothing."""
-    from tests.site.test_browser import ARGS, CHROMIUM, _results, shown, wait_until
+    from tests.site.test_browser import CHROMIUM, _results, shown, wait_until
 
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium is not installed at /usr/bin/chromium (CI installs it with apt-get)")
     import shutil
-
-    from playwright.sync_api import sync_playwright
-
-    from site_builder.cli import make_server
 
     reg, cache, out = _registry(tmp_path / "reg"), tmp_path / "cache", tmp_path / "site"
     build_site(str(reg), str(out), cache_dir=str(cache), progress=False)
@@ -190,38 +197,26 @@ def test_page_and_header_box_read_holes_and_the_tail(tmp_path, small_shards):
     assert "revised" in tail and "zqcol99x" in tail and "zqcol5x" in tail
     live = sorted(f"shard_probe_{i}" for i in [*range(N_DATASETS), 99] if i != 11)
 
-    os.environ["SITE_SERVE_QUIET"] = "1"
-    server = make_server(str(out), "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    def check(page, base: str) -> None:
+        for q, want in [("zqcol5x", ["shard_probe_5"]), ("zqcol99x", ["shard_probe_99"]),
+                        ("zqcol12x", ["shard_probe_12"]), ("revised", ["shard_probe_5"]),
+                        ("zqcol11x", []), ("qzdesc11y", []), ("zqcol", live), ("probe", live)]:
+            page.goto(f"{base}/search.html?q={q}")
+            shown(page, f"q={q}")
+            assert _results(page) == want, q
+        versions = page.eval_on_selector_all("#fr-results a.fr-r-version", "els => els.map(e => e.dataset.ref)")
+        assert "shard_probe_5@v1" in versions and "shard_probe_5@v2" in versions  # moved, not doubled
+        assert len(versions) == len(set(versions))
+        page.goto(f"{base}/index.html")
+        for q, want in [("zqcol99x", "shard_probe_99"), ("revised", "shard_probe_5")]:
+            page.fill("#fr-box-q", "")
+            page.click("#fr-box-q")
+            page.keyboard.type(q)
+            wait_until(page, f"document.querySelector('#fr-box').dataset.shown === {q!r}")
+            names = page.eval_on_selector_all("#fr-box-results li", "els => els.map(e => e.dataset.dataset)")
+            assert names == [want], q
 
-    def in_chromium() -> None:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            for q, want in [("zqcol5x", ["shard_probe_5"]), ("zqcol99x", ["shard_probe_99"]),
-                            ("zqcol12x", ["shard_probe_12"]), ("revised", ["shard_probe_5"]),
-                            ("zqcol11x", []), ("qzdesc11y", []), ("zqcol", live), ("probe", live)]:
-                page.goto(f"{base}/search.html?q={q}")
-                shown(page, f"q={q}")
-                assert _results(page) == want, q
-            versions = page.eval_on_selector_all("#fr-results a.fr-r-version", "els => els.map(e => e.dataset.ref)")
-            assert "shard_probe_5@v1" in versions and "shard_probe_5@v2" in versions  # moved, not doubled
-            assert len(versions) == len(set(versions))
-            page.goto(f"{base}/index.html")
-            for q, want in [("zqcol99x", "shard_probe_99"), ("revised", "shard_probe_5")]:
-                page.fill("#fr-box-q", "")
-                page.click("#fr-box-q")
-                page.keyboard.type(q)
-                wait_until(page, f"document.querySelector('#fr-box').dataset.shown === {q!r}")
-                names = page.eval_on_selector_all("#fr-box-results li", "els => els.map(e => e.dataset.dataset)")
-                assert names == [want], q
-            assert errors == []
-            browser.close()
-
-    _in_chromium_thread(in_chromium, server)
+    _in_chromium(out, check)
 
 
 def _answers(out: Path) -> dict[str, list[tuple[str, float]]]:

@@ -48,19 +48,26 @@ def _render(catalog: RegistrySnapshot, out: Path, pages: Pages) -> set[str]:
     return {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
 
 
+def _rendered_once(tmp_path, n: int, seed: int, out: str):
+    """A synthetic registry of `n` versions, read with an in-memory part store and its summary
+    pages rendered into `tmp_path / out`: (registry dir, snapshot, store, the pages written)."""
+    reg = tmp_path / "reg"
+    write_synthetic_registry(str(reg), n, seed=seed)
+    snap = RegistrySnapshot.read(str(reg))
+    store = PartStore()
+    snap.parts = store
+    first = Pages()
+    _render(snap, tmp_path / out, first)
+    return reg, snap, store, first
+
+
 @pytest.fixture
 def small_pages(monkeypatch):
     monkeypatch.setattr(pagination, "PAGE_SIZE", 4)
 
 
 def test_a_rebuild_loads_only_what_it_re_renders_and_equals_a_full_build(tmp_path, small_pages):
-    reg = tmp_path / "reg"
-    write_synthetic_registry(str(reg), 60, seed=3)
-    before = RegistrySnapshot.read(str(reg))
-    store = PartStore()
-    before.parts = store
-    first = Pages()
-    _render(before, tmp_path / "before", first)
+    reg, before, store, first = _rendered_once(tmp_path, 60, seed=3, out="before")
 
     names = sorted(before.datasets)
     name = names[len(names) // 2]
@@ -161,13 +168,7 @@ def test_list_pages_cannot_be_a_dataset_version_or_group_page():
 
 
 def test_a_rebuild_with_nothing_changed_parses_nothing_and_reuses_every_list_page(tmp_path, small_pages):
-    reg = tmp_path / "reg"
-    write_synthetic_registry(str(reg), 30, seed=9)
-    full = RegistrySnapshot.read(str(reg))
-    store = PartStore()
-    full.parts = store
-    first = Pages()
-    _render(full, tmp_path / "first", first)
+    _reg, full, store, first = _rendered_once(tmp_path, 30, seed=9, out="first")
     computed = dict(store.computed)
     lazy, loads = lazy_copy(full, store)
     again = Pages(first.names)
