@@ -18,13 +18,13 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence
 
 import jinja2
 from markupsafe import Markup
 
 from registry.joinplan import JoinPlan
-from registry.joins import ExportIndex, document_join_facts
+from registry.joins import ExportIndex, JoinFacts
 from registry.latest import newest_published
 from registry.model import DatasetDocument, Semantic, Status
 from registry.units import human_bytes
@@ -273,13 +273,13 @@ def undescribed_columns(doc: DatasetDocument) -> list[str]:
     return [c.name for c in doc.inspected.columns if c.name not in described]
 
 
-def reference_rows(doc: DatasetDocument, catalog: RegistrySnapshot, by_name: Mapping, exports: Mapping) -> list[dict[str, Any]]:
-    """Each reference of `doc` with its join facts (registry.joins, the same the JSON API serves),
-    the resolved target's page, and for joins that cannot run as declared, the remedy."""
+def reference_rows(doc: DatasetDocument, catalog: RegistrySnapshot, join_facts: Sequence[JoinFacts]) -> list[dict[str, Any]]:
+    """Each reference of `doc` with its join facts (`catalog.join_facts`, the same the JSON API
+    serves), the resolved target's page, and for joins that cannot run as declared, the remedy."""
     from registry.joinplan import JoinKey, literal, remedy_snippet
 
     rows = []
-    for ref, facts in zip(doc.references, document_join_facts(doc, by_name, exports)):
+    for ref, facts in zip(doc.references, join_facts):
         target = catalog.get(facts.target or "") if facts.target_kind == "dataset" else None
         remedy = cave = None
         if target is not None and facts.verdict == "no_shared_version" and facts.stability == "changes_with_proofreading":
@@ -317,8 +317,7 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
     }
     w = PageWriter(docs_dir, fragments_dir, env, common, nonce=secrets.token_hex(8), reuse_page=reuse_page,
                    bulk=bulk, bulk_dir=bulk_dir)
-    by_name = catalog.by_name  # lazy: a rebuild loads a dataset only when a page asks for it
-    refs_to, exports = catalog.referenced_by(), catalog.exports()
+    refs_to = catalog.referenced_by()
 
     # ---- one page per dataset and per version
     for ds in catalog.datasets.values():
@@ -326,7 +325,8 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
             w.count += 1 + ds.count
             tick(ds.count)
             continue
-        version_refs = {d.version: reference_rows(d, catalog, by_name, exports) for d in ds.versions}
+        facts = catalog.join_facts(ds)  # per (dataset, target) parts: computed once, shared with the JSON
+        version_refs = {d.version: reference_rows(d, catalog, facts[d.version]) for d in ds.versions}
         refs_by_version: dict[str, list] = {}  # one pass, not one filter of every reference per version
         for r in refs_to.get(ds.name, []):
             refs_by_version.setdefault(r["target_version"], []).append(r)
