@@ -153,6 +153,11 @@ def valid_ref_parts(name: str, version: str) -> bool:
     return bool(re.fullmatch(NAME_PATTERN, name)) and bool(re.fullmatch(VERSION_PATTERN, version))
 
 
+def _listed_document(path: str) -> bool:
+    """A listed `.json` that may be a document: not a manifest, not the registry's own `_*` file."""
+    return not path.endswith(MANIFEST_SUFFIX) and not path.rsplit("/", 1)[-1].startswith("_")
+
+
 @dataclass
 class LoadProblem:
     path: str
@@ -186,13 +191,12 @@ class Registry:
         """Document paths under `prefix` with their sizes (None when the store does not say).
         Files starting with `_` (`_owners.json`) are the registry's own, never documents: no
         version label can start with `_`."""
-        return {p: n for p, n in self.store.list_sizes(prefix, DOC_SUFFIX).items()
-                if not p.endswith(MANIFEST_SUFFIX) and not p.rsplit("/", 1)[-1].startswith("_")}
+        return {p: n for p, n in self.store.list_sizes(prefix, DOC_SUFFIX).items() if _listed_document(p)}
 
     def listing_stamps(self) -> dict[str, tuple[Optional[int], Optional[str]]]:
-        """Every document path with its size and change stamp (`Store.list_stamps`)."""
-        return {p: v for p, v in self.store.list_stamps(DATASETS, DOC_SUFFIX).items()
-                if not p.endswith(MANIFEST_SUFFIX) and not p.rsplit("/", 1)[-1].startswith("_")}
+        """Every document path with its size and change stamp (`Store.list_stamps`), the same
+        paths as `_listing`."""
+        return {p: v for p, v in self.store.list_stamps(DATASETS, DOC_SUFFIX).items() if _listed_document(p)}
 
     def _read_documents(self, listing: dict[str, Optional[int]],
                         share: bool = False) -> tuple[list[DatasetDocument], list[LoadProblem]]:

@@ -197,19 +197,23 @@ class Store:
     def list_sizes(self, prefix: str = "", suffix: str = "") -> dict[str, Optional[int]]:
         """`list`, with each object's size from the listing (None when the store gives none), so
         readers can refuse an oversized object without reading it. Sorted by path."""
+        out: dict[str, Optional[int]] = {}
+        for rel, info in self._found(prefix, suffix):
+            size = info.get("size")
+            out[rel] = size if isinstance(size, int) else None
+        return dict(sorted(out.items()))
+
+    def _found(self, prefix: str, suffix: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(relative path, fsspec info) of every object under `prefix` ending in `suffix`."""
         base = self.path(prefix)
         if not self.fs.exists(base):
-            return {}
-        found = self.fs.find(base, detail=True)
+            return
         root = self.root.rstrip("/") + "/"
-        out: dict[str, Optional[int]] = {}
-        for p, info in found.items():
+        for p, info in self.fs.find(base, detail=True).items():
             p = p if not self.protocol == "file" else os.path.abspath(p)
-            rel = p[len(root) :] if p.startswith(root) else p
+            rel = p[len(root):] if p.startswith(root) else p
             if rel.endswith(suffix):
-                size = info.get("size") if isinstance(info, dict) else None
-                out[rel] = size if isinstance(size, int) else None
-        return dict(sorted(out.items()))
+                yield rel, info if isinstance(info, dict) else {}
 
     def list_stamps(self, prefix: str = "", suffix: str = "") -> dict[str, tuple[Optional[int], Optional[str]]]:
         """`list_sizes` with a *stamp* per object: a string that changes whenever the object's
@@ -218,16 +222,8 @@ class Store:
         documents: equal stamps mean equal bytes."""
         if self.protocol == "file":  # os.scandir: ~10x faster than fsspec's find on 100,000 files
             return self._local_stamps(prefix, suffix)
-        base = self.path(prefix)
-        if not self.fs.exists(base):
-            return {}
-        found = self.fs.find(base, detail=True)
-        root = self.root.rstrip("/") + "/"
         out: dict[str, tuple[Optional[int], Optional[str]]] = {}
-        for p, info in found.items():
-            rel = p[len(root):] if p.startswith(root) else p
-            if not rel.endswith(suffix) or not isinstance(info, dict):
-                continue
+        for rel, info in self._found(prefix, suffix):
             size = info.get("size")
             out[rel] = (size if isinstance(size, int) else None, _stamp(self.protocol, info))
         return dict(sorted(out.items()))
