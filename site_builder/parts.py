@@ -37,7 +37,6 @@ class PartStore:
         self.code = code
         self._old: dict[str, dict[str, Any]] = {}
         self._new: dict[str, dict[str, Any]] = {}
-        self._written: dict[str, bool] = {}
         self.computed: dict[str, int] = {}
         """Parts computed (not found) this build, per kind: what a rebuild had to parse for."""
 
@@ -90,14 +89,13 @@ class PartStore:
             return
         self.root.mkdir(parents=True, exist_ok=True)
         for kind, parts in list(self._new.items()):
-            if not self._written.get(kind) and not self.computed.get(kind) and self._old.get(kind, {}).keys() == parts.keys():
+            if not self.computed.get(kind) and self._old.get(kind, {}).keys() == parts.keys():
                 continue  # the same parts as in the file (at 100k a kind's file can be 100 MB)
             path = self._file(kind)
             tmp = path.with_name(path.name + f".tmp{os.getpid()}")
             with open(tmp, "wb") as fh:
                 pickle.dump((self.code, parts), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
-            self._written[kind] = True
         if drop:
             self._new, self._old = {}, {}
 
