@@ -225,14 +225,6 @@ class RegistrySnapshot:
         """The history entry that deprecated `doc`, if any."""
         return next((h for h in reversed(doc.history) if h.action == "deprecated"), None)
 
-    def group(self, key) -> dict[str, list[DatasetDocument]]:
-        """Versions grouped by `key(doc)` -> iterable of group names, groups sorted."""
-        out: dict[str, list[DatasetDocument]] = defaultdict(list)
-        for v in self.versions:
-            for k in key(v):
-                out[k].append(v)
-        return dict(sorted(out.items()))
-
     # ---- the join indexes, from per-dataset parts (see registry.joins)
     def _memo(self, key: str, fn: Callable[[], T]) -> T:
         """`fn()` once per snapshot (a snapshot's documents never change)."""
