@@ -168,58 +168,96 @@
     }
     return this.metaReady;
   };
-  /* meta.json + facets.json, and the version -> dataset map derived from them. */
+  /* meta.json + facets.json, and what every query needs from them: the first version id and the
+   * latest of each dataset. A query with few hits looks its versions' datasets up one by one
+   * (`datasetAt`, a bisection); the other facet columns are decoded on first use by a pass that
+   * needs them anyway (selected facets, the counts after the paint). */
   Engine.prototype.load = function () {
     var self = this;
     if (!this.ready) {
       this.ready = Promise.all([this.loadMeta(), this.get("facets.json")]).then(function (got) {
         mark("facets");
         self.facets = got[1];
-        var V = self.meta.versions, D = self.meta.datasets;
-        var dsOf = new Int32Array(V), first = new Int32Array(D + 1), v = 0;
-        self.facets.n.forEach(function (n, d) { first[d] = v; for (var i = 0; i < n; i++) dsOf[v++] = d; });
+        var V = self.meta.versions, D = self.meta.datasets, n = self.facets.n, l = self.facets.l;
+        var first = new Int32Array(D + 1), latest = new Int32Array(D), v = 0;
+        for (var d = 0; d < D; d++) {
+          first[d] = v;
+          latest[d] = l[d] < 0 ? -1 : v + l[d];  /* the latest version id of each dataset, -1 for none */
+          v += n[d];
+        }
         first[D] = v;
-        var latest = new Int32Array(D);  /* the latest version id of each dataset, -1 for none */
-        self.facets.l.forEach(function (i, d) { latest[d] = i < 0 ? -1 : first[d] + i; });
-        self.latest = latest;
-        self.datasetOf = dsOf;
         self.firstVersion = first;
+        self.latest = latest;
         /* incremental builds keep version ids stable (site_builder/search_index.py _layout): `x` lists
          * the dataset ids of dead blocks (never shown), `or` each dataset id's place in name order */
-        var dead = new Uint8Array(D);
-        (self.facets.x || []).forEach(function (d) { dead[d] = 1; });
-        self.dead = self.facets.x && self.facets.x.length ? dead : null;
-        /* `or`: runs [first id, first place, length], the place growing by one per id (-1: holes) */
-        var runs = self.facets.or, ord = null;
-        if (runs) {
-          ord = new Int32Array(D);
-          runs.forEach(function (r) { for (var i = 0; i < r[2]; i++) ord[r[0] + i] = r[1] < 0 ? -1 : r[1] + i; });
+        var x = self.facets.x || [], dead = null;
+        if (x.length) {
+          dead = new Uint8Array(V);
+          x.forEach(function (d) { dead.fill(1, first[d], first[d + 1]); });
         }
-        self.order = ord;
-        var all = new Int32Array(V);
-        for (var u = 0; u < V; u++) all[u] = u;
-        self.allVersions = all;
-        /* facet codes (site_builder/search_index.py _facet_column): decoded into one value-set id
-         * per version only when a pass over versions needs them (`ids`): the status for the
-         * default filter, selected facets, the counts after the first paint */
+        self.deadVersion = dead;
         self.combo = {};
         self.combos = {};
         FACETS.forEach(function (k) { self.combos[k] = self.facets.cols[k].c; });
+        /* what a query with many hits needs, prepared while its term shards are still on the way
+         * (they were asked for when meta.json came in): the status of every version, for the
+         * default filter (deprecated hidden), and the name order of an incremental build's ids */
         self.ids("st");
+        if (self.facets.or) self.byName();
         mark("decoded");
         return self;
       });
     }
     return this.ready;
   };
-  /* the value-set id of facet k at dataset d (per-dataset columns) or version v, from the codes */
+  /* the dataset id of version v: a bisection of the first version ids (the versions of a dataset
+   * are consecutive ids; a dataset without versions shares its first id with the next one) */
+  Engine.prototype.datasetAt = function (v) {
+    return bisectRight(this.firstVersion, v) - 1;
+  };
+  /* Int32Array 0 .. versions-1: the hits of a query without text */
+  Engine.prototype.allVersions = function () {
+    if (!this.everyVersion) {
+      var all = new Int32Array(this.meta.versions);
+      for (var u = 0; u < all.length; u++) all[u] = u;
+      this.everyVersion = all;
+    }
+    return this.everyVersion;
+  };
+  /* Int32Array: each dataset id's place in name order (`or`: runs [first id, first place, length],
+   * the place growing by one per id, -1 for holes), or null after a full build (ids are name order) */
+  Engine.prototype.nameOrder = function () {
+    var runs = this.facets.or;
+    if (!runs) return null;
+    if (!this.order) {
+      var ord = new Int32Array(this.meta.datasets);
+      runs.forEach(function (r) { for (var i = 0; i < r[2]; i++) ord[r[0] + i] = r[1] < 0 ? -1 : r[1] + i; });
+      this.order = ord;
+    }
+    return this.order;
+  };
+  /* Int32Array: the live dataset ids in name order (nameOrder inverted) */
+  Engine.prototype.byName = function () {
+    if (!this.inNameOrder) {
+      var ord = this.nameOrder(), live = 0, d;
+      for (d = 0; d < ord.length; d++) if (ord[d] >= 0) live++;
+      var out = new Int32Array(live);
+      for (d = 0; d < ord.length; d++) if (ord[d] >= 0) out[ord[d]] = d;
+      this.inNameOrder = out;
+    }
+    return this.inNameOrder;
+  };
+  /* facet codes (site_builder/search_index.py _facet_column): the value-set id of facet k at
+   * version v, read from the codes of its dataset (per-dataset columns) or its own */
   Engine.prototype.codeAt = function (k, v) {
+    if (this.combo[k]) return this.combo[k][v];
     var col = this.facets.cols[k], w = col.w, str = col.d !== undefined ? col.d : col.v;
-    var i = col.d !== undefined ? this.datasetOf[v] : v, x = 0;
+    var i = col.d !== undefined ? this.datasetAt(v) : v, x = 0;
     for (var j = 0; j < w; j++) x = x * CODE.length + DIGIT[str.charCodeAt(i * w + j)];
     return x;
   };
-  /* Int32Array: facet k's value-set id per version (decoded once) */
+  /* Int32Array: facet k's value-set id per version (decoded once, for passes over many versions:
+   * a query with many hits, the facet counts after the first paint) */
   Engine.prototype.ids = function (k) {
     if (this.combo[k]) return this.combo[k];
     var col = this.facets.cols[k], w = col.w, V = this.meta.versions, D = this.meta.datasets;
@@ -230,9 +268,11 @@
       return x;
     }
     if (col.d !== undefined) {
-      for (var d = 0; d < D; d++) ids.fill(code(d), first[d], first[d + 1]);
+      for (var d = 0; d < D; d++) if (first[d + 1] > first[d]) ids.fill(code(d), first[d], first[d + 1]);
+    } else if (w === 1) {
+      for (var u = 0; u < V; u++) ids[u] = DIGIT[str.charCodeAt(u)];
     } else {
-      for (var u = 0; u < V; u++) ids[u] = code(u);
+      for (var u2 = 0; u2 < V; u2++) ids[u2] = code(u2);
     }
     this.combo[k] = ids;
     return ids;
@@ -240,6 +280,9 @@
   Engine.prototype.expansions = function (q) {
     var self = this, firsts = this.meta.firsts, max = this.meta.max_expansions, out = [];
     var j = Math.max(0, bisectRight(firsts, q) - 1);
+    /* the next shard starts with q: the expansions may go on there, so ask for it now (one more
+     * round trip otherwise, after the first shard is in and parsed) */
+    if (j + 1 < firsts.length && startsWith(firsts[j + 1], q)) this.get("terms/" + (j + 1) + ".json").catch(function () {});
     function step() {
       if (j >= firsts.length || out.length >= max) return Promise.resolve(out);
       return self.get("terms/" + j + ".json").then(function (sh) {
@@ -263,21 +306,28 @@
   Engine.prototype.termHits = function (q) {
     var W = this.meta.weights, pf = this.meta.prefix_factor, V = this.meta.versions;
     return this.expansions(q).then(function (exp) {
-      var w = new Float64Array(V), code = new Uint8Array(V), word = new Uint8Array(V), words = [], hit = [];
+      var w = new Float64Array(V), code = new Uint8Array(V), word = new Uint8Array(V), words = [], hit = [], total = 0;
+      exp.forEach(function (wp) { for (var r = 1; r < wp[1].length; r += 3) total += wp[1][r]; });
+      var many = total >= V >> 3;  /* then no list of hits: Scores scans the weights */
       exp.forEach(function (wp, e) {
         var runs = wp[1], factor = wp[0] === q ? 1 : pf, vid = 0;
         words.push(wp[0]);
         for (var r = 0; r < runs.length; r += 3) {
           vid += runs[r];
           var end = vid + runs[r + 1], c = runs[r + 2], x = W[c] * factor;
-          for (var v = vid; v < end; v++) {
-            if (w[v] === 0 && hit.length < V >> 3) hit.push(v);  /* the hits, while they are few */
-            if (w[v] < x) { w[v] = x; code[v] = c; word[v] = e; }
+          if (e === 0 && many) {  /* nothing set yet: the run at once */
+            w.fill(x, vid, end);
+            code.fill(c, vid, end);
+          } else {
+            for (var v = vid; v < end; v++) {
+              if (w[v] === 0 && !many) hit.push(v);
+              if (w[v] < x) { w[v] = x; code[v] = c; word[v] = e; }
+            }
           }
           vid = end;
         }
       });
-      var few = hit.length < V >> 3 ? Int32Array.from(hit).sort() : null;  /* null: many, scan them all */
+      var few = many ? null : Int32Array.from(hit).sort();
       return { w: w, code: code, word: word, words: words, few: few };
     });
   };
@@ -290,24 +340,34 @@
     });
   };
   /* sel: {s, f, st, m, t: Set of value strings}. Returns a predicate over version ids (deprecated
-   * left out when no status is selected) and, per facet, one that ignores that facet. */
-  Engine.prototype.filter = function (sel, skip) {
-    var meta = this.meta, self = this, allow = [], ids = [];
+   * left out when no status is selected) and, per facet, one that ignores that facet. `few`: the
+   * predicate will see few versions, so it reads their codes one by one instead of decoding the
+   * facet columns of the whole catalog first. */
+  Engine.prototype.filter = function (sel, skip, few) {
+    var meta = this.meta, self = this, allow = [], keys = [];
     FACETS.forEach(function (k) {
       if (k === skip || sel[k].size === 0) return;
       allow.push(Uint8Array.from(self.combos[k], function (c) {
         return c.some(function (i) { return sel[k].has(String(meta.values[k][i])); }) ? 1 : 0;
       }));
-      ids.push(self.ids(k));
+      keys.push(k);
     });
     var dep = skip === "st" || sel.st.size ? -1 : meta.values.st.indexOf("deprecated");
     if (dep >= 0) {
       allow.push(Uint8Array.from(self.combos.st, function (c) { return c.indexOf(dep) >= 0 ? 0 : 1; }));
-      ids.push(self.ids("st"));
+      keys.push("st");
     }
-    var n = allow.length, dead = this.dead, dsOf = this.datasetOf;
+    var n = allow.length, dead = this.deadVersion;
+    if (few) {
+      return function (v) {
+        if (dead && dead[v]) return false;
+        for (var i = 0; i < n; i++) if (!allow[i][self.codeAt(keys[i], v)]) return false;
+        return true;
+      };
+    }
+    var ids = keys.map(function (k) { return self.ids(k); });
     return function (v) {
-      if (dead && dead[dsOf[v]]) return false;
+      if (dead && dead[v]) return false;
       for (var i = 0; i < n; i++) if (!allow[i][ids[i][v]]) return false;
       return true;
     };
@@ -316,14 +376,19 @@
    * one pass groups them; the datasets are then ordered by score, best first, ties in dataset order
    * (a stable counting sort: sums of halves take few distinct values). */
   Engine.prototype.rank = function (hits, scores, pass) {
-    var dsOf = this.datasetOf, vs = new Int32Array(hits.length), nv = 0;
+    var first = this.firstVersion, vs = new Int32Array(hits.length), nv = 0;
     var D = Math.min(this.meta.datasets, hits.length), gd = new Int32Array(D), gs = new Int32Array(D), ge = new Int32Array(D);
-    var gb = new Float64Array(D), g = -1, cur = -1, score = scores ? scores.score : null;
+    var gb = new Float64Array(D), g = -1, cur = -1, end = -1, score = scores ? scores.score : null;
     for (var i = 0; i < hits.length; i++) {
       var v = hits[i];
       if (!pass(v)) continue;
-      var d = dsOf[v], s = score ? score[v] : 0;
-      if (d !== cur) { if (g >= 0) ge[g] = nv; g++; cur = d; gd[g] = d; gs[g] = nv; gb[g] = -1; }
+      var s = score ? score[v] : 0;
+      if (v >= end) {  /* a new dataset: the hits are ascending, so look it up once */
+        if (g >= 0) ge[g] = nv;
+        g++;
+        cur = cur >= 0 && v < first[cur + 2] ? cur + 1 : this.datasetAt(v);  /* often the next one */
+        end = first[cur + 1]; gd[g] = cur; gs[g] = nv; gb[g] = -1;
+      }
       vs[nv++] = v;
       if (s > gb[g]) gb[g] = s;
     }
@@ -339,10 +404,15 @@
     }
     for (var k1 = 1; k1 <= keys.length; k1++) at[k1] += at[k1 - 1];
     /* ties keep dataset order: id order after a full build, name order (`or`) after an incremental one */
-    var ord = this.order, seq = null;
-    if (ord) {
+    var ord = G > 1 ? this.nameOrder() : null, seq = null;
+    if (ord && G > this.meta.datasets >> 6) {  /* many groups: walk the datasets in name order once */
+      var byName = this.byName(), groupOf = new Int32Array(this.meta.datasets).fill(-1), q = 0;
+      for (var p = 0; p < G; p++) groupOf[gd[p]] = p;
       seq = new Int32Array(G);
-      for (var p = 0; p < G; p++) seq[p] = p;
+      for (var n = 0; n < byName.length; n++) { var gi = groupOf[byName[n]]; if (gi >= 0) seq[q++] = gi; }
+    } else if (ord) {
+      seq = new Int32Array(G);
+      for (var p2 = 0; p2 < G; p2++) seq[p2] = p2;
       seq.sort(function (l, r) { return ord[gd[l]] - ord[gd[r]]; });
     }
     var order = new Int32Array(G);
@@ -360,14 +430,13 @@
   Engine.prototype.search = function (text, sel) {
     var self = this, terms = queryTerms(text), key = searchKey(terms, sel);
     for (var i = 0; i < this.memo.length; i++) if (this.memo[i][0] === key) return this.memo[i][1];
-    var pass = null;
-    /* term shards are fetched as soon as meta.json is in, while facets.json loads and decodes */
+    /* term shards are fetched as soon as meta.json is in, while facets.json loads */
     var got = this.loadMeta().then(function () { return terms.length ? self.scores(terms) : null; });
-    var out = Promise.all([got, this.load().then(function () { pass = self.filter(sel); })]).then(function (both) {
-      var scores = both[0], hits = scores ? scores.list : self.allVersions;
-      var ranked = self.rank(hits, scores, pass);
+    var out = Promise.all([got, this.load()]).then(function (both) {
+      var scores = both[0], hits = scores ? scores.list : self.allVersions();
+      var ranked = self.rank(hits, scores, self.filter(sel, undefined, hits.length < self.meta.versions >> 4));
       mark("ranked");
-      return { terms: terms, scores: scores, hits: hits, ranked: ranked };
+      return { key: key, terms: terms, scores: scores, hits: hits, ranked: ranked };
     });
     this.memo.unshift([key, out]);
     this.memo.length = Math.min(this.memo.length, 2);
@@ -397,7 +466,7 @@
   Engine.prototype.matched = function (scores, v, rec) {
     var why = scores && scores.get(v);
     if (!why) return null;
-    var d = this.datasetOf[v], self = this, rv = rec.v[v - this.firstVersion[d]];
+    var d = this.datasetAt(v), self = this, rv = rec.v[v - this.firstVersion[d]];
     var cols = rec.c ? (rv[3] || rec.c.map(function (_, i) { return i; })).map(function (i) { return rec.c[i]; }) : [];
     var text = why[1].map(function (fw) {
       var field = self.fieldName(fw[0]), shown = fw[1];
@@ -424,17 +493,104 @@
     try { base = JSON.parse(cfg.textContent).base || "."; } catch (e) { /* no Material config */ }
     return base.replace(/\/?$/, "/");
   }
-  /* search.html's early copy of this script: start the URL's query and its first records now */
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  /* search.html's result i of `res` (display record `rec`) as plain data: what the list item shows,
+   * links relative to the site root `root` (renderView makes the item). */
+  Engine.prototype.view = function (res, i, rec, root) {
+    var self = this, d = res.ranked.dataset(i), vs = res.ranked.versions(i), latest = this.latest[d];
+    var best = vs.indexOf(latest) >= 0 ? latest : vs[0];
+    var first = this.firstVersion[d], bv = rec.v[best - first], tags = this.facet("t", best);
+    return {
+      dataset: rec.n, name: rec.n + "@" + bv[0], href: root + bv[1], title: rec.t,
+      facts: this.facet("s", best)[0] + " \u00b7 materialization " + this.facet("m", best).join(", ") + " \u00b7 " +
+        this.facet("f", best)[0] + " \u00b7 " + this.facet("st", best)[0] + (tags.length ? " \u00b7 " + tags.join(", ") : ""),
+      why: this.matched(res.scores, best, rec),
+      versions: vs.map(function (v) {
+        var rv = rec.v[v - first], st = self.facet("st", v)[0];
+        return { text: rv[0] + (latest === v ? " (latest)" : "") + (st !== "published" ? " [" + st + "]" : ""),
+                 href: root + rv[1], ref: rec.n + "@" + rv[0] };
+      })
+    };
+  };
+  /* a result's view (Engine.view) as search.html's list item. All text goes in through textContent. */
+  function renderView(view) {
+    var li = el("li", "fr-result");
+    li.setAttribute("data-dataset", view.dataset);
+    var a = el("a", "fr-r-name", view.name);
+    a.href = view.href;
+    li.appendChild(a);
+    li.appendChild(el("div", "fr-r-title", view.title));
+    li.appendChild(el("div", "fr-r-facts fr-muted", view.facts));
+    if (view.why) {
+      var wd = el("div", "fr-r-why fr-muted", view.why.text);
+      wd.setAttribute("data-fields", view.why.fields);
+      li.appendChild(wd);
+    }
+    var more = el("div", "fr-r-versions");
+    view.versions.forEach(function (v) {
+      var va = el("a", "fr-r-version", v.text);
+      va.href = v.href;
+      va.setAttribute("data-ref", v.ref);
+      more.appendChild(va);
+    });
+    li.appendChild(more);
+    return li;
+  }
+  /* the first result is in the page (`window.frSearchFirstAt`: what bench/search_scale.py times) */
+  function firstOnScreen() {
+    mark("painted");
+    if (window.frSearchFirstAt === undefined) window.frSearchFirstAt = performance.now();
+  }
+  /* The early start's paint: search.html's first results go into its list as soon as they are
+   * known, without waiting for search.js (a body script: it runs only once Material's CSS and the
+   * page above it are in). search.js takes over with `takeEarly`: it keeps what was painted for the
+   * same query and paints the rest. */
+  var painted = { key: null, count: 0, done: false };
+  function paintEarly(key, i, view) {
+    var list = document.getElementById("fr-results");
+    if (painted.done || !list || (painted.key !== null && painted.key !== key) || painted.count !== i) return;
+    if (i === 0) list.textContent = "";
+    list.appendChild(renderView(view));
+    painted.key = key;
+    painted.count = i + 1;
+    if (i === 0) firstOnScreen();
+  }
+  /* search.js's first answer: how many of its first results the early start has painted (0 if
+   * it painted another query's or none); the early start paints no more after this. */
+  function takeEarly(res) {
+    painted.done = true;
+    return painted.key === res.key ? painted.count : 0;
+  }
+  /* The first FIRST results of a query as views, each given to `send(key, i, view)` in order as soon
+   * as it and those above it are known; resolves to the number of results. */
+  function firstViews(engine, text, sel, root, send) {
+    return engine.search(text, sel).then(function (res) {
+      var chain = Promise.resolve();
+      for (var i = 0; i < Math.min(res.ranked.length, FIRST); i++) {
+        chain = (function (i, rec) {  /* fetched at once, sent in order */
+          return chain.then(function () { return rec; }).then(function (got) { send(res.key, i, engine.view(res, i, got, root)); });
+        })(i, engine.record(res.ranked.dataset(i)));
+      }
+      return chain.then(function () { return res.ranked.length; });
+    });
+  }
+  /* search.html's early copy of this script (the first script in its head, templates/theme/main.html):
+   * start the URL's query now and paint its first results. (A worker was tried for this and measured
+   * slower on 2 cores: it competes with the page's own first layout, docs/benchmarks.md.) */
   function early(script) {
     mark("early");
     var root = script.getAttribute("src").replace(/assets\/search-engine\.js(\?.*)?$/, "");
-    var p = new URLSearchParams(window.location.search), engine = engineFor(root);
-    engine.search(p.get("q") || "", selectionFrom(p)).then(function (res) {
-      return engine.records(res.ranked, 0, FIRST);
-    }).catch(function () { /* search.js reports it */ });
+    var p = new URLSearchParams(window.location.search);
+    firstViews(engineFor(root), p.get("q") || "", selectionFrom(p), root, paintEarly).catch(function () { /* search.js reports it */ });
   }
   window.FrSearch = { Engine: Engine, engine: engineFor, queryTerms: queryTerms, textTerms: textTerms, FACETS: FACETS,
                       FIRST: FIRST, emptySelection: emptySelection, selectionFrom: selectionFrom, siteRoot: siteRoot,
-                      early: early, mark: mark };
+                      early: early, mark: mark, el: el, renderView: renderView, firstOnScreen: firstOnScreen,
+                      takeEarly: takeEarly };
   if (me && me.hasAttribute("data-early")) early(me);
 })();

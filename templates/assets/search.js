@@ -28,12 +28,7 @@
     window.history.replaceState(null, "", window.location.pathname + (qs ? "?" + qs : ""));
     return qs;
   }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
+  var el = FS.el;
   function renderFacets(hits) {
     FACETS.forEach(function (k) {
       /* count per value set first (integers, one pass over the hits), then per value */
@@ -68,38 +63,6 @@
       });
     });
   }
-  function renderResult(res, i, rec) {
-    var d = res.ranked.dataset(i), vs = res.ranked.versions(i);
-    var best = vs.indexOf(engine.latest[d]) >= 0 ? engine.latest[d] : vs[0];
-    var first = engine.firstVersion[d];
-    var bv = rec.v[best - first];
-    var li = el("li", "fr-result");
-    li.setAttribute("data-dataset", rec.n);
-    var a = el("a", "fr-r-name", rec.n + "@" + bv[0]);
-    a.href = root + bv[1];
-    li.appendChild(a);
-    li.appendChild(el("div", "fr-r-title", rec.t));
-    var tags = engine.facet("t", best);
-    li.appendChild(el("div", "fr-r-facts fr-muted",
-      engine.facet("s", best)[0] + " \u00b7 materialization " + engine.facet("m", best).join(", ") + " \u00b7 " +
-      engine.facet("f", best)[0] + " \u00b7 " + engine.facet("st", best)[0] + (tags.length ? " \u00b7 " + tags.join(", ") : "")));
-    var why = engine.matched(res.scores, best, rec);
-    if (why) {
-      var wd = el("div", "fr-r-why fr-muted", why.text);
-      wd.setAttribute("data-fields", why.fields);
-      li.appendChild(wd);
-    }
-    var more = el("div", "fr-r-versions");
-    vs.forEach(function (v) {
-      var rv = rec.v[v - first], st = engine.facet("st", v)[0];
-      var va = el("a", "fr-r-version", rv[0] + (engine.latest[d] === v ? " (latest)" : "") + (st !== "published" ? " [" + st + "]" : ""));
-      va.href = root + rv[1];
-      va.setAttribute("data-ref", rec.n + "@" + rv[0]);
-      more.appendChild(va);
-    });
-    li.appendChild(more);
-    return li;
-  }
   /* Results in steps, so the first ones are on screen before work that grows with the hits: each
    * result is painted as soon as its display record and those of the results above it are in (the
    * early start in search.html's head has usually asked for the first FS.FIRST already), then,
@@ -110,28 +73,24 @@
     window.requestAnimationFrame(function () { setTimeout(go, 0); });
     setTimeout(go, 100);
   }
-  function firstOnScreen() {
-    FS.mark("painted");
-    if (window.frSearchFirstAt === undefined) window.frSearchFirstAt = performance.now();
-  }
   function update() {
     var qs = writeUrl();
     var mine = ++generation;
     return engine.search(state.q, state.sel).then(function (res) {
       if (mine !== generation) return;
-      var n = res.ranked.length, chain = Promise.resolve();
-      for (var i = 0; i < Math.min(n, LIMIT); i++) {
+      var n = res.ranked.length, chain = Promise.resolve(), kept = FS.takeEarly(res);
+      for (var i = kept; i < Math.min(n, LIMIT); i++) {
         chain = (function (i, rec) {
           return chain.then(function () { return rec; }).then(function (got) {
             if (mine !== generation) return;
             if (i === 0) list.textContent = "";
-            list.appendChild(renderResult(res, i, got));
-            if (i === 0) firstOnScreen();
+            list.appendChild(FS.renderView(engine.view(res, i, got, root)));
+            if (i === 0) FS.firstOnScreen();
           });
         })(i, engine.record(res.ranked.dataset(i)));
         chain.catch(function () { /* reported once, below */ });
       }
-      if (n === 0) { list.textContent = ""; firstOnScreen(); }
+      if (n === 0) { list.textContent = ""; FS.firstOnScreen(); }
       return chain.then(function () {
         if (mine !== generation) return;
         var nVersions = res.ranked.nVersions;

@@ -144,6 +144,46 @@ def test_exact_column_name_ranks_above_prefix_matches(browser, ranking_site_serv
         w.page.close()
 
 
+def test_the_early_start_paints_the_first_results_itself(browser, ranking_site_server):
+    """search.html's early copy of the engine (first in the head) paints the URL's first results
+    without search.js: blocked, the first FIRST (10) still appear, in the order search.js shows
+    them; with search.js, it keeps those and adds the rest, none twice."""
+    w = Watched(browser, ranking_site_server)
+    try:
+        page = w.goto("search.html?q=feat_kappa_1")
+        shown(page, "q=feat_kappa_1")
+        full = _results(page)
+        assert len(full) == len(set(full)) == 50 and full[0] == "zz_exact_column"
+        assert w.errors == []
+    finally:
+        w.page.close()
+    w = Watched(browser, ranking_site_server)
+    try:
+        w.page.route("**/assets/search.js", lambda route: route.abort())
+        page = w.goto("search.html?q=feat_kappa_1")
+        wait_until(page, "document.querySelectorAll('#fr-results li').length === 10")
+        assert _results(page) == full[:10]
+        assert page.evaluate("typeof window.frSearchFirstAt") == "number"
+        assert page.inner_text("#fr-summary") == "Loading the index…"  # search.js never ran
+        assert page.get_attribute("#fr-results li a.fr-r-name", "href").startswith("datasets/zz_exact_column/")
+    finally:
+        w.page.close()
+
+
+def test_search_page_head_starts_the_query_first(built_site):
+    """The policy comes before every script and stylesheet, and search.html's early engine and
+    index preloads before any stylesheet (docs/site.md, "Speed")."""
+    html = (built_site[0] / "search.html").read_text()
+    head = html[:html.index("</head>")]
+    csp = head.index('http-equiv="Content-Security-Policy"')
+    assert csp < head.index('rel="stylesheet"') and csp < head.index("<script")
+    early = head.index("data-early")
+    assert early < head.index('rel="stylesheet"') and head.index('as="fetch"') < head.index('rel="stylesheet"')
+    assert head.count("data-early") == 1
+    other = (built_site[0] / "index.html").read_text()
+    assert "data-early" not in other and 'as="fetch"' not in other
+
+
 def test_facets_narrow_and_deprecated_hidden_by_default(watched):
     page = watched.goto("search.html")
     page.wait_for_selector("#fr-search[data-ready]")
