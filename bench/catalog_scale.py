@@ -106,7 +106,7 @@ def main() -> None:
         if not args.no_browser:
             from bench.search_scale import measure
 
-            measure(site, runs=3)
+            measure([site], runs=3)
     finally:
         if args.registry:  # leave the kept registry as it was written
             for p in (reg / "datasets").glob("*/v99*.json"):

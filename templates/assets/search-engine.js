@@ -585,8 +585,12 @@
   function early(script) {
     mark("early");
     var root = script.getAttribute("src").replace(/assets\/search-engine\.js(\?.*)?$/, "");
-    var p = new URLSearchParams(window.location.search);
-    firstViews(engineFor(root), p.get("q") || "", selectionFrom(p), root, paintEarly).catch(function () { /* search.js reports it */ });
+    var p = new URLSearchParams(window.location.search), text = p.get("q") || "";
+    firstViews(engineFor(root), text, selectionFrom(p), root, function (key, i, view) {
+      var input = document.getElementById("fr-q");
+      if (i === 0 && input && !input.value) input.value = text;  /* the box says what is shown */
+      paintEarly(key, i, view);
+    }).catch(function () { /* search.js reports it */ });
   }
   window.FrSearch = { Engine: Engine, engine: engineFor, queryTerms: queryTerms, textTerms: textTerms, FACETS: FACETS,
                       FIRST: FIRST, emptySelection: emptySelection, selectionFrom: selectionFrom, siteRoot: siteRoot,

@@ -165,6 +165,7 @@ def test_the_early_start_paints_the_first_results_itself(browser, ranking_site_s
         assert _results(page) == full[:10]
         assert page.evaluate("typeof window.frSearchFirstAt") == "number"
         assert page.inner_text("#fr-summary") == "Loading the index…"  # search.js never ran
+        assert page.input_value("#fr-q") == "feat_kappa_1"
         assert page.get_attribute("#fr-results li a.fr-r-name", "href").startswith("datasets/zz_exact_column/")
     finally:
         w.page.close()
