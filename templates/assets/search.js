@@ -79,6 +79,15 @@
     return engine.search(state.q, state.sel).then(function (res) {
       if (mine !== generation) return;
       var n = res.ranked.length, chain = Promise.resolve(), kept = FS.takeEarly(res);
+      /* the records of the first FS.FIRST results are asked for at once (the early start has
+       * usually asked already), the others once those are in: 50 requests at once would hold
+       * back the first result's (a rare word's results sit in as many record files) */
+      var head = engine.records(res.ranked, 0, FS.FIRST);
+      head.catch(function () { /* reported once, below */ });
+      function recordOf(i) {
+        var d = res.ranked.dataset(i);
+        return i < FS.FIRST ? engine.record(d) : head.then(function () { return engine.record(d); });
+      }
       for (var i = kept; i < Math.min(n, LIMIT); i++) {
         chain = (function (i, rec) {
           return chain.then(function () { return rec; }).then(function (got) {
@@ -87,7 +96,7 @@
             list.appendChild(FS.renderView(engine.view(res, i, got, root)));
             if (i === 0) FS.firstOnScreen();
           });
-        })(i, engine.record(res.ranked.dataset(i)));
+        })(i, recordOf(i));
         chain.catch(function () { /* reported once, below */ });
       }
       if (n === 0) { list.textContent = ""; FS.firstOnScreen(); }
