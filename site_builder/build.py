@@ -321,7 +321,7 @@ def _frozen_catalog(registry_uri: str, cache=None) -> Iterator[RegistrySnapshot]
     touch its pages either (the fork recipe in the `gc` docs).
     """
     with gc_paused():
-        catalog = cache.read(registry_uri) if cache is not None else RegistrySnapshot.read(registry_uri)
+        catalog = cache.read() if cache is not None else RegistrySnapshot.read(registry_uri)
         gc.freeze()
     try:
         yield catalog

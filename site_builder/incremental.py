@@ -156,9 +156,10 @@ class Cache:
     reader: Optional[ReadCache] = None
     parts: Optional[PartStore] = None
 
-    def read(self, registry_uri: str) -> RegistrySnapshot:
-        """The catalog, reading only what changed since the last build (`doc_cache`)."""
-        self.reader = ReadCache(self.root, registry_uri)
+    def read(self) -> RegistrySnapshot:
+        """The catalog of the registry this cache was opened for, reading only what changed since
+        the last build (`doc_cache`)."""
+        self.reader = ReadCache(self.root, self.registry_uri)
         catalog = self.reader.read()
         catalog.parts = self.parts = PartStore(str(self.root / "parts"), code=self.code)
         return catalog

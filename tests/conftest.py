@@ -13,8 +13,10 @@ import contextlib
 import logging
 import os
 import socket
+import sys
 import threading
 import uuid
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -44,6 +46,16 @@ AWS_TEST_ENV = {
 # while importing pyiceberg's filter grammar; an `ignore` option for the module pyparsing keeps
 # them off. It ignores nothing else: its module field must equal the warning's module exactly.
 CHILD_WARNINGS = {"PYTHONWARNINGS": "error,ignore:::pyparsing"}
+
+
+class QuietThreadingHTTPServer(ThreadingHTTPServer):
+    """A loopback test server that does not print a traceback when its client hangs up mid-answer
+    (gcsfs and requests drop connections they no longer need); any other error is printed."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 @contextlib.contextmanager

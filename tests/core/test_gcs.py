@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Iterator
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -24,7 +24,7 @@ from registry.model import Status
 from registry.publish import deprecate, publish
 from registry.storage import AlreadyExists, Store
 
-from tests.conftest import serving
+from tests.conftest import QuietThreadingHTTPServer, serving
 
 from .conftest import base_spec
 
@@ -86,7 +86,7 @@ class PreconditionProxy(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def gcs_with_preconditions(gcs_server: str) -> Iterator[str]:
     handler = type("Proxy", (PreconditionProxy,), {"upstream": gcs_server})
-    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
+    with serving(QuietThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
         yield url
 
 
