@@ -499,43 +499,34 @@
     if (text !== undefined) e.textContent = text;
     return e;
   }
-  /* search.html's result i of `res` (display record `rec`) as plain data: what the list item shows,
-   * links relative to the site root `root` (renderView makes the item). */
-  Engine.prototype.view = function (res, i, rec, root) {
-    var self = this, d = res.ranked.dataset(i), vs = res.ranked.versions(i), latest = this.latest[d];
+  /* search.html's result i of `res` (display record `rec`) as a list item, links relative to the
+   * site root `root`; the early start and search.js paint the same item. All text goes in through
+   * textContent. */
+  function renderResult(engine, res, i, rec, root) {
+    var d = res.ranked.dataset(i), vs = res.ranked.versions(i), latest = engine.latest[d];
     var best = vs.indexOf(latest) >= 0 ? latest : vs[0];
-    var first = this.firstVersion[d], bv = rec.v[best - first], tags = this.facet("t", best);
-    return {
-      dataset: rec.n, name: rec.n + "@" + bv[0], href: root + bv[1], title: rec.t,
-      facts: this.facet("s", best)[0] + " \u00b7 materialization " + this.facet("m", best).join(", ") + " \u00b7 " +
-        this.facet("f", best)[0] + " \u00b7 " + this.facet("st", best)[0] + (tags.length ? " \u00b7 " + tags.join(", ") : ""),
-      why: this.matched(res.scores, best, rec),
-      versions: vs.map(function (v) {
-        var rv = rec.v[v - first], st = self.facet("st", v)[0];
-        return { text: rv[0] + (latest === v ? " (latest)" : "") + (st !== "published" ? " [" + st + "]" : ""),
-                 href: root + rv[1], ref: rec.n + "@" + rv[0] };
-      })
-    };
-  };
-  /* a result's view (Engine.view) as search.html's list item. All text goes in through textContent. */
-  function renderView(view) {
+    var first = engine.firstVersion[d], bv = rec.v[best - first], tags = engine.facet("t", best);
     var li = el("li", "fr-result");
-    li.setAttribute("data-dataset", view.dataset);
-    var a = el("a", "fr-r-name", view.name);
-    a.href = view.href;
+    li.setAttribute("data-dataset", rec.n);
+    var a = el("a", "fr-r-name", rec.n + "@" + bv[0]);
+    a.href = root + bv[1];
     li.appendChild(a);
-    li.appendChild(el("div", "fr-r-title", view.title));
-    li.appendChild(el("div", "fr-r-facts fr-muted", view.facts));
-    if (view.why) {
-      var wd = el("div", "fr-r-why fr-muted", view.why.text);
-      wd.setAttribute("data-fields", view.why.fields);
+    li.appendChild(el("div", "fr-r-title", rec.t));
+    li.appendChild(el("div", "fr-r-facts fr-muted",
+      engine.facet("s", best)[0] + " \u00b7 materialization " + engine.facet("m", best).join(", ") + " \u00b7 " +
+      engine.facet("f", best)[0] + " \u00b7 " + engine.facet("st", best)[0] + (tags.length ? " \u00b7 " + tags.join(", ") : "")));
+    var why = engine.matched(res.scores, best, rec);
+    if (why) {
+      var wd = el("div", "fr-r-why fr-muted", why.text);
+      wd.setAttribute("data-fields", why.fields);
       li.appendChild(wd);
     }
     var more = el("div", "fr-r-versions");
-    view.versions.forEach(function (v) {
-      var va = el("a", "fr-r-version", v.text);
-      va.href = v.href;
-      va.setAttribute("data-ref", v.ref);
+    vs.forEach(function (v) {
+      var rv = rec.v[v - first], st = engine.facet("st", v)[0];
+      var va = el("a", "fr-r-version", rv[0] + (latest === v ? " (latest)" : "") + (st !== "published" ? " [" + st + "]" : ""));
+      va.href = root + rv[1];
+      va.setAttribute("data-ref", rec.n + "@" + rv[0]);
       more.appendChild(va);
     });
     li.appendChild(more);
@@ -551,12 +542,12 @@
    * page above it are in). search.js takes over with `takeEarly`: it keeps what was painted for the
    * same query and paints the rest. */
   var painted = { key: null, count: 0, done: false };
-  function paintEarly(key, i, view) {
+  function paintEarly(engine, res, i, rec, root) {
     var list = document.getElementById("fr-results");
-    if (painted.done || !list || (painted.key !== null && painted.key !== key) || painted.count !== i) return;
+    if (painted.done || !list || (painted.key !== null && painted.key !== res.key) || painted.count !== i) return;
     if (i === 0) list.textContent = "";
-    list.appendChild(renderView(view));
-    painted.key = key;
+    list.appendChild(renderResult(engine, res, i, rec, root));
+    painted.key = res.key;
     painted.count = i + 1;
     if (i === 0) firstOnScreen();
   }
@@ -566,35 +557,31 @@
     painted.done = true;
     return painted.key === res.key ? painted.count : 0;
   }
-  /* The first FIRST results of a query as views, each given to `send(key, i, view)` in order as soon
-   * as it and those above it are known; resolves to the number of results. */
-  function firstViews(engine, text, sel, root, send) {
-    return engine.search(text, sel).then(function (res) {
-      var chain = Promise.resolve();
-      for (var i = 0; i < Math.min(res.ranked.length, FIRST); i++) {
-        chain = (function (i, rec) {  /* fetched at once, sent in order */
-          return chain.then(function () { return rec; }).then(function (got) { send(res.key, i, engine.view(res, i, got, root)); });
-        })(i, engine.record(res.ranked.dataset(i)));
-      }
-      return chain.then(function () { return res.ranked.length; });
-    });
-  }
   /* search.html's early copy of this script (the first script in its head, templates/theme/main.html):
-   * start the URL's query now and paint its first results. (A worker was tried for this and measured
-   * slower on 2 cores: it competes with the page's own first layout, docs/benchmarks.md.) */
+   * start the URL's query now and paint its first FIRST results, each as soon as its record and
+   * those above it are in (all asked for at once). (A worker was tried for this and measured slower
+   * on 2 cores: it competes with the page's own first layout, docs/benchmarks.md.) */
   function early(script) {
     mark("early");
     var root = script.getAttribute("src").replace(/assets\/search-engine\.js(\?.*)?$/, "");
-    var p = new URLSearchParams(window.location.search), text = p.get("q") || "";
-    firstViews(engineFor(root), text, selectionFrom(p), root, function (key, i, view) {
-      var input = document.getElementById("fr-q");
-      if (i === 0 && input && !input.value) input.value = text;  /* the box says what is shown */
-      paintEarly(key, i, view);
+    var p = new URLSearchParams(window.location.search), text = p.get("q") || "", engine = engineFor(root);
+    engine.search(text, selectionFrom(p)).then(function (res) {
+      var chain = Promise.resolve();
+      for (var i = 0; i < Math.min(res.ranked.length, FIRST); i++) {
+        chain = (function (i, rec) {
+          return chain.then(function () { return rec; }).then(function (got) {
+            var input = document.getElementById("fr-q");
+            if (i === 0 && input && !input.value) input.value = text;  /* the box says what is shown */
+            paintEarly(engine, res, i, got, root);
+          });
+        })(i, engine.record(res.ranked.dataset(i)));
+      }
+      return chain;
     }).catch(function () { /* search.js reports it */ });
   }
   window.FrSearch = { Engine: Engine, engine: engineFor, queryTerms: queryTerms, textTerms: textTerms, FACETS: FACETS,
                       FIRST: FIRST, emptySelection: emptySelection, selectionFrom: selectionFrom, siteRoot: siteRoot,
-                      early: early, mark: mark, el: el, renderView: renderView, firstOnScreen: firstOnScreen,
+                      early: early, mark: mark, el: el, renderResult: renderResult, firstOnScreen: firstOnScreen,
                       takeEarly: takeEarly };
   if (me && me.hasAttribute("data-early")) early(me);
 })();

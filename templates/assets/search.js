@@ -93,7 +93,7 @@
           return chain.then(function () { return rec; }).then(function (got) {
             if (mine !== generation) return;
             if (i === 0) list.textContent = "";
-            list.appendChild(FS.renderView(engine.view(res, i, got, root)));
+            list.appendChild(FS.renderResult(engine, res, i, got, root));
             if (i === 0) FS.firstOnScreen();
           });
         })(i, recordOf(i));
