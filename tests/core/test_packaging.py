@@ -108,7 +108,7 @@ def test_installed_wheel_builds_the_example_site_that_renders_in_chromium(wheel_
     from playwright.sync_api import sync_playwright
 
     from tests.site.conftest import _serve
-    from tests.site.test_browser import ARGS, CHROMIUM, Watched, _results, wait_until
+    from tests.site.test_browser import ARGS, CHROMIUM, Watched, _results, shown
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -121,8 +121,7 @@ def test_installed_wheel_builds_the_example_site_that_renders_in_chromium(wheel_
                 page = w.goto("search.html")
                 page.wait_for_selector("#fr-search[data-ready]")
                 page.fill("#fr-q", "synapse_embedding_vec")
-                wait_until(page, "document.querySelector('#fr-results li') && "
-                                 "new URLSearchParams(location.search).get('q') === 'synapse_embedding_vec'")
+                shown(page, "q=synapse_embedding_vec")  # this query's results, not the list before it
                 assert _results(page)[0] == "synapse_embeddings"
                 assert any(u.endswith("mermaid.min.js") for u in w.requests)
                 assert w.errors == [] and w.foreign() == []
