@@ -1,11 +1,13 @@
-"""Build the catalog site: documents -> Markdown (jinja2) -> HTML (MkDocs Material) + JSON + search.
+"""Build the catalog site: documents -> HTML (jinja2 templates, MkDocs Material's theme) + JSON + search.
 
     build_site("gs://lab-registry/", "site/")
 
 Phases, each timed in the report: read every document concurrently and validate it (invalid ones
-are skipped and listed; `strict=True` fails instead), render Markdown pages into a scratch docs dir,
-run `mkdocs build` in-process on a config derived from the repository's `mkdocs.yml`, then write the
-JSON API, the search index and the vendored scripts into the output.
+are skipped and listed; `strict=True` fails instead); render the pages that summarise the catalog
+as Markdown into a scratch docs dir; run `mkdocs build` in-process on a config derived from the
+repository's `mkdocs.yml` (those pages plus two theme shells); render every dataset and version page
+straight into the shell (`site_builder.shell`). A forked child writes the JSON API and the search
+index meanwhile.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ from registry.errors import RegistryError
 from . import paths
 from .catalog import RegistrySnapshot, Skipped, version_labels
 from .jsonout import write_json
-from .pages import render_pages, templates_dir
+from .pages import dataset_pages, page_writer, summary_pages, templates_dir
 from .search_index import SearchIndexSize, write_search_index
-from .shell import EXCLUDE as SHELL_EXCLUDE, fix_sitemap, pour, write_shell_sources
+from .shell import EXCLUDE as SHELL_EXCLUDE, fix_sitemap, load_shells, remove_shells, write_shell_sources
 from .vendor import check_vendor, copy_vendor
 
 
@@ -245,31 +247,27 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
         staging = build_dir / "staging"
         side = _start_side_outputs(catalog, staging, site_url, generated_at, cache)
         docs_dir = cache.docs if cache else build_dir / "docs"
-        bulk_dir = cache.bulk if cache else build_dir / "bulk"
         fragments_dir = cache.fragments if cache else build_dir / "fragments"
         site_dir = cache.site if cache else out
-        t = time.perf_counter()
+        t = time.perf_counter()  # the pages MkDocs renders: home, lists, browse pages, workbenches
         if cache:
             cache.clear_summary_pages()
         shutil.copytree(templates_dir() / "assets", docs_dir / "assets", dirs_exist_ok=True)
-        bulk: list[str] = []
-        with _progress(show, "rendering pages", report.versions) as tick:
-            report.pages = render_pages(
-                catalog, str(docs_dir), str(fragments_dir), site_url=site_url,
-                signer_url=signer_url, registry_uri=registry_uri, generated_at=generated_at, tick=tick,
-                reuse=cache.reuse if cache else None, reuse_page=cache.reuse_page if cache else None,
-                bytecode_dir=str(cache.root / "jinja") if cache else None, bulk=bulk, bulk_dir=str(bulk_dir),
-            )
+        writer = page_writer(str(docs_dir), str(fragments_dir), site_url=site_url, signer_url=signer_url,
+                             registry_uri=registry_uri, generated_at=generated_at,
+                             reuse_page=cache.reuse_page if cache else None,
+                             bytecode_dir=str(cache.root / "jinja") if cache else None)
+        summary_pages(writer, catalog)
         if cache:
             cache.prune(catalog)
-        write_shell_sources(str(docs_dir))  # after prune, which removes dataset pages it does not know
+        write_shell_sources(str(docs_dir), writer.front)  # after prune, which removes pages it does not know
         report.timings["render"] = time.perf_counter() - t
 
         t = time.perf_counter()
         config_path = mkdocs_config(build_dir, docs_dir, site_dir, site_url, fragments_dir,
                                     cache.root / "jinja-theme" if cache else None)
         if show:
-            print(f"mkdocs: building {report.pages} pages…", file=sys.stderr)
+            print(f"mkdocs: building {writer.count} pages…", file=sys.stderr)
         from mkdocs.commands.build import build as mkdocs_build
         from mkdocs.config import load_config
 
@@ -280,17 +278,22 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
         report.mkdocs_warnings = [m for m in collected.messages if "'dirty' build" not in m]
         report.timings["mkdocs"] = time.perf_counter() - t
 
-        t = time.perf_counter()  # dataset and version pages: Material's shell, filled in
-        pour(str(site_dir), str(bulk_dir), str(fragments_dir), bulk)
-        del bulk
+        t = time.perf_counter()  # dataset and version pages: rendered straight into Material's shell
+        writer.shells, writer.site_dir = load_shells(str(site_dir), str(docs_dir)), str(site_dir)
+        with _progress(show, "rendering dataset pages", report.versions) as tick:
+            dataset_pages(writer, catalog, tick=tick, reuse=cache.reuse if cache else None)
+        remove_shells(str(site_dir))
+        report.pages = writer.count
         # the pages' own paths (`paths`): a dataset or version named `index` has an encoded one
         fix_sitemap(str(site_dir), site_url, (paths.dataset_page(ds.name) for ds in catalog.datasets.values()),
                     (paths.version_page(ds.name, label) for ds in catalog.datasets.values()
                      for label in catalog.part("labels", ds, version_labels)))
-        report.timings["shell pages"] = time.perf_counter() - t
+        report.timings["dataset pages"] = time.perf_counter() - t
 
         t = time.perf_counter()
         result = _finish_side_outputs(side, staging)
+        report.timings["wait"] = time.perf_counter() - t  # for the child, when it is still running
+        t = time.perf_counter()
         report.json_files = result["json_files"]
         report.search = SearchIndexSize(**result["search"])
         report.timings["json+search (parallel)"] = result["seconds"]
@@ -304,7 +307,7 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
             for item in staging.iterdir():
                 shutil.move(str(item), str(out / item.name))
         copy_vendor(str(out))
-        report.timings["wait+copy"] = time.perf_counter() - t
+        report.timings["move+copy"] = time.perf_counter() - t
         if cache:
             cache.finish()
     finally:

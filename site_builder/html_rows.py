@@ -11,7 +11,7 @@ nothing here is trusted but the literal markup.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 from markupsafe import Markup
 
@@ -189,3 +189,57 @@ def tags(root: str, doc: DatasetDocument) -> Markup:
 def undescribed(names: list[str]) -> Markup:
     """The list of columns without a description (Quality section)."""
     return Markup(", ".join(f"<code>{esc(n)}</code>" for n in names))
+
+
+
+def num(n: Optional[int]) -> str:
+    """A count as a person reads it (`1,200`), "–" when unknown: the templates' `num` filter."""
+    return "–" if n is None else f"{n:,}"
+
+
+_LATEST_ROW = ' class="fr-latest"'
+_LATEST_BADGE = ' <span class="fr-badge fr-latest-badge">latest</span>'
+
+
+def group_rows(root: str, folder: str, entries: Iterable[Any]) -> Markup:
+    """The `<tbody>` rows of a datastack, tag or owner page, one per dataset (`pages.GroupEntry`).
+    In Python because the group pages together list every dataset several times (each tag and
+    owner): as a Jinja loop they were the largest part of the summary pages' render."""
+    r = esc(root)
+    out = []
+    for e in entries:
+        d = e.shown
+        name = esc(e.name)
+        dpage = r + esc(paths.dataset_page(e.name))
+        status = esc(d.status)
+        stack = "" if folder == "datastacks" else f"<td>{esc(d.datastack)}</td>"
+        here = num(e.here) + ("" if e.here == e.all else f" of {num(e.all)}")
+        out.append(
+            f'<tr data-dataset="{name}"{_LATEST_ROW if d.is_latest else ""}><td><a href="{dpage}">{name}</a></td>'
+            f'<td><a href="{r}{esc(paths.version_page(d.name, d.version))}">{esc(d.version)}</a>'
+            f'{_LATEST_BADGE if d.is_latest else ""}</td><td>{esc(d.title)}</td>'
+            f'<td><span class="fr-badge fr-status-{status}">{status}</span></td>{stack}<td>{_joined(d.mats)}</td>'
+            f'<td>{esc(d.format)}</td><td><time datetime="{esc(d.published_iso)}">{esc(d.published_date)}</time></td>'
+            f'<td>{num(d.row_count)}</td><td><a href="{dpage}" title="every version of {name}">{here}</a></td></tr>\n')
+    return Markup("".join(out))
+
+
+def matrix_rows(root: str, matrix: dict[str, Any]) -> Markup:
+    """The `<tbody>` rows of a compatibility matrix (`pages.compatibility_matrix`): a row per
+    dataset, a cell per materialization version of the datastack. In Python because one
+    datastack's matrix at 100,000 versions is ~10,000 rows of dozens of cells each, re-rendered
+    whenever one of its datasets changes."""
+    r = esc(root)
+    mats = [(m, f'<td data-mat="{esc(m)}">') for m in matrix["mats"]]
+    out = []
+    for name, row in matrix["rows"].items():
+        cells = []
+        for m, td in mats:
+            links = "".join(
+                f'<a class="fr-cell{" fr-cell-deprecated" if d.status == "deprecated" else ""}" '
+                f'data-version="{esc(d.version)}" href="{r}{esc(paths.version_page(d.name, d.version))}">'
+                f"{esc(d.version)}</a> " for d in row.get(m, ()))
+            cells.append(f"{td}{links}</td>")
+        out.append(f'<tr data-dataset="{esc(name)}"><th><a href="{r}{esc(paths.dataset_page(name))}">{esc(name)}</a>'
+                   f'</th>{"".join(cells)}</tr>\n')
+    return Markup("".join(out))

@@ -1,13 +1,14 @@
 """Incremental builds: reuse the pages of datasets whose inputs did not change.
 
 A rebuild after one publish should not re-render and re-convert 10,000 unchanged pages. With a
-`cache_dir`, the build keeps its Markdown docs dir, fragments and MkDocs output there between runs:
+`cache_dir`, the build keeps its Markdown docs dir and fragments (the summary pages MkDocs renders)
+and the site (those pages' HTML and every dataset and version page's) there between runs:
 
 * each dataset gets a key: a hash of the build parameters, the templates and builder code, its own
   documents, and the documents of every dataset it points at or that points at it (references,
   lineage) - everything its dataset and version pages are rendered from;
-* a dataset whose key is unchanged is not rendered (its files keep their old mtime), and MkDocs
-  runs in `dirty` mode, which skips a page whose output is newer than its source;
+* a dataset whose key is unchanged is not rendered (its HTML pages stay as they are), and MkDocs
+  runs in `dirty` mode, which skips a summary page whose output is newer than its source;
 * pages of datasets or versions that disappeared are removed from the cache, so they are not in
   the output (deploy then deletes them from the bucket);
 * pages that summarise everything (home, the dataset list, the browse indexes) are always
@@ -42,7 +43,7 @@ from .doc_cache import ReadCache
 from .parts import PartStore
 
 STATE = "state.json"
-STATE_FORMAT = 3
+STATE_FORMAT = 4  # 4: dataset and version pages have no skeletons (`bulk/`) or fragments
 
 
 def code_hash(templates: Path) -> str:
@@ -125,12 +126,6 @@ class Cache:
     @property
     def docs(self) -> Path:
         return self.root / "docs"
-
-    @property
-    def bulk(self) -> Path:
-        """Skeletons of the dataset and version pages (`pages.PageWriter.bulk_dir`): outside
-        `docs`, so MkDocs lists only the few summary pages."""
-        return self.root / "bulk"
 
     @property
     def fragments(self) -> Path:
@@ -219,7 +214,7 @@ class Cache:
             (self.docs / "datasets" / "index.md").unlink()
 
     def prune(self, catalog: RegistrySnapshot) -> int:
-        """Remove pages of datasets/versions no longer in the catalog (skeletons, fragments, site),
+        """Remove pages of datasets/versions no longer in the catalog (their HTML in the site),
         from the previous build's list of them: no walk over the ~130,000 pages of a large site."""
         for rel in set(self.previous_pages) - set(self.current_pages):  # browse pages now gone
             for extra in (self.docs / rel, self.fragments / (rel + ".json")):
@@ -228,16 +223,14 @@ class Cache:
         self.current_bulk = bulk_pages(catalog)
         removed = 0
         for rel in sorted(set(self.previous_bulk) - self.current_bulk):
-            for extra in (self.bulk / rel, self.fragments / (rel + ".json"), self.site / (rel[:-3] + ".html")):
-                if extra.exists():
-                    extra.unlink()
+            page = self.site / (rel[:-3] + ".html")
+            if page.exists():
+                page.unlink()
             removed += 1
-        if removed:
-            for base in (self.bulk / "datasets", self.fragments / "datasets", self.site / "datasets"):
-                if base.exists():  # directories of datasets that are gone entirely
-                    for d in sorted(base.iterdir()):
-                        if d.is_dir() and not any(d.iterdir()):
-                            d.rmdir()
+        if removed and (self.site / "datasets").exists():
+            for d in sorted((self.site / "datasets").iterdir()):  # folders of datasets that are gone entirely
+                if d.is_dir() and not any(d.iterdir()):
+                    d.rmdir()
         if self.site.exists():  # MkDocs' output pages whose source page is gone (dirty builds keep them)
             sources = _files(self.docs, ".md")
             dataset_dirs = {paths.segment(n) for n in catalog.datasets} | {"_shell"}
@@ -293,7 +286,7 @@ def _files(root: Path, suffix: str, skip: frozenset[str] | set[str] = frozenset(
 
 
 def bulk_pages(catalog: RegistrySnapshot) -> set[str]:
-    """Every dataset and version page's skeleton path, without parsing unchanged documents."""
+    """Every dataset and version page's path (as `<page>.md`), without parsing unchanged documents."""
     out: set[str] = set()
     for ds in catalog.datasets.values():
         out.add(paths.dataset_page(ds.name)[:-5] + ".md")
@@ -345,14 +338,25 @@ def sync_tree(sources: list[Path], dst: Path, unchanged: frozenset[str] | set[st
             if prefix + f not in wanted:
                 os.unlink(os.path.join(dirpath, f))
                 emptied.add(dirpath)
+    made: set[str] = set()
     for rel, s in wanted.items():
         d = os.path.join(dst_s, rel)
         try:
-            a, b = os.stat(s), os.stat(d)
-            if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev):
-                continue
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(d), exist_ok=True)
+            b = os.stat(d)
+        except FileNotFoundError:  # new here: one link (atomic: a reader sees no file or all of it)
+            folder = os.path.dirname(d)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            try:
+                os.link(s, d)
+            except OSError:
+                shutil.copy2(s, d + ".fr-sync")
+                os.replace(d + ".fr-sync", d)
+            continue
+        a = os.stat(s)
+        if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev):
+            continue
         tmp = d + ".fr-sync"
         try:
             os.link(s, tmp)

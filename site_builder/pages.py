@@ -1,4 +1,4 @@
-"""Render the catalog into Markdown files (jinja2 templates in `templates/`), one per page.
+"""Render the catalog's pages from the jinja2 templates in `templates/`: Markdown for MkDocs, or HTML in the shell.
 
 Pages carry their untrusted content as HTML escaped by Jinja autoescape (or sanitised Markdown),
 inside raw HTML blocks, so Python-Markdown (MkDocs) never interprets publisher text as Markdown:
@@ -35,7 +35,7 @@ from .catalog import RegistrySnapshot, slug
 from .jsonout import json_ld, script_json, version_api
 from .pagination import paginate
 from .sanitize import markdown_to_safe_html, plain_text, safe_url
-from .shell import is_bulk
+from .shell import Shell, ShellKey, is_bulk, shell_page
 from .summaries import DatasetSummary, VersionRow, summaries
 
 
@@ -68,10 +68,6 @@ def _vpage(target: Any) -> str:
     if isinstance(target, str):
         return paths.ref_page(target)
     return paths.version_page(target.name, target.version)
-
-
-def _num(n: Optional[int]) -> str:
-    return "–" if n is None else f"{n:,}"
 
 
 def _fact(value: Any) -> str:
@@ -117,7 +113,7 @@ def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
         dpage=paths.dataset_page,
         dapi=paths.dataset_api,
         human_bytes=lambda n: human_bytes(n, missing="–"),
-        num=_num,
+        num=html_rows.num,
         fact=_fact,
         plain=plain_text,
         script_json=lambda d: Markup(script_json(d)),
@@ -130,9 +126,10 @@ def environment(bytecode_dir: Optional[str] = None) -> jinja2.Environment:
 @dataclass
 class PageWriter:
     """Writes one page as a Markdown skeleton under `docs_dir` plus its HTML fragments under
-    `fragments_dir` (see :mod:`site_builder.mkdocs_hooks`). Templates mark the Markdown headings
-    with a per-build nonce (`{{ H }}## Title`); everything else is HTML. Untrusted text cannot
-    forge a heading line because it cannot know the nonce."""
+    `fragments_dir` (see :mod:`site_builder.mkdocs_hooks`), or, for a dataset or version page once
+    `shells` are set, as finished HTML under `site_dir` (:func:`site_builder.shell.shell_page`).
+    Templates mark the Markdown headings with a per-build nonce (`{{ H }}## Title`); everything
+    else is HTML. Untrusted text cannot forge a heading line because it cannot know the nonce."""
 
     docs_dir: str
     fragments_dir: str
@@ -143,12 +140,16 @@ class PageWriter:
     reuse_page: Optional[Callable[[str, Iterable[str]], bool]] = None
     """Incremental builds: `reuse_page(rel, dataset names)` true means the page from the previous
     build is still right (it shows only those datasets, none of which changed)."""
-    bulk: Optional[list[str]] = None
-    """Dataset and version pages written this run (made from Material's shell, `site_builder.shell`)."""
-    bulk_dir: Optional[str] = None
-    """Where those pages' skeletons go (outside `docs_dir`, so MkDocs never lists them); None: docs_dir."""
+    shells: Optional[dict[ShellKey, Shell]] = None
+    """Material's shell per folder depth (`shell.load_shells`, after MkDocs): dataset and version
+    pages are then written as HTML into `site_dir`."""
+    site_dir: Optional[str] = None
     made: set[str] = field(default_factory=set)
     """Directories already created this run (one `makedirs` per folder, not two per page)."""
+
+    def front(self, title: str, toc: bool = True) -> str:
+        """The templates' front matter macro (`_macros.j2`), for the shells (`shell.write_shell_sources`)."""
+        return str(self.env.get_template("_macros.j2").module.front(title, toc=toc))  # type: ignore[attr-defined]
 
     def reused(self, rel: str, depends_on: Iterable[str]) -> bool:
         """True (and counted) when the previous build's page `rel` is still right: the caller then
@@ -158,28 +159,29 @@ class PageWriter:
             return True
         return False
 
+    def _open(self, path: str):
+        folder = os.path.dirname(path)
+        if folder not in self.made:
+            os.makedirs(folder, exist_ok=True)
+            self.made.add(folder)
+        return open(path, "w", encoding="utf-8")
+
     def write(self, rel: str, template: str, *, depends_on: Optional[Iterable[str]] = None, **ctx: Any) -> None:
         if depends_on is not None and self.reused(rel, depends_on):
             return
         depth = rel.count("/")
         root = "../" * depth
         text = self.env.get_template(template).render(root=root, H=self.nonce, **self.common, **ctx)
-        skeleton, fragments = split_page(text, self.nonce)
-        skeleton_dir = self.bulk_dir if self.bulk_dir is not None and is_bulk(rel) else self.docs_dir
-        for base, data in ((skeleton_dir, skeleton), (self.fragments_dir, None)):
-            path = os.path.join(base, rel if data is not None else rel + ".json")
-            folder = os.path.dirname(path)
-            if folder not in self.made:
-                os.makedirs(folder, exist_ok=True)
-                self.made.add(folder)
-            with open(path, "w", encoding="utf-8") as fh:
-                if data is not None:
-                    fh.write(data)
-                else:
-                    json.dump({"nonce": self.nonce, "fragments": fragments}, fh, ensure_ascii=False)
-        if self.bulk is not None and is_bulk(rel):
-            self.bulk.append(rel)
         self.count += 1
+        if self.shells is not None and self.site_dir is not None and is_bulk(rel):
+            with self._open(os.path.join(self.site_dir, rel[:-3] + ".html")) as fh:
+                fh.write(shell_page(self.shells, rel, text, self.nonce))
+            return
+        skeleton, fragments = split_page(text, self.nonce)
+        with self._open(os.path.join(self.docs_dir, rel)) as fh:
+            fh.write(skeleton)
+        with self._open(os.path.join(self.fragments_dir, rel + ".json")) as fh:
+            json.dump({"nonce": self.nonce, "fragments": fragments}, fh, ensure_ascii=False)
 
 
 def split_page(text: str, nonce: str) -> tuple[str, list[str]]:
@@ -294,19 +296,11 @@ def reference_rows(doc: DatasetDocument, catalog: RegistrySnapshot, join_facts: 
     return rows
 
 
-def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *, site_url: Optional[str], signer_url: Optional[str],
-                 registry_uri: str, generated_at: dt.datetime, tick: Callable[[int], None] = lambda n: None,
-                 reuse: Optional[Callable[[str], bool]] = None,
-                 reuse_page: Optional[Callable[[str, Iterable[str]], bool]] = None,
-                 bytecode_dir: Optional[str] = None, bulk: Optional[list[str]] = None,
-                 bulk_dir: Optional[str] = None) -> int:
-    """Write every page; returns the number of pages. `bulk` collects the dataset and version
-    pages written (their HTML is made from the shell, not by MkDocs: `site_builder.shell`).
-
-    `reuse(name)` true: the dataset's page and version pages from the previous build in the same
-    `docs_dir` are still right (the incremental build decided so from content hashes); they are
-    counted but not rendered or touched, so MkDocs' dirty build skips them too."""
-    env = environment(bytecode_dir)
+def page_writer(docs_dir: str, fragments_dir: str, *, site_url: Optional[str], signer_url: Optional[str],
+                registry_uri: str, generated_at: dt.datetime,
+                reuse_page: Optional[Callable[[str, Iterable[str]], bool]] = None,
+                bytecode_dir: Optional[str] = None) -> PageWriter:
+    """The writer of one build: its templates, the values every page shows, a fresh nonce."""
     common: dict[str, Any] = {
         "site_url": site_url,
         "signer_url": signer_url or "https://YOUR-SIGNER",
@@ -315,11 +309,31 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
         "generated_at": generated_at,
         "Status": Status,
     }
-    w = PageWriter(docs_dir, fragments_dir, env, common, nonce=secrets.token_hex(8), reuse_page=reuse_page,
-                   bulk=bulk, bulk_dir=bulk_dir)
-    refs_to = catalog.referenced_by()
+    return PageWriter(docs_dir, fragments_dir, environment(bytecode_dir), common, nonce=secrets.token_hex(8),
+                      reuse_page=reuse_page)
 
-    # ---- one page per dataset and per version
+
+def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *, site_url: Optional[str], signer_url: Optional[str],
+                 registry_uri: str, generated_at: dt.datetime) -> int:
+    """Every page as a Markdown skeleton + fragments (no shells: what MkDocs itself would take);
+    returns the number of pages. The build writes the summary pages this way and the dataset and
+    version pages after MkDocs, into the shell (`build._compile`)."""
+    w = page_writer(docs_dir, fragments_dir, site_url=site_url, signer_url=signer_url, registry_uri=registry_uri,
+                    generated_at=generated_at)
+    dataset_pages(w, catalog)
+    summary_pages(w, catalog)
+    return w.count
+
+
+def dataset_pages(w: PageWriter, catalog: RegistrySnapshot, tick: Callable[[int], None] = lambda n: None,
+                  reuse: Optional[Callable[[str], bool]] = None) -> None:
+    """One page per dataset and per version (97% of a large catalog's pages).
+
+    `reuse(name)` true: the dataset's page and version pages from the previous build are still
+    right (the incremental build decided so from content hashes); they are counted but not
+    rendered or touched."""
+    site_url = w.common["site_url"]
+    refs_to = catalog.referenced_by()
     for ds in catalog.datasets.values():
         if reuse is not None and reuse(ds.name):
             w.count += 1 + ds.count
@@ -358,10 +372,6 @@ def render_pages(catalog: RegistrySnapshot, docs_dir: str, fragments_dir: str, *
                 partitioned=bool(doc.inspected.partition_columns),
             )
             tick(1)
-
-    # ---- home, search, the dataset list and the browse pages (site_builder.summaries)
-    summary_pages(w, catalog)
-    return w.count
 
 
 class GroupCount(NamedTuple):

@@ -10,9 +10,10 @@ the table of contents (Material's own item markup, cut from the shell) and the b
 and the page's HTML fragments, joined as Python-Markdown joins blocks). The look is Material's, from
 Material's templates, and the shell follows any theme change at the next build.
 
-The skeletons stay in `docs_dir` (the incremental cache reasons about them), excluded from MkDocs
-by `exclude_docs`. A page's table of contents lists its `##` headings (the only level the
-templates use for sections; deeper ones get ids but no entry).
+MkDocs runs first (the summary pages and the two shells); then each dataset and version page is
+rendered from its template straight into the shell (`shell_page`, called by `pages.PageWriter`):
+no Markdown skeleton or fragment file is written for them. A page's table of contents lists its
+`##` headings (the only level the templates use for sections; deeper ones get ids but no entry).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import html
 import json
 import os
 import re
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from markdown.extensions.toc import slugify, unique
 
@@ -29,16 +30,20 @@ TITLE = "FRSHELLTITLEMARK"
 H1 = "FRSHELLHEADONE"
 H2 = "FRSHELLHEADTWO"
 BODY = "FRSHELLBODYMARK"
-SHELLS = {1: "datasets/_shell.md", 2: "datasets/_shell/_shell.md"}
-EXCLUDE = "/datasets/*.md\n/datasets/*/*.md\n!/datasets/index.md\n!/datasets/_shell.md\n!/datasets/_shell/_shell.md\n" \
+SHELLS = {"datasets/_shell.md": (1, True), "datasets/_shell-notoc.md": (1, False),
+          "datasets/_shell/_shell.md": (2, True), "datasets/_shell/_shell-notoc.md": (2, False)}
+"""The shell pages: one per folder depth and per front matter a bulk page's template asks for
+(`templates/_macros.j2` `front`, with or without the table of contents). `_shell` is no dataset's
+folder: a plain segment starts with a letter or digit, an encoded one ends in a hash (`paths`)."""
+EXCLUDE = "/datasets/*.md\n/datasets/*/*.md\n!/datasets/index.md\n" + "".join(f"!/{rel}\n" for rel in SHELLS) + \
     "!/datasets/index/*.md\n"
 """`exclude_docs` for MkDocs: every dataset and version page but the list (and its pages
-`datasets/index/<n>.md`, `paths.list_page`) and the shells."""
+`datasets/index/<n>.md`, `paths.list_page`) and the shells (none are written into the docs dir:
+a guard)."""
 
 TOC_JOIN = "\n      \n        "
 """What Material's toc loop leaves between two entries (so pages are byte for byte MkDocs' own)."""
 _HEADING = re.compile(r"^(#{1,6}) (.*)$")
-_PLACEHOLDER = re.compile(r"^FRBLOCK(\d+)-([0-9a-f]+)$")
 _UNESCAPE = re.compile(r"\\(.)")
 
 
@@ -46,23 +51,38 @@ def is_bulk(rel: str) -> bool:
     """A page made from the shell: `datasets/<name>.md` or `datasets/<name>/<version>.md`."""
     parts = rel.split("/")
     return parts[0] == "datasets" and rel != "datasets/index.md" and len(parts) in (2, 3) and \
-        parts[1] != "index" and rel not in SHELLS.values()  # datasets/index/<n>.md: the list's pages
+        parts[1] != "index" and rel not in SHELLS  # datasets/index/<n>.md: the list's pages
 
 
-def write_shell_sources(docs_dir: str) -> None:
-    """The shell pages' Markdown (rewritten every build, so a dirty MkDocs build renders them)."""
-    # the front matter every bulk page's template asks for (templates/_macros.j2 `front`): no left
-    # navigation (the table of contents stays), kept out of MkDocs' search
-    text = (f"---\ntitle: {TITLE}\nhide:\n  - navigation\nsearch:\n  exclude: true\n---\n\n# {H1}\n\n{BODY}\n\n## {H2}\n")
-    for rel in SHELLS.values():
+def write_shell_sources(docs_dir: str, front: Callable[..., str]) -> None:
+    """The shell pages' Markdown (rewritten every build, so a dirty MkDocs build renders them).
+    `front`: the templates' own front matter macro, so a shell asks Material for what the pages ask."""
+    for rel, (_depth, toc) in SHELLS.items():
         path = os.path.join(docs_dir, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write(f"{front(TITLE, toc=toc)}\n\n# {H1}\n\n{BODY}\n\n## {H2}\n")
+
+
+def _front_matter(lines: list[str]) -> tuple[Optional[str], tuple[str, ...], int]:
+    """(title, the other front matter lines, index of the first line after it). Those other
+    lines (what to hide, search) pick the shell a page is made in."""
+    if not lines or lines[0] != "---":
+        return None, (), 0
+    end = lines.index("---", 1)
+    title: Optional[str] = None
+    rest = []
+    for line in lines[1:end]:
+        if line.startswith("title: "):
+            value = line[len("title: "):]
+            title = json.loads(value) if value.startswith('"') else value
+        else:
+            rest.append(line)
+    return title, tuple(rest), end + 1
 
 
 class Shell:
-    """One depth's shell HTML, cut at the markers."""
+    """One shell page's HTML, cut at the markers."""
 
     def __init__(self, page: str, rel_html: str):
         h1_id, h2_id = slugify(H1, "-"), slugify(H2, "-")
@@ -104,82 +124,81 @@ class Shell:
         return self._fill(0, values) + items + self._fill(1, values) + body + self._fill(2, values)
 
 
-def load_shells(site_dir: str) -> dict[int, Shell]:
+ShellKey = tuple[int, tuple[str, ...]]
+"""(folder depth, front matter but the title): which shell a page is made in."""
+
+
+def load_shells(site_dir: str, docs_dir: str) -> dict[ShellKey, Shell]:
+    """Every shell MkDocs rendered into `site_dir`, by the front matter of its source in `docs_dir`."""
     shells = {}
-    for depth, rel in SHELLS.items():
+    for rel, (depth, _toc) in SHELLS.items():
+        with open(os.path.join(docs_dir, rel), encoding="utf-8") as fh:
+            _title, front, _start = _front_matter(fh.read().split("\n"))
         rel_html = rel[:-3] + ".html"
         with open(os.path.join(site_dir, rel_html), encoding="utf-8") as fh:
-            shells[depth] = Shell(fh.read(), rel_html)
+            shells[(depth, front)] = Shell(fh.read(), rel_html)
     return shells
 
 
-def page_html(shell: Shell, rel: str, skeleton: str, fragments: list[str], nonce: str) -> str:
-    """One page from its skeleton (front matter, `#` headings, placeholders) and fragments."""
-    lines = skeleton.split("\n")
-    title: Optional[str] = None
-    i = 0
-    if lines and lines[0] == "---":
-        end = lines.index("---", 1)
-        for line in lines[1:end]:
-            if line.startswith("title: "):
-                value = line[len("title: "):]
-                title = json.loads(value) if value.startswith('"') else value
-        i = end + 1
+def shell_page(shells: dict[ShellKey, Shell], rel: str, text: str, nonce: str) -> str:
+    """One page's HTML straight from its rendered template (`pages.PageWriter`): front matter (the
+    title; the rest picks the shell), nonce-marked `#` headings (ids and table of contents as
+    MkDocs' `toc` makes them) and the runs of HTML between them, each one block as Python-Markdown
+    leaves a raw HTML block.
+
+    The same split as `pages.split_page`, without the skeleton and fragment files in between:
+    those were five file operations per page, ~10% of a large build (docs/benchmarks.md)."""
+    lines = text.split("\n")
+    title, front, i = _front_matter(lines)
+    shell = shells.get((rel.count("/"), front))
+    if shell is None:
+        raise ValueError(f"{rel}: no shell page has this front matter: {front!r} (shell.SHELLS)")
     blocks: list[str] = []
+    buf: list[str] = []
     used: set[str] = set()
     h1_id = None
     toc: list[tuple[str, str]] = []
     for line in lines[i:]:
-        if not line.strip():
+        if not line.startswith(nonce):
+            buf.append(line)
             continue
-        m = _PLACEHOLDER.match(line)
-        if m and m.group(2) == nonce:
-            blocks.append(fragments[int(m.group(1))])
+        block = "\n".join(buf).strip()
+        buf.clear()
+        if block:
+            blocks.append(block)
+        heading = line[len(nonce):]
+        if not heading.strip():
             continue
-        h = _HEADING.match(line)
+        h = _HEADING.match(heading)
         if not h:
-            raise ValueError(f"{rel}: unexpected Markdown in a page skeleton: {line[:60]!r}")
-        text = html.escape(_UNESCAPE.sub(r"\1", h.group(2)).strip(), quote=False)
-        hid = unique(slugify(html.unescape(text), "-"), used)
+            raise ValueError(f"{rel}: a marked line that is not a heading: {heading[:60]!r}")
+        label = html.escape(_UNESCAPE.sub(r"\1", h.group(2)).strip(), quote=False)
+        hid = unique(slugify(html.unescape(label), "-"), used)
         level = len(h.group(1))
-        blocks.append(f'<h{level} id="{hid}">{text}</h{level}>')
+        blocks.append(f'<h{level} id="{hid}">{label}</h{level}>')
         if level == 1 and h1_id is None:
             h1_id = hid
             if title is None:
-                title = html.unescape(text)
+                title = html.unescape(label)
         elif level == 2:
-            toc.append((hid, text))
-    rel_html = rel[:-3] + ".html"
-    return shell.render(rel_html, title or "", "\n".join(blocks), h1_id or "", toc)
+            toc.append((hid, label))
+    block = "\n".join(buf).strip()
+    if block:
+        blocks.append(block)
+    if not toc:  # Material leaves out the toc's title and list then: not what the shell has
+        raise ValueError(f"{rel}: a page made in the shell needs a `##` heading")
+    return shell.render(rel[:-3] + ".html", title or "", "\n".join(blocks), h1_id or "", toc)
 
 
-def pour(site_dir: str, docs_dir: str, fragments_dir: str, rels: Iterable[str]) -> int:
-    """Write the HTML of every bulk page in `rels` into `site_dir`; then remove the shells' HTML."""
-    shells = load_shells(site_dir)
-    n = 0
-    made: set[str] = set()  # one makedirs per folder: a syscall per page cost more than the page
-    for rel in rels:
-        with open(os.path.join(docs_dir, rel), encoding="utf-8") as fh:
-            skeleton = fh.read()
-        with open(os.path.join(fragments_dir, rel + ".json"), encoding="utf-8") as fh:
-            stored = json.load(fh)
-        out = page_html(shells[rel.count("/")], rel, skeleton, stored["fragments"], stored["nonce"])
-        path = os.path.join(site_dir, rel[:-3] + ".html")
-        folder = os.path.dirname(path)
-        if folder not in made:
-            os.makedirs(folder, exist_ok=True)
-            made.add(folder)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(out)
-        n += 1
-    for rel in SHELLS.values():
+def remove_shells(site_dir: str) -> None:
+    """The shells' own HTML is not a page of the site: removed once every bulk page is made."""
+    for rel in SHELLS:
         path = os.path.join(site_dir, rel[:-3] + ".html")
         if os.path.exists(path):
             os.unlink(path)
     shell_dir = os.path.join(site_dir, "datasets", "_shell")
     if os.path.isdir(shell_dir) and not os.listdir(shell_dir):
         os.rmdir(shell_dir)
-    return n
 
 
 SITEMAP_MAX_URLS = 50_000

@@ -148,3 +148,54 @@ def test_shell_markers_in_a_page_are_its_own_text(tmp_path):
     assert f">x@{TITLE}</h1>" in page and f"<title>x@{TITLE} " in page
     assert f"see datasets/_shell/_shell.html and {TITLE}" in page
     assert "x@x@" not in page
+
+
+# The Jinja loop `group_rows` replaced (templates/group.md.j2 before it), kept here as the reference.
+_GROUP_LOOP = """{% import "_macros.j2" as m %}{% for e in entries %}
+{% set d = e.shown %}
+<tr data-dataset="{{ e.name }}"{% if d.is_latest %} class="fr-latest"{% endif %}><td><a href="{{ root }}{{ e.name|dpage }}">{{ e.name }}</a></td><td><a href="{{ root }}{{ d|vpage }}">{{ d.version }}</a>{% if d.is_latest %} <span class="fr-badge fr-latest-badge">latest</span>{% endif %}</td><td>{{ d.title }}</td><td>{{ m.status_word(d.status) }}</td>{% if folder != "datastacks" %}<td>{{ d.datastack }}</td>{% endif %}<td>{{ d.mats|join(", ") }}</td><td>{{ d.format }}</td><td><time datetime="{{ d.published_iso }}">{{ d.published_date }}</time></td><td>{{ d.row_count|num }}</td><td><a href="{{ root }}{{ e.name|dpage }}" title="every version of {{ e.name }}">{{ e.here|num }}{% if e.here != e.all %} of {{ e.all|num }}{% endif %}</a></td></tr>
+{% endfor %}"""
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.sampled_from(PAYLOADS), st.text(min_size=1)), st.sampled_from(PAYLOADS + ["t"]),
+                          st.booleans(), st.integers(1, 3000), st.integers(0, 2), st.one_of(st.none(), st.integers(0, 10**9))),
+                max_size=4),
+       st.sampled_from(["datastacks", "tags", "owners"]), st.sampled_from(["../", "../../"]))
+def test_group_rows_are_what_the_jinja_loop_wrote(rows, folder, root):
+    """Every publisher value of a group page's rows (names, titles, statuses, datastacks ...) is
+    escaped exactly as the template's autoescape did, and the markup is the same."""
+    from site_builder.pages import GroupEntry, environment
+    from site_builder.summaries import VersionRow
+
+    entries = [GroupEntry(name, VersionRow(name, f"v{n}" + title[:3], title, title[:5], "stack " + title, (943, n),
+                                           "delta", 0.0, "2025-06-01T00:00:00+00:00", count, ("t",), ("o",), latest),
+                          n, n + extra)
+               for name, title, latest, n, extra, count in rows]
+    from site_builder.html_rows import group_rows
+
+    expected = environment().from_string(_GROUP_LOOP).render(entries=entries, root=root, folder=folder)
+    assert str(group_rows(root, folder, entries)) == expected
+
+
+_MATRIX_LOOP = """{% for name, row in matrix.rows.items() %}
+<tr data-dataset="{{ name }}"><th><a href="{{ root }}{{ name|dpage }}">{{ name }}</a></th>{% for mat in matrix.mats %}<td data-mat="{{ mat }}">{% for d in row.get(mat, []) %}<a class="fr-cell{% if d.status == 'deprecated' %} fr-cell-deprecated{% endif %}" data-version="{{ d.version }}" href="{{ root }}{{ d|vpage }}">{{ d.version }}</a> {% endfor %}</td>{% endfor %}</tr>
+{% endfor %}"""
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.one_of(st.sampled_from(PAYLOADS), st.text(min_size=1)), st.sampled_from(PAYLOADS + ["v1"]),
+                          st.sampled_from(["published", "deprecated"]), st.lists(st.integers(900, 905), max_size=3)),
+                max_size=5), st.sampled_from(["../", "../../"]))
+def test_matrix_rows_are_what_the_jinja_loop_wrote(versions, root):
+    """A compatibility matrix's names and version labels are escaped as autoescape did, deprecated
+    cells marked, empty cells kept: the same markup as the template's loop."""
+    from site_builder.html_rows import matrix_rows
+    from site_builder.pages import compatibility_matrix, environment
+    from site_builder.summaries import VersionRow
+
+    rows = [VersionRow(name, label, "t", status, "s", tuple(mats), "delta", float(i), "2025-06-01T00:00:00+00:00",
+                       None, (), (), False) for i, (name, label, status, mats) in enumerate(versions)]
+    matrix = compatibility_matrix(rows, mats=lambda r: r.mats, order=lambda r: (r.name, r.published))
+    expected = environment().from_string(_MATRIX_LOOP).render(matrix=matrix, root=root)
+    assert str(matrix_rows(root, matrix)) == expected
