@@ -191,7 +191,6 @@ def undescribed(names: list[str]) -> Markup:
     return Markup(", ".join(f"<code>{esc(n)}</code>" for n in names))
 
 
-
 def num(n: Optional[int]) -> str:
     """A count as a person reads it (`1,200`), "–" when unknown: the templates' `num` filter."""
     return "–" if n is None else f"{n:,}"

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Sequence, TextIO
 
 import jinja2
 from markupsafe import Markup
@@ -35,7 +35,7 @@ from .catalog import RegistrySnapshot, slug
 from .jsonout import json_ld, script_json, version_api
 from .pagination import paginate
 from .sanitize import markdown_to_safe_html, plain_text, safe_url
-from .shell import Shell, ShellKey, is_bulk, shell_page
+from .shell import Shell, ShellKey, is_bulk, page_blocks, shell_page
 from .summaries import DatasetSummary, VersionRow, summaries
 
 
@@ -141,8 +141,8 @@ class PageWriter:
     """Incremental builds: `reuse_page(rel, dataset names)` true means the page from the previous
     build is still right (it shows only those datasets, none of which changed)."""
     shells: Optional[dict[ShellKey, Shell]] = None
-    """Material's shell per folder depth (`shell.load_shells`, after MkDocs): dataset and version
-    pages are then written as HTML into `site_dir`."""
+    """Material's shells by folder depth and front matter (`shell.load_shells`, after MkDocs):
+    dataset and version pages are then written as HTML into `site_dir`."""
     site_dir: Optional[str] = None
     made: set[str] = field(default_factory=set)
     """Directories already created this run (one `makedirs` per folder, not two per page)."""
@@ -159,7 +159,7 @@ class PageWriter:
             return True
         return False
 
-    def _open(self, path: str):
+    def _open(self, path: str) -> TextIO:
         folder = os.path.dirname(path)
         if folder not in self.made:
             os.makedirs(folder, exist_ok=True)
@@ -187,30 +187,15 @@ class PageWriter:
 def split_page(text: str, nonce: str) -> tuple[str, list[str]]:
     """(Markdown skeleton, HTML fragments): front matter and nonce-marked headings stay Markdown,
     every run of other lines becomes one fragment behind a `FRBLOCK<n>-<nonce>` placeholder."""
-    lines = text.split("\n")
-    out: list[str] = []
-    i = 0
-    if lines and lines[0] == "---":  # YAML front matter (generated from trusted values only)
-        end = lines.index("---", 1)
-        out.extend(lines[: end + 1])
-        i = end + 1
+    front, blocks = page_blocks(text, nonce)
+    out = list(front)  # YAML front matter (generated from trusted values only)
     fragments: list[str] = []
-    buf: list[str] = []
-
-    def flush() -> None:
-        html = "\n".join(buf).strip()
-        buf.clear()
-        if html:
-            out.extend(["", f"FRBLOCK{len(fragments)}-{nonce}", ""])
-            fragments.append(html)
-
-    for line in lines[i:]:
-        if line.startswith(nonce):
-            flush()
-            out.extend(["", line[len(nonce):], ""])
+    for is_heading, content in blocks:
+        if is_heading:
+            out.extend(["", content, ""])
         else:
-            buf.append(line)
-    flush()
+            out.extend(["", f"FRBLOCK{len(fragments)}-{nonce}", ""])
+            fragments.append(content)
     return "\n".join(out) + "\n", fragments
 
 

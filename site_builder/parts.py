@@ -49,8 +49,6 @@ class PartStore:
         self.root = Path(root) if root is not None else None
         self.code = code
         self._old: dict[str, dict[str, Any]] = {}
-        self._old_keys: dict[str, dict[str, set[str]]] = {}
-        """kind -> shard -> the content ids its file held when read."""
         self._new: dict[str, dict[str, Any]] = {}
         self._fresh: dict[str, set[str]] = {}
         """kind -> content ids whose part was computed (not read) in this process."""
@@ -65,7 +63,6 @@ class PartStore:
         if kind in self._old:
             return self._old[kind]
         found: dict[str, Any] = {}
-        keys: dict[str, set[str]] = {}
         if self.root is not None:
             try:
                 names = sorted(os.listdir(self._dir(kind)))
@@ -82,9 +79,7 @@ class PartStore:
                     continue  # unreadable: its parts are computed again, and the file rewritten
                 if code == self.code and isinstance(parts, dict):
                     found.update(parts)
-                    keys[name[:-4]] = set(parts)
         self._old[kind] = found
-        self._old_keys[kind] = keys
         return found
 
     def get(self, kind: str, ds: Any, fn: Callable[[Any], T]) -> T:
@@ -119,8 +114,9 @@ class PartStore:
         if self.root is None:
             return
         for kind, parts in list(self._new.items()):
-            self._load(kind)
-            old_keys = self._old_keys.get(kind, {})
+            old_keys: dict[str, set[str]] = {}  # what each file held when read
+            for cid in self._load(kind):
+                old_keys.setdefault(shard_of(cid), set()).add(cid)
             fresh = {shard_of(c) for c in self._fresh.get(kind, ())}
             by_shard: dict[str, dict[str, Any]] = {}
             for cid, value in parts.items():
@@ -140,7 +136,7 @@ class PartStore:
                     pickle.dump((self.code, mine), fh, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(tmp, path)
         if drop:
-            self._new, self._old, self._old_keys, self._fresh = {}, {}, {}, {}
+            self._new, self._old, self._fresh = {}, {}, {}
 
 
 def content_id(digests: list[str]) -> str:

@@ -10,7 +10,7 @@ the table of contents (Material's own item markup, cut from the shell) and the b
 and the page's HTML fragments, joined as Python-Markdown joins blocks). The look is Material's, from
 Material's templates, and the shell follows any theme change at the next build.
 
-MkDocs runs first (the summary pages and the two shells); then each dataset and version page is
+MkDocs runs first (the summary pages and the shells); then each dataset and version page is
 rendered from its template straight into the shell (`shell_page`, called by `pages.PageWriter`):
 no Markdown skeleton or fragment file is written for them. A page's table of contents lists its
 `##` headings (the only level the templates use for sections; deeper ones get ids but no entry).
@@ -81,6 +81,28 @@ def _front_matter(lines: list[str]) -> tuple[Optional[str], tuple[str, ...], int
     return title, tuple(rest), end + 1
 
 
+def page_blocks(text: str, nonce: str) -> tuple[list[str], list[tuple[bool, str]]]:
+    """A rendered page template split as both writers need it: (its front matter lines, fences
+    included; its blocks in order). A block is `(True, heading)` for a nonce-marked line (the text
+    after the nonce) or `(False, html)` for a run of other lines, stripped, never empty. Both
+    `pages.split_page` (Markdown for MkDocs) and `shell_page` (HTML in the shell) are made from it."""
+    lines = text.split("\n")
+    start = _front_matter(lines)[2]
+    blocks: list[tuple[bool, str]] = []
+    buf: list[str] = []
+    for line in lines[start:]:
+        if not line.startswith(nonce):
+            buf.append(line)
+            continue
+        if run := "\n".join(buf).strip():
+            blocks.append((False, run))
+        buf.clear()
+        blocks.append((True, line[len(nonce):]))
+    if run := "\n".join(buf).strip():
+        blocks.append((False, run))
+    return lines[:start], blocks
+
+
 class Shell:
     """One shell page's HTML, cut at the markers."""
 
@@ -146,32 +168,26 @@ def shell_page(shells: dict[ShellKey, Shell], rel: str, text: str, nonce: str) -
     MkDocs' `toc` makes them) and the runs of HTML between them, each one block as Python-Markdown
     leaves a raw HTML block.
 
-    The same split as `pages.split_page`, without the skeleton and fragment files in between:
-    those were five file operations per page, ~10% of a large build (docs/benchmarks.md)."""
-    lines = text.split("\n")
-    title, front, i = _front_matter(lines)
+    The same split as `pages.split_page` (`page_blocks`), without the skeleton and fragment files
+    in between: those were five file operations per page, ~10% of a large build (docs/benchmarks.md)."""
+    front_lines, parts = page_blocks(text, nonce)
+    title, front, _start = _front_matter(front_lines)
     shell = shells.get((rel.count("/"), front))
     if shell is None:
         raise ValueError(f"{rel}: no shell page has this front matter: {front!r} (shell.SHELLS)")
     blocks: list[str] = []
-    buf: list[str] = []
     used: set[str] = set()
     h1_id = None
     toc: list[tuple[str, str]] = []
-    for line in lines[i:]:
-        if not line.startswith(nonce):
-            buf.append(line)
+    for is_heading, content in parts:
+        if not is_heading:
+            blocks.append(content)
             continue
-        block = "\n".join(buf).strip()
-        buf.clear()
-        if block:
-            blocks.append(block)
-        heading = line[len(nonce):]
-        if not heading.strip():
+        if not content.strip():
             continue
-        h = _HEADING.match(heading)
+        h = _HEADING.match(content)
         if not h:
-            raise ValueError(f"{rel}: a marked line that is not a heading: {heading[:60]!r}")
+            raise ValueError(f"{rel}: a marked line that is not a heading: {content[:60]!r}")
         label = html.escape(_UNESCAPE.sub(r"\1", h.group(2)).strip(), quote=False)
         hid = unique(slugify(html.unescape(label), "-"), used)
         level = len(h.group(1))
@@ -182,9 +198,6 @@ def shell_page(shells: dict[ShellKey, Shell], rel: str, text: str, nonce: str) -
                 title = html.unescape(label)
         elif level == 2:
             toc.append((hid, label))
-    block = "\n".join(buf).strip()
-    if block:
-        blocks.append(block)
     if not toc:  # Material leaves out the toc's title and list then: not what the shell has
         raise ValueError(f"{rel}: a page made in the shell needs a `##` heading")
     return shell.render(rel[:-3] + ".html", title or "", "\n".join(blocks), h1_id or "", toc)
