@@ -196,7 +196,7 @@ class Registry:
     def listing_stamps(self) -> dict[str, tuple[Optional[int], Optional[str]]]:
         """Every document path with its size and change stamp (`Store.list_stamps`), the same
         paths as `_listing`."""
-        return {p: v for p, v in self.store.list_stamps(DATASETS, DOC_SUFFIX).items() if _listed_document(p)}
+        return self.store.list_stamps(DATASETS, DOC_SUFFIX, keep=_listed_document)
 
     def _read_documents(self, listing: dict[str, Optional[int]],
                         share: bool = False) -> tuple[list[DatasetDocument], list[LoadProblem]]:

@@ -24,7 +24,7 @@ import os
 import tempfile
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import fsspec
 from fsspec.core import url_to_fs
@@ -215,20 +215,25 @@ class Store:
             if rel.endswith(suffix):
                 yield rel, info if isinstance(info, dict) else {}
 
-    def list_stamps(self, prefix: str = "", suffix: str = "") -> dict[str, tuple[Optional[int], Optional[str]]]:
+    def list_stamps(self, prefix: str = "", suffix: str = "",
+                    keep: Optional[Callable[[str], bool]] = None) -> dict[str, tuple[Optional[int], Optional[str]]]:
         """`list_sizes` with a *stamp* per object: a string that changes whenever the object's
         bytes do (GCS generation, S3 ETag + last-modified, local inode + mtime + ctime + size), or
         None when the store gives none (memory). What lets a rebuild skip reading unchanged
-        documents: equal stamps mean equal bytes."""
+        documents: equal stamps mean equal bytes. `keep(rel)`: list only the paths it accepts
+        (locally, the others are not even stat'ed: half the files of a registry are manifests)."""
         if self.protocol == "file":  # os.scandir: ~10x faster than fsspec's find on 100,000 files
-            return self._local_stamps(prefix, suffix)
+            return self._local_stamps(prefix, suffix, keep)
         out: dict[str, tuple[Optional[int], Optional[str]]] = {}
         for rel, info in self._found(prefix, suffix):
+            if keep is not None and not keep(rel):
+                continue
             size = info.get("size")
             out[rel] = (size if isinstance(size, int) else None, _stamp(self.protocol, info))
         return dict(sorted(out.items()))
 
-    def _local_stamps(self, prefix: str, suffix: str) -> dict[str, tuple[Optional[int], Optional[str]]]:
+    def _local_stamps(self, prefix: str, suffix: str,
+                      keep: Optional[Callable[[str], bool]]) -> dict[str, tuple[Optional[int], Optional[str]]]:
         base = os.path.join(self.root, prefix)
         out: dict[str, tuple[Optional[int], Optional[str]]] = {}
         if not os.path.isdir(base):
@@ -242,11 +247,13 @@ class Store:
                     if e.is_dir(follow_symlinks=False):
                         stack.append(e.path)
                     elif e.name.endswith(suffix):
+                        rel = e.path[len(root):].replace(os.sep, "/")
+                        if keep is not None and not keep(rel):
+                            continue
                         try:
                             st = e.stat()
                         except FileNotFoundError:  # removed while listing
                             continue
-                        rel = e.path[len(root):].replace(os.sep, "/")
                         # ctime too: it moves on every write and cannot be set back (utime sets mtime)
                         out[rel] = (st.st_size, f"{st.st_ino}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_size}")
         return dict(sorted(out.items()))

@@ -31,8 +31,7 @@ from registry import output
 from registry.documents import gc_paused
 from registry.errors import RegistryError
 
-from . import paths
-from .catalog import RegistrySnapshot, Skipped, version_labels
+from .catalog import RegistrySnapshot, Skipped
 from .jsonout import write_json
 from .pages import dataset_pages, page_writer, summary_pages, templates_dir
 from .search_index import SearchIndexSize, write_search_index
@@ -287,9 +286,7 @@ def _compile(catalog: RegistrySnapshot, report: BuildReport, out: Path, *, regis
         remove_shells(str(site_dir))
         report.pages = writer.count
         # the pages' own paths (`paths`): a dataset or version named `index` has an encoded one
-        fix_sitemap(str(site_dir), site_url, (paths.dataset_page(ds.name) for ds in catalog.datasets.values()),
-                    (paths.version_page(ds.name, label) for ds in catalog.datasets.values()
-                     for label in catalog.part("labels", ds, version_labels)))
+        fix_sitemap(str(site_dir), site_url, catalog.bulk_pages())
         report.timings["dataset pages"] = time.perf_counter() - t
 
         t = time.perf_counter()

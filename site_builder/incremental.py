@@ -38,7 +38,7 @@ from registry.joins import export_entries
 from registry.model import parse_ref
 
 from . import paths
-from .catalog import RegistrySnapshot, version_labels
+from .catalog import RegistrySnapshot
 from .doc_cache import ReadCache
 from .parts import PartStore
 
@@ -156,7 +156,7 @@ class Cache:
         the last build (`doc_cache`)."""
         self.reader = ReadCache(self.root, self.registry_uri)
         catalog = self.reader.read()
-        catalog.parts = self.parts = PartStore(str(self.root / "parts"), code=self.code)
+        catalog.parts = self.parts = PartStore(str(self.root / "parts"), code=self.code, freeze_reads=True)
         return catalog
 
     @classmethod
@@ -222,15 +222,16 @@ class Cache:
                     extra.unlink()
         self.current_bulk = bulk_pages(catalog)
         removed = 0
+        folders: set[Path] = set()
         for rel in sorted(set(self.previous_bulk) - self.current_bulk):
             page = self.site / (rel[:-3] + ".html")
             if page.exists():
                 page.unlink()
+            folders.add(page.parent)
             removed += 1
-        if removed and (self.site / "datasets").exists():
-            for d in sorted((self.site / "datasets").iterdir()):  # folders of datasets that are gone entirely
-                if d.is_dir() and not any(d.iterdir()):
-                    d.rmdir()
+        for d in sorted(folders):  # a dataset gone entirely leaves no empty folder (only theirs looked at)
+            if d != self.site / "datasets" and d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
         if self.site.exists():  # MkDocs' output pages whose source page is gone (dirty builds keep them)
             sources = _files(self.docs, ".md")
             dataset_dirs = {paths.segment(n) for n in catalog.datasets} | {"_shell"}
@@ -287,11 +288,7 @@ def _files(root: Path, suffix: str, skip: frozenset[str] | set[str] = frozenset(
 
 def bulk_pages(catalog: RegistrySnapshot) -> set[str]:
     """Every dataset and version page's path (as `<page>.md`), without parsing unchanged documents."""
-    out: set[str] = set()
-    for ds in catalog.datasets.values():
-        out.add(paths.dataset_page(ds.name)[:-5] + ".md")
-        out.update(paths.version_page(ds.name, v)[:-5] + ".md" for v in catalog.part("labels", ds, version_labels))
-    return out
+    return {p[:-5] + ".md" for p in catalog.bulk_pages()}
 
 
 def _summary_html(site: Path, dataset_dirs: set[str]) -> set[str]:

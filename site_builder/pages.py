@@ -9,7 +9,6 @@ pattern-checked names (`name@version`) so the table of contents and `<title>` ar
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import heapq
 import json
 import os
@@ -462,27 +461,38 @@ def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[Datas
                 for stack, members in by_stack.items()}
     w.write("materialization/index.md", "materialization_index.md.j2", matrices=matrices)
     known: Optional[ExportIndex] = None
-    entries: dict[str, dict[tuple[str, int], workbench.Entry]] = {}  # per dataset, once per build
+    packed: dict[str, workbench.Packed] = {}  # per dataset, once per build
+    entries: dict[str, dict[tuple[str, int], workbench.Entry]] = {}  # decoded only for pages rendered
+    pair_parts: dict[tuple[str, str], workbench.Packed] = {}
     plans: dict[tuple[str, str], dict[int, JoinPlan]] = {}
+
+    def packed_of(name: str) -> workbench.Packed:
+        if name not in packed:
+            packed[name] = catalog.part("workbench-entries.2", catalog.datasets[name],
+                                        lambda d: workbench.entries_part(d.versions))
+        return packed[name]
 
     def entries_of(name: str) -> dict[tuple[str, int], workbench.Entry]:
         if name not in entries:
-            entries[name] = catalog.part("workbench-entries", catalog.datasets[name],
-                                         lambda d: workbench.dataset_entries(d.versions))
+            entries[name] = packed_of(name).unpack()
         return entries[name]
+
+    def pair_part(a: str, b: str) -> workbench.Packed:
+        if (a, b) not in pair_parts:
+            da, db = catalog.datasets[a], catalog.datasets[b]
+            pair_parts[(a, b)] = catalog.part("workbench-plans.2", da, lambda d: workbench.plans_part(
+                a, b, {a: da.versions, b: db.versions}), depends=[db])
+        return pair_parts[(a, b)]
 
     def plan_of(mat: int) -> Callable[[str, str], JoinPlan]:
         def plan(a: str, b: str) -> JoinPlan:
             if (a, b) not in plans:
-                da, db = catalog.datasets[a], catalog.datasets[b]
-                plans[(a, b)] = catalog.part("workbench-plans", da, lambda d: workbench.pair_plans(
-                    a, b, {a: da.versions, b: db.versions}), depends=[db])
+                plans[(a, b)] = pair_part(a, b).unpack()
             return plans[(a, b)][mat]
         return plan
 
     def plan_digest(mat: int) -> Callable[[str, str], str]:
-        plan = plan_of(mat)
-        return lambda a, b: hashlib.blake2b(repr(plan(a, b)).encode(), digest_size=16).hexdigest()
+        return lambda a, b: pair_part(a, b).keys[mat]
 
     for stack, matrix in matrices.items():
         w.write(f"materialization/{slug(stack)}.md", "matrix.md.j2", stack=stack, matrix=matrix,
@@ -496,14 +506,15 @@ def _browse_pages(w: PageWriter, catalog: RegistrySnapshot, rows: Sequence[Datas
             # (incremental.dataset_keys), the datasets they join to
             rel = f"materialization/{slug(stack)}/{mat}.md"
             names = by_mat.get(mat, [])
-            valid = {n: e for n in sorted(names) if (e := entries_of(n).get((stack, mat))) is not None}
+            keys = {n: k for n in sorted(names) if (k := packed_of(n).keys.get((stack, mat))) is not None}
             if known is None:
                 known = exports()
             # reused when what it shows is the same: a new version valid at another materialization
             # version leaves this page as it was (names[:1]: the build's parameters and code, by key)
-            digest = workbench.page_inputs(stack, mat, valid, plan_digest(mat), known)
+            digest = workbench.page_inputs(stack, mat, keys, plan_digest(mat), known)
             if w.reused(rel, names[:1] + [f"#workbench:{digest}"]):
                 continue
+            valid = {n: entries_of(n)[(stack, mat)] for n in keys}
             wb = workbench.assemble(stack, mat, valid, plan_of(mat), known)
             w.write(rel, "workbench.md.j2", wb=wb,
                     client_script=workbench.client_script(wb, w.common["catalog_url"], w.common["signer_url"]),

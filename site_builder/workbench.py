@@ -7,15 +7,19 @@ the command line and `Catalog.at(N).join()` agree. Only declared joins are plann
 version's references to other datasets valid here, plus pairs sharing a stable annotation-table key
 (`O(references)`, never all pairs).
 
-A rebuild assembles a page from per-dataset parts (`dataset_entries`: what each dataset shows on
-every workbench it is on; `pair_plans`: the plans of a pair, keyed by both datasets) and reuses it
-while `page_inputs`, a digest of all it reads, is unchanged (site_builder.pages).
+A rebuild assembles a page from per-dataset parts (`entries_part`: what each dataset shows on
+every workbench it is on; `plans_part`: the plans of a pair, keyed by both datasets) and reuses it
+while `page_inputs`, a digest of all it reads, is unchanged (site_builder.pages). Each part is a
+`Packed`: the digests the reuse check reads, and the values themselves as pickled bytes decoded
+only for a page that is rendered again (at 100k, decoding every dataset's entries to check pages
+that are then reused was 4.5 s of a one-document rebuild, and `repr` of them for the digests 3 s).
 """
 
 from __future__ import annotations
 
 import hashlib
 import keyword
+import pickle
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence
@@ -92,6 +96,39 @@ def dataset_entries(versions: Sequence[DatasetDocument]) -> dict[tuple[str, int]
     return out
 
 
+class Packed(NamedTuple):
+    """A part whose values are decoded only when used: `keys` (small, decoded with the part: what
+    a reuse check reads, by the same keys as the values) and `blob` (the pickled values)."""
+
+    keys: dict[Any, Any]
+    blob: bytes
+
+    def unpack(self) -> Any:
+        return pickle.loads(self.blob)
+
+
+def _digest(value: Any) -> str:
+    return hashlib.blake2b(repr(value).encode(), digest_size=16).hexdigest()
+
+
+EntryKey = tuple[str, tuple[WbRef, ...]]
+"""What a workbench's reuse check reads of one dataset at one materialization version: a digest of
+its `Entry`, and the references of the version it shows (they decide the pairs the page plans)."""
+
+
+def entries_part(versions: Sequence[DatasetDocument]) -> Packed:
+    """`dataset_entries` packed: keys `{(datastack, mat): EntryKey}`, blob the entries."""
+    entries = dataset_entries(versions)
+    return Packed({k: (_digest(e), e[0].references) for k, e in entries.items()},
+                  pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def plans_part(a: str, b: str, by_name: Mapping[str, Sequence[DatasetDocument]]) -> Packed:
+    """`pair_plans` packed: keys `{mat: digest of the plan}`, blob the plans."""
+    plans = pair_plans(a, b, by_name)
+    return Packed({m: _digest(p) for m, p in plans.items()}, pickle.dumps(plans, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 def pair_plans(a: str, b: str, by_name: Mapping[str, Sequence[DatasetDocument]]) -> dict[int, JoinPlan]:
     """`plan_join(a, b, mat)` at every materialization version both have a version valid at (a
     part keyed by both datasets: a plan reads the documents of its two sides only)."""
@@ -100,19 +137,20 @@ def pair_plans(a: str, b: str, by_name: Mapping[str, Sequence[DatasetDocument]])
     return {mat: plan_join(a, b, mat, by_name) for mat in mats}
 
 
-def pairs(chosen: Mapping[str, WbVersion]) -> list[tuple[str, str]]:
-    """The pairs a workbench plans, in order, each once: a version's references to another
-    dataset on the page, then pairs sharing a stable annotation-table key (small groups only)."""
+def pairs(refs: Mapping[str, Sequence[WbRef]]) -> list[tuple[str, str]]:
+    """The pairs a workbench plans, in order, each once (`refs`: the references of the version
+    each dataset shows): a version's references to another dataset on the page, then pairs
+    sharing a stable annotation-table key (small groups only)."""
     found: list[tuple[str, str]] = []
     shared: dict[tuple[str, str], list[str]] = {}
-    for d in chosen.values():
-        for r in d.references:
+    for name, its in refs.items():
+        for r in its:
             if r.dataset:
                 t = r.dataset.partition("@")[0]
-                if t in chosen and t != d.name:
-                    found.append((d.name, t))
+                if t in refs and t != name:
+                    found.append((name, t))
             elif r.annotation_table and r.stability == Stability.STABLE:
-                shared.setdefault((r.annotation_table, r.target_column), []).append(d.name)
+                shared.setdefault((r.annotation_table, r.target_column), []).append(name)
     for members in shared.values():
         members = sorted(set(members))
         if len(members) <= MAX_SHARED_GROUP:  # larger groups: the diagram's CAVE table node shows them
@@ -126,8 +164,9 @@ def pairs(chosen: Mapping[str, WbVersion]) -> list[tuple[str, str]]:
     return out
 
 
-def tables(chosen: Mapping[str, WbVersion]) -> list[str]:
-    return sorted({r.annotation_table for d in chosen.values() for r in d.references if r.annotation_table})
+def tables(refs: Mapping[str, Sequence[WbRef]]) -> list[str]:
+    """The CAVE annotation tables the shown versions reference (`refs` as `pairs`)."""
+    return sorted({r.annotation_table for its in refs.values() for r in its if r.annotation_table})
 
 
 def assemble(stack: str, mat: int, entries: Mapping[str, Entry], plan: Callable[[str, str], JoinPlan],
@@ -135,24 +174,26 @@ def assemble(stack: str, mat: int, entries: Mapping[str, Entry], plan: Callable[
     """The page from its datasets' entries (names sorted) and a planner of one pair at `mat`."""
     chosen: dict[str, WbVersion] = {n: e[0] for n, e in entries.items()}
     others: dict[str, list[WbVersion]] = {n: e[1] for n, e in entries.items()}
-    plans = [found for a, b in pairs(chosen) if (found := plan(a, b)).keys]
-    annotation = [{"table": t, "export": exports.get((stack, t), {}).get(mat)} for t in tables(chosen)]
+    refs = {n: v.references for n, v in chosen.items()}
+    plans = [found for a, b in pairs(refs) if (found := plan(a, b)).keys]
+    annotation = [{"table": t, "export": exports.get((stack, t), {}).get(mat)} for t in tables(refs)]
     return {"stack": stack, "mat": mat, "chosen": list(chosen.values()), "others": others, "plans": plans,
             "ok_plans": [p for p in plans if p.verdict in PLANNED], "annotation": annotation,
             "diagram": diagram(chosen.values(), plans, annotation)}
 
 
-def page_inputs(stack: str, mat: int, entries: Mapping[str, Entry], plan_digest: Callable[[str, str], str],
+def page_inputs(stack: str, mat: int, keys: Mapping[str, EntryKey], plan_digest: Callable[[str, str], str],
                 exports: ExportIndex) -> str:
-    """A digest of everything `assemble` reads for one page (its entries, the plans of its pairs,
-    the exports of its annotation tables): equal digests, equal pages (for the same templates)."""
-    chosen = {n: e[0] for n, e in entries.items()}
+    """A digest of everything `assemble` reads for one page (its entries, by their `EntryKey`s in
+    the page's order; the plans of its pairs; the exports of its annotation tables): equal digests,
+    equal pages (for the same templates)."""
+    refs = {n: k[1] for n, k in keys.items()}
     h = hashlib.blake2b(repr((stack, mat)).encode(), digest_size=16)
-    for n, e in entries.items():
-        h.update(repr((n, e)).encode())
-    for a, b in pairs(chosen):
+    for n, (digest, _) in keys.items():
+        h.update(f"\n{n}\n{digest}".encode())
+    for a, b in pairs(refs):
         h.update(f"\n{a}\n{b}\n{plan_digest(a, b)}".encode())
-    h.update(repr([(t, exports.get((stack, t), {}).get(mat)) for t in tables(chosen)]).encode())
+    h.update(repr([(t, exports.get((stack, t), {}).get(mat)) for t in tables(refs)]).encode())
     return h.hexdigest()
 
 

@@ -21,6 +21,11 @@ def _check(store: Store) -> None:
     assert second["datasets/a/v1.json"][1] != first["datasets/a/v1.json"][1]
     assert second["datasets/b/v1.json"] == first["datasets/b/v1.json"]
     assert store.list_stamps("nothing-here", ".json") == {}
+    # `keep`: only the paths it accepts, with the same stamps (locally the others are not stat'ed)
+    store.write("datasets/b/v1.files.json", b"[]")
+    kept = store.list_stamps("datasets", ".json", keep=lambda rel: not rel.endswith(".files.json"))
+    assert kept == second
+    assert "datasets/b/v1.files.json" in store.list_stamps("datasets", ".json")
 
 
 def test_local_stamps(tmp_path):
