@@ -12,11 +12,20 @@ Readers must never see a broken site mid-deploy, so the order is fixed:
 `md5Hash` report in a listing, so no per-object HEAD is needed). Cache lifetimes: short for what
 changes with every publish (`index.json`, `api/`, `catalog/`, HTML), a year and `immutable` for
 assets whose name carries a content hash (`bundle.4f3c2a1b.min.js`), an hour for other assets.
+
+What a search fetches (the index under `catalog/search/`, the page shell's scripts and styles under
+`assets/`, `search.html`) is stored gzipped with `Content-Encoding: gzip` (`stored_body`): a bucket
+serves an object as it was stored (neither GCS nor S3 compresses on the fly, and a private bucket
+has no CDN in front), and at 100,000 versions a query's index files are 0.6-1.2 MB raw against
+100-250 kB gzipped. Every browser accepts gzip; GCS also decompresses for a client that does not
+ask for it. Pages and the JSON API are stored as built: a change check on 130,000 pages would have
+to compress each of them on every deploy (the stores' listings give the MD5 of the stored bytes).
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import mimetypes
 import os
@@ -99,6 +108,29 @@ def cache_control(rel: str) -> str:
     return MEDIUM_CACHE
 
 
+_GZIPPED_PATHS = re.compile(r"^(catalog/search/.+|assets/.+|search\.html)$")
+_GZIPPED_TYPES = (".json", ".js", ".mjs", ".css", ".html", ".svg", ".map", ".txt")
+GZIP_MIN_BYTES = 1024
+"""Smaller files are stored as they are (gzip's header and the request dominate)."""
+
+
+def _may_gzip(rel: str, proto: str) -> bool:
+    return proto in ("gs", "s3") and bool(_GZIPPED_PATHS.match(rel)) and rel.lower().endswith(_GZIPPED_TYPES)
+
+
+def stored_body(rel: str, data: bytes, proto: str) -> tuple[bytes, Optional[str]]:
+    """The bytes stored for site file `rel` and their `Content-Encoding` (None: as built).
+
+    Deterministic (gzip `mtime=0`), so the MD5 of an unchanged file's stored bytes is the same on
+    every deploy and change detection still needs no download. Only in buckets (`gs`, `s3`): a
+    local target stays a directory any static server can serve."""
+    if _may_gzip(rel, proto) and len(data) >= GZIP_MIN_BYTES:
+        packed = gzip.compress(data, compresslevel=6, mtime=0)  # 9: 8x the time for 3.5% less
+        if len(packed) < len(data):
+            return packed, "gzip"
+    return data, None
+
+
 def phase_of(rel: str) -> int:
     return 2 if _ENTRY_POINTS.match(rel) else 1
 
@@ -116,6 +148,13 @@ def _md5(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _stored_md5(rel: str, path: Path, proto: str) -> str:
+    """MD5 of what `stored_body` stores for the file (what the store's listing reports)."""
+    if _may_gzip(rel, proto):
+        return hashlib.md5(stored_body(rel, path.read_bytes(), proto)[0]).hexdigest()  # noqa: S324
+    return _md5(path)
 
 
 def _remote_md5(info: dict) -> Optional[str]:
@@ -150,12 +189,17 @@ class _Target:
     def put(self, rel: str, data: bytes) -> None:
         path = f"{self.base}/{rel}"
         ctype, cache = content_type(rel), cache_control(rel)
+        body, encoding = stored_body(rel, data, self.proto)
         if self.proto == "s3":
-            self.fs.pipe_file(path, data, ContentType=ctype, CacheControl=cache)
+            extra = {"ContentEncoding": encoding} if encoding else {}
+            self.fs.pipe_file(path, body, ContentType=ctype, CacheControl=cache, **extra)
         elif self.proto == "gs":
-            self.fs.pipe_file(path, data, content_type=ctype, fixed_key_metadata={"cache_control": cache})
+            meta = {"cache_control": cache, **({"content_encoding": encoding} if encoding else {})}
+            self.fs.pipe_file(path, body, content_type=ctype, fixed_key_metadata=meta)
         else:
-            self.fs.pipe_file(path, data)
+            if self.proto == "file":
+                self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            self.fs.pipe_file(path, body)
 
     def delete(self, rels: list[str]) -> None:
         if rels:
@@ -189,9 +233,11 @@ def deploy_site(
         )
     report = DeployReport(target=remote.uri, dry_run=dry_run)
     changed: dict[int, list[str]] = {1: [], 2: []}
-    for rel, path in files.items():
-        have = listing.get(rel)
-        if have is not None and _remote_md5(have) == _md5(path):
+    listed = [rel for rel in files if rel in listing]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:  # hashing and gzip release the GIL
+        stored = dict(zip(listed, pool.map(lambda rel: _stored_md5(rel, files[rel], remote.proto), listed)))
+    for rel in files:
+        if rel in stored and _remote_md5(listing[rel]) == stored[rel]:
             report.unchanged += 1
         else:
             changed[phase_of(rel)].append(rel)

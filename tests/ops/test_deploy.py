@@ -3,6 +3,7 @@ stale removal, and uploads strictly before deletions, proven by listing the buck
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 from pathlib import Path
@@ -151,12 +152,74 @@ def test_deploy_to_gcs_emulator(tmp_path, gcs_env):
     bucket = client.create_bucket(f"site-{tmp_path.name[-8:].lower().replace('_', '-')}x")
     target = f"gs://{bucket.name}/site"
     site = make_site(tmp_path / "a", {"syn@v1": "one", "old@v1": "x"})
+    files = _search_files(site)
     deploy_site(str(site), target)
     blob = bucket.get_blob("site/index.json")
     assert blob.content_type == "application/json"
-    site2 = make_site(tmp_path / "b", {"syn@v1": "one"})
+    for rel, data in files.items():  # gzipped as on S3 (test_what_a_search_fetches_is_stored_gzipped)
+        blob = bucket.get_blob(f"site/{rel}")
+        assert (blob.content_encoding == "gzip") == (rel in GZIPPED), rel
+        stored = blob.download_as_bytes(raw_download=True)
+        assert (gzip.decompress(stored) if rel in GZIPPED else stored) == data, rel
+    _search_files(site2 := make_site(tmp_path / "b", {"syn@v1": "one"}))
     report = deploy_site(str(site2), target)
     assert sorted(report.deleted) == ["api/datasets/old/v1.json", "datasets/old/v1.html"]
     assert "datasets/syn/v1.html" not in report.uploaded  # unchanged by md5
+    assert not GZIPPED & set(report.uploaded)  # the MD5 of the stored gzipped bytes
     names = {b.name for b in client.list_blobs(bucket.name, prefix="site/")}
     assert "site/datasets/old/v1.html" not in names and "site/datasets/syn/v1.html" in names
+
+
+def _search_files(root: Path) -> dict[str, bytes]:
+    """What a query fetches, at sizes where gzip pays, plus a page and a tiny index file."""
+    files = {
+        "catalog/search/terms/17.json": json.dumps({"k": [f"word{i}" for i in range(2000)]}).encode(),
+        "catalog/search/meta.json": b'{"versions": 3}',  # under GZIP_MIN_BYTES: stored as built
+        "assets/search-engine.js": b"/* engine */\n" + b"function f(x) { return x + 1; }\n" * 200,
+        "search.html": b"<html>" + b"<p>search</p>" * 200 + b"</html>",
+        "datasets/syn/v9.html": b"<html>" + b"<p>page</p>" * 200 + b"</html>",  # pages: as built
+    }
+    for rel, data in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    return files
+
+
+GZIPPED = {"catalog/search/terms/17.json", "assets/search-engine.js", "search.html"}
+
+
+def test_what_a_search_fetches_is_stored_gzipped(tmp_path, s3_bucket, s3_env):
+    import gzip
+
+    import requests
+
+    client = s3(s3_env)
+    site = make_site(tmp_path / "a", {"syn@v1": "one"})
+    files = _search_files(site)
+    deploy_site(str(site), f"s3://{s3_bucket}/site")
+    for rel, data in files.items():
+        got = client.get_object(Bucket=s3_bucket, Key=f"site/{rel}")
+        stored = got["Body"].read()
+        if rel in GZIPPED:
+            assert got.get("ContentEncoding") == "gzip", rel
+            assert len(stored) < len(data) and gzip.decompress(stored) == data, rel
+        else:
+            assert "ContentEncoding" not in got and stored == data, rel
+        assert got["ContentType"] == content_type(rel)
+        # what a browser (or the client's requests session) gets over HTTP: the file as built
+        url = client.generate_presigned_url("get_object", Params={"Bucket": s3_bucket, "Key": f"site/{rel}"})
+        r = requests.get(url, timeout=10)  # a private bucket: a signed URL, as the signer gives
+        assert r.status_code == 200 and r.content == data, rel
+        assert (r.headers.get("Content-Encoding") == "gzip") == (rel in GZIPPED), rel
+    again = deploy_site(str(site), f"s3://{s3_bucket}/site")  # MD5 of the stored (gzipped) bytes
+    assert again.uploaded == []
+    (site / "catalog/search/terms/17.json").write_bytes(files["catalog/search/terms/17.json"] + b" ")
+    assert deploy_site(str(site), f"s3://{s3_bucket}/site").uploaded == ["catalog/search/terms/17.json"]
+
+
+def test_local_target_stores_files_as_built(tmp_path):
+    site = make_site(tmp_path / "a", {"syn@v1": "one"})
+    files = _search_files(site)
+    deploy_site(str(site), f"file://{tmp_path / 'out'}")
+    for rel, data in files.items():
+        assert (tmp_path / "out" / rel).read_bytes() == data

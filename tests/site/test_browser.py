@@ -382,3 +382,37 @@ def test_an_injected_inline_handler_does_not_run(browser, injected_site):
         assert _csp_violations(w), "the browser reports the refused inline script"
     finally:
         w.page.close()
+
+
+@pytest.mark.s3
+def test_search_from_a_bucket_the_deploy_filled(browser, built_site, s3_bucket, s3_env):
+    """`deploy-site` to the moto S3 server, then the search page read straight from the bucket:
+    the index and the page shell arrive gzipped (`Content-Encoding: gzip`, as stored) and the
+    query answers as from the build directory."""
+    import json as _json
+
+    import boto3
+
+    from site_builder.deploy import deploy_site
+
+    site, _report = built_site
+    deploy_site(str(site), f"s3://{s3_bucket}/site")
+    boto3.client("s3", endpoint_url=s3_env, region_name="us-east-1").put_bucket_policy(
+        Bucket=s3_bucket, Policy=_json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{s3_bucket}/*"}]}))
+    w = Watched(browser, f"{s3_env}/{s3_bucket}/site")
+    encodings: dict[str, str] = {}
+    w.page.on("response", lambda r: encodings.__setitem__(
+        r.url.split("/site/", 1)[-1], r.headers.get("content-encoding", "")))
+    try:
+        page = w.goto("search.html?q=synapse")
+        shown(page, "q=synapse")
+        assert _results(page)[0] == "synapse_embeddings"
+        index = {k: v for k, v in encodings.items() if k.startswith("catalog/search/")}
+        big = {k for k in index if (site / k.split("?")[0]).stat().st_size >= 1024}
+        assert big and all(index[k] == "gzip" for k in big), index
+        assert encodings["assets/search-engine.js"] == "gzip"
+        assert w.errors == [] and w.foreign() == []
+    finally:
+        w.page.close()
