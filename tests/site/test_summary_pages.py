@@ -177,3 +177,29 @@ def test_a_rebuild_with_nothing_changed_parses_nothing_and_reuses_every_list_pag
     # only the pages that summarise everything are written again; no list, group, matrix or workbench page
     assert {r.removeprefix("docs/") for r in written if r.startswith("docs/")} == {
         "index.md", "search.md", "datastacks/index.md", "tags/index.md", "owners/index.md", "materialization/index.md"}
+
+
+def test_a_workbench_digest_moves_with_each_input_it_reads():
+    """`page_inputs` is what a rebuild compares to reuse a workbench: each input it reads (an
+    entry's digest, the datasets on the page, a pair's plan digest, an annotation table's export)
+    must move it, and the same inputs give the same digest."""
+    ref = workbench.WbRef("pt_root_id", None, "b@v1", "pt_root_id", Stability.CHANGES_WITH_PROOFREADING)
+    keys = {"a": ("d-a", (ref,)), "b": ("d-b", ())}  # a references b: the page plans (a, b)
+    table = workbench.WbRef("id", "synapses", None, "id", Stability.STABLE)
+    with_table = {**keys, "c": ("d-c", (table,))}
+    plans = {("a", "b"): "p1"}
+
+    def digest(keys=keys, plan="p1", exports=None, mat=7):
+        return workbench.page_inputs("stack", mat, keys, lambda a, b: plans[(a, b)] if plan == "p1" else plan,
+                                     exports or {})
+
+    base = digest()
+    assert base == digest()
+    assert workbench.pairs({n: k[1] for n, k in keys.items()}) == [("a", "b")]
+    assert digest(plan="p2") != base  # the join plan of a pair on the page changed
+    assert digest(keys={**keys, "b": ("d-b2", ())}) != base  # what one dataset shows changed
+    assert digest(keys={"a": keys["a"]}) != base  # a dataset left the page
+    assert digest(mat=8) != base
+    exported = {("stack", "synapses"): {7: "gs://exports/v7"}}
+    assert digest(keys=with_table, exports=exported) != digest(keys=with_table)  # an export appeared
+    assert digest(keys=with_table, exports={("stack", "synapses"): {8: "x"}}) == digest(keys=with_table)
